@@ -1,0 +1,55 @@
+# One INTERFACE target carries the language standard, warnings and sanitizers for every
+# target of the project: link `noreboot_options` and nothing else needs repeating.
+#
+#   -DNOREBOOT_SANITIZE=ON   AddressSanitizer + UndefinedBehaviorSanitizer (scripts/test runs it)
+#   -DNOREBOOT_FUZZ=ON       libFuzzer targets (needs clang: CC=clang CXX=clang++)
+option(NOREBOOT_SANITIZE "Build with ASan and UBSan" OFF)
+option(NOREBOOT_FUZZ "Build libFuzzer targets (clang only)" OFF)
+
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+add_library(noreboot_options INTERFACE)
+target_compile_features(noreboot_options INTERFACE cxx_std_20)
+target_compile_options(noreboot_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
+  -Wno-missing-field-initializers)
+if(NOREBOOT_SANITIZE)
+  target_compile_options(noreboot_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(noreboot_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# noreboot_add_gtest(NAME SOURCES... LIBS ...): a GoogleTest binary registered with ctest
+# under the label "unit" (fast, no kernel, no network beyond loopback).
+function(noreboot_add_gtest name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock noreboot_options)
+  set(labels unit ${T_LABELS})
+  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# noreboot_add_fuzzer(NAME SOURCE LIBS ... CORPUS DIR): with NOREBOOT_FUZZ a libFuzzer binary,
+# and its seed corpus runs under ctest (label "fuzz"). Without it, the same entry point is
+# linked to a tiny driver that replays the corpus, so the seeds run in every build.
+function(noreboot_add_fuzzer name)
+  cmake_parse_arguments(F "" "SOURCE;CORPUS" "LIBS" ${ARGN})
+  if(NOREBOOT_FUZZ)
+    add_executable(${name} ${F_SOURCE})
+    target_compile_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(${name} PRIVATE ${F_LIBS} noreboot_options)
+    add_test(NAME ${name}_seeds COMMAND ${name} -runs=0 ${F_CORPUS})
+  else()
+    add_executable(${name} ${F_SOURCE} ${PROJECT_SOURCE_DIR}/cmake/fuzz_replay_main.cc)
+    target_link_libraries(${name} PRIVATE ${F_LIBS} noreboot_options)
+    add_test(NAME ${name}_seeds COMMAND ${name} ${F_CORPUS})
+  endif()
+  set_tests_properties(${name}_seeds PROPERTIES LABELS fuzz)
+endfunction()
