@@ -16,10 +16,11 @@ bool all_digits(const std::string& s) {
 }
 
 Result<bool> read_bool(const std::filesystem::path& path) {
-  NR_TRY(std::string v, read_trimmed(path));
-  if (v == "1") return true;
-  if (v == "0") return false;
-  return Error(Errc::invalid_input, path.string() + ": expected 0 or 1, read '" + v + "'");
+  auto v = read_trimmed(path);
+  if (!v.ok()) return v.error();
+  if (*v == "1") return true;
+  if (*v == "0") return false;
+  return Error(Errc::invalid_input, path.string() + ": expected 0 or 1, read '" + *v + "'");
 }
 
 }  // namespace
