@@ -1,6 +1,7 @@
 // The state of one diff run, passed explicitly from pass to pass (no globals).
 #pragma once
 
+#include <cstdlib>
 #include <vector>
 
 #include "diff/correlate.h"
@@ -24,6 +25,7 @@ struct DiffContext {
   std::vector<bool> included;  // per PATCHED unit: the output object defines it
   std::vector<KeptEntries> kept;
   DiffResult& result;
+  bool debug = std::getenv("NOREBOOT_DIFF_DEBUG") != nullptr;
 
   DiffContext(const ObjectIndex& o, const ObjectIndex& p, DiffResult& r)
       : orig(o), patched(p), corr(correlate(o, p)), fp_orig(o), fp_patched(p),

@@ -2,6 +2,8 @@
 #include "diff/differ.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -49,6 +51,20 @@ bool has_fentry(const ObjectIndex& ix, uint32_t unit) {
   return false;
 }
 
+// With NOREBOOT_DIFF_DEBUG set: where two fingerprints first differ, on stderr.
+void debug_difference(const std::string& name, const std::string& a, const std::string& b) {
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  auto show = [&](const std::string& s) {
+    std::string out;
+    for (size_t k = i < 40 ? 0 : i - 40; k < std::min(s.size(), i + 80); ++k)
+      out += (s[k] >= 32 && s[k] < 127) ? s[k] : '.';
+    return out;
+  };
+  std::fprintf(stderr, "diff-debug: %s differs at byte %zu\n  orig:    %s\n  patched: %s\n", name.c_str(), i,
+               show(a).c_str(), show(b).c_str());
+}
+
 // Pass 3a: functions. A function is changed when its fingerprint differs from its twin's (a
 // changed inline helper changes every caller's bytes, so callers show up here by themselves),
 // new when it has no twin. Changes livepatch cannot carry are refused, not dropped.
@@ -65,6 +81,7 @@ void classify_functions(DiffContext& ctx) {
       kind = ChangeKind::added;
     } else if (ctx.fp_patched.of(p) != ctx.fp_orig.of(o)) {
       kind = ChangeKind::changed;
+      if (ctx.debug) debug_difference(u.name, ctx.fp_orig.of(o), ctx.fp_patched.of(p));
     } else {
       continue;
     }
