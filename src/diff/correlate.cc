@@ -53,7 +53,6 @@ Correlation correlate(const ObjectIndex& orig, const ObjectIndex& patched) {
       pair(P[0], O[0]);
       continue;
     }
-    // Level 2: exact names.
     auto match = [&](auto same) {
       std::vector<uint32_t> restP, restO = O;
       for (uint32_t p : P) {
@@ -74,15 +73,15 @@ Correlation correlate(const ObjectIndex& orig, const ObjectIndex& patched) {
       P = std::move(restP);
       O = std::move(restO);
     };
-    match([&](uint32_t p, uint32_t o) { return patched.unit(p).name == orig.unit(o).name; });
-    // Level 3: the same referring functions.
-    if (!P.empty() && !O.empty()) {
-      if (!orig_refs) orig_refs = referrers(orig);
-      if (!patched_refs) patched_refs = referrers(patched);
-      match([&](uint32_t p, uint32_t o) {
-        return !(*patched_refs)[p].empty() && (*patched_refs)[p] == (*orig_refs)[o];
-      });
-    }
+    // Level 2: the same referring functions (survives renumbering).
+    if (!orig_refs) orig_refs = referrers(orig);
+    if (!patched_refs) patched_refs = referrers(patched);
+    match([&](uint32_t p, uint32_t o) {
+      return !(*patched_refs)[p].empty() && (*patched_refs)[p] == (*orig_refs)[o];
+    });
+    // Level 3: exact names.
+    if (!P.empty() && !O.empty())
+      match([&](uint32_t p, uint32_t o) { return patched.unit(p).name == orig.unit(o).name; });
     // Level 4: one left on each side.
     if (P.size() == 1 && O.size() == 1) {
       pair(P[0], O[0]);

@@ -4,11 +4,10 @@
 // one-to-one match wins:
 //   1. the normalised name with its kind (function / object / anonymous): `foo.isra.0` in ORIG
 //      is `foo.isra.1` in PATCHED once GCC renumbered its clones;
-//   2. the exact name, among same-normalised candidates: two functions each with a
-//      `static int count` give `count.0` and `count.1`; if the numbering did not move, the
-//      exact names pair them;
-//   3. who uses it: the set of functions referring to a static local (its `count` belongs to
-//      foo, that one to bar), which survives renumbering;
+//   2. who uses it: two functions each with a `static int count` give `count.0` and
+//      `count.1`, and a fix elsewhere in the file can renumber them; the set of functions
+//      referring to each (this `count` belongs to foo, that one to bar) survives renumbering;
+//   3. the exact name, among same-normalised candidates (when the users changed too);
 //   4. a single leftover on each side.
 // What is still ambiguous is reported, and the differ refuses to guess for state a patch
 // would share with the running kernel. Per-site state (__already_done, __key, ...) is never

@@ -6,8 +6,8 @@ namespace noreboot::diff {
 
 using namespace noreboot::elf;
 
-Fingerprinter::Fingerprinter(const ObjectIndex& ix)
-    : ix_(ix), memo_(ix.units().size()), state_(ix.units().size(), 0) {}
+Fingerprinter::Fingerprinter(const ObjectIndex& ix, const std::vector<std::string>& identity)
+    : ix_(ix), identity_(identity), memo_(ix.units().size()), state_(ix.units().size(), 0) {}
 
 const std::string& Fingerprinter::of(uint32_t unit) {
   if (state_[unit] != 2) {
@@ -50,8 +50,7 @@ std::string Fingerprinter::target_key(const Relocation& r) {
     if (state_[t.unit] == 1) return "R" + u.key + "+" + off;  // a cycle: name it
     return "C{" + of(t.unit) + "}+" + off;
   }
-  const bool unique = ix_.with_key(u.key).size() == 1;
-  return "N" + (unique ? u.key : "=" + u.name) + "+" + off;
+  return "N" + identity_[t.unit] + "+" + off;
 }
 
 std::string Fingerprinter::compute(uint32_t unit) {

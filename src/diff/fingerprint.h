@@ -9,8 +9,10 @@
 // Approach (the idea of klp-diff's checksums, done as exact canonical strings): a unit's
 // fingerprint is its bytes with every relocated field zeroed, followed by one record per
 // relocation: offset in the unit, type, and the target *by identity*:
-//   - an undefined symbol by name, a named function/variable by its normalised name (or its
-//     exact name when the normalised one is ambiguous in the object) + offset inside it;
+//   - an undefined symbol by name; a named function/variable by its identity (its name in ORIG:
+//     a PATCHED unit is known by its correlated twin's name, so `count.1` that correlation
+//     paired with `count.0` is the same target, and an uncorrelated one never equals anything
+//     in ORIG) + offset inside it;
 //   - a string literal by its content (never its offset in .rodata.str);
 //   - things that belong to the function and are copied with it (its `.cold` part, local
 //     read-only data, anonymous tables, `__func__`, `CSWTCH`, dynamic-debug descriptors) by
@@ -34,7 +36,8 @@ namespace noreboot::diff {
 
 class Fingerprinter {
  public:
-  explicit Fingerprinter(const ObjectIndex& ix);
+  // identity[u]: what references to unit u are called (see above).
+  Fingerprinter(const ObjectIndex& ix, const std::vector<std::string>& identity);
   const std::string& of(uint32_t unit);
   // The identity of a relocation target as it appears in fingerprints.
   std::string target_key(const elf::Relocation& r);
@@ -44,6 +47,7 @@ class Fingerprinter {
  private:
   std::string compute(uint32_t unit);
   const ObjectIndex& ix_;
+  const std::vector<std::string>& identity_;
   std::vector<std::string> memo_;
   std::vector<uint8_t> state_;  // 0 = not computed, 1 = in progress, 2 = done
 };
