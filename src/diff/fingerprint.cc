@@ -37,6 +37,8 @@ std::string Fingerprinter::target_key(const Relocation& r) {
       return "U" + y.name + "+" + std::to_string(r.r_addend);
     case Target::Kind::absolute:
       return "A" + y.name + ":" + std::to_string(y.st_value) + "+" + std::to_string(r.r_addend);
+    case Target::Kind::symbol:
+      return "Y" + y.name + "+" + std::to_string(r.r_addend);
     case Target::Kind::unresolved:
       return "?" + ix_.obj().symbol_name(r.r_sym) + "+" + std::to_string(y.st_value + r.r_addend);
     case Target::Kind::unit:

@@ -19,7 +19,7 @@ constexpr std::string_view kIgnoredPrefixes[] = {
     ".discard", "__ksymtab", "__kcrctab", ".modinfo", "__versions", ".gnu.linkonce",
     ".note", "__param", ".initcall", ".con_initcall", "_kprobe_blacklist", "__tracepoints_ptrs",
     "__tracepoints_strings", "_ftrace_events", "_ftrace_eval_map", "__bpf_raw_tp_map",
-    ".export_symbol", "__modver", ".static_call.text", ".altinstr_aux", ".comment",
+    ".export_symbol", "__modver", ".static_call.text", ".static_call_tramp_key", ".comment",
     "__dyndbg_classes", ".init.setup", "__syscalls_metadata", "__kprobes"};
 
 std::string cold_parent_name(std::string_view name) {
@@ -72,13 +72,15 @@ Result<ObjectIndex> ObjectIndex::build(const Object& obj, std::string what) {
   for (uint32_t i = 1; i < nsec; ++i) {
     const Section& s = obj.sections[i];
     if (s.name == ".comment") has_comment = true;
-    if (s.sh_type == SHT_RELA) {
-      if (s.sh_info >= nsec) return Error(Errc::invalid_input, ix.what_ + ": " + s.name + " relocates no section");
-      auto& v = ix.relocs_[s.sh_info];
-      v.insert(v.end(), s.relocs.begin(), s.relocs.end());
-      continue;
-    }
-    ix.roles_[i] = classify_section(s);
+    if (s.sh_type != SHT_RELA) ix.roles_[i] = classify_section(s);
+  }
+  for (uint32_t i = 1; i < nsec; ++i) {
+    const Section& s = obj.sections[i];
+    if (s.sh_type != SHT_RELA) continue;
+    if (s.sh_info >= nsec) return Error(Errc::invalid_input, ix.what_ + ": " + s.name + " relocates no section");
+    if (ix.roles_[s.sh_info] == SectionRole::ignored) continue;  // debug info, metadata: never read
+    auto& v = ix.relocs_[s.sh_info];
+    v.insert(v.end(), s.relocs.begin(), s.relocs.end());
   }
   for (auto& v : ix.relocs_)
     std::stable_sort(v.begin(), v.end(), [](const Relocation& a, const Relocation& b) { return a.r_offset < b.r_offset; });
@@ -198,7 +200,13 @@ Target ObjectIndex::resolve(const Relocation& r) const {
   auto info = x86_64::reloc_info(r.r_type);
   const bool pcrel = info && info->pc_relative;
   const auto& in = units_in_[y.st_shndx];
-  if (in.empty()) return t;  // unresolved: points into an ignored or special section
+  if (in.empty()) {
+    // A named symbol in a section the differ does not diff (a static-call trampoline in
+    // .static_call.text, a tracepoint string): referenced by its name. Section symbols there
+    // cannot be named: unresolved.
+    if (y.type() != STT_SECTION && !y.name.empty()) t.kind = Target::Kind::symbol;
+    return t;
+  }
   uint32_t u = kNone;
   if (unit_of_sym_[r.r_sym] != kNone) {
     u = unit_of_sym_[r.r_sym];

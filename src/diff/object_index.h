@@ -62,7 +62,13 @@ struct Unit {
 
 // A relocation's target, resolved.
 struct Target {
-  enum class Kind { undefined, absolute, unit, unresolved };
+  enum class Kind {
+    undefined,   // SHN_UNDEF: an extern
+    absolute,    // SHN_ABS / SHN_COMMON
+    unit,        // code or data the differ diffs
+    symbol,      // a named symbol in a section the differ does not diff: referenced by name
+    unresolved,  // a section symbol into such a section: cannot be named
+  };
   Kind kind = Kind::unresolved;
   uint32_t unit = kNone;
   int64_t offset_in_unit = 0;  // S + A - unit start: what the reference adds to the unit's start

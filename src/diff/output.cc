@@ -158,6 +158,9 @@ class Emitter {
         out.r_sym = it->second;
         return out;
       }
+      case Target::Kind::symbol:
+        out.r_sym = undefined(y.name, y.bind(), y.type(), true);
+        return out;
       case Target::Kind::unresolved:
         return Error(Errc::unsupported, user + " refers to " + src_.symbol_name(r.r_sym) + "+" +
                                             std::to_string(static_cast<int64_t>(y.st_value) + r.r_addend) +
