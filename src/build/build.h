@@ -48,6 +48,7 @@ struct BuildResult {
   std::vector<Refusal> refusals;
   std::vector<CompiledUnit> units;
   std::filesystem::path work;
+  std::string bundle;                        // what was written (one line)
   StepClock clock;
 };
 

@@ -84,7 +84,14 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
   const std::string& cmd = args[0];
   if (cmd == "diff") {
 #ifdef NOREBOOT_HAVE_DIFF
-    return noreboot::diff::run_cli(std::vector<std::string>(args.begin() + 1, args.end()));
+    // The differ prints its own report and answers with its exit code (the same scheme).
+    switch (noreboot::diff::run_cli(std::vector<std::string>(args.begin() + 1, args.end()))) {
+      case 0: return CliOutcome::ok;
+      case 2: return CliOutcome::usage;
+      case 3: return CliOutcome::refused;
+      case 4: return CliOutcome::no_change;
+      default: return CliOutcome::failed;
+    }
 #else
     return Error(Errc::unavailable, "diff: not built yet (src/diff is not part of this build)");
 #endif
@@ -124,6 +131,11 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
     case Outcome::built:
       break;
   }
+  if (!result.bundle.empty()) {
+    std::cout << result.bundle << "\n";
+    cleanup();
+    return CliOutcome::ok;
+  }
   for (const auto& u : result.units)
     std::cout << u.unit.owner << " " << u.original.string() << " " << u.patched.string()
               << (u.identical ? " unchanged" : " changed") << "\n";
@@ -144,6 +156,7 @@ int exit_code_for(const Result<CliOutcome>& r) {
     case CliOutcome::refused: return 3;
     case CliOutcome::no_change: return 4;
     case CliOutcome::usage: return 2;
+    case CliOutcome::failed: return 1;
   }
   return 1;
 }

@@ -11,7 +11,7 @@
 
 namespace noreboot::build {
 
-enum class CliOutcome { ok, refused, no_change, usage };
+enum class CliOutcome { ok, refused, no_change, usage, failed /* already reported */ };
 
 Result<CliOutcome> run_cli(const std::vector<std::string>& args);
 

@@ -169,10 +169,10 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
 
   clock.begin("fetch", "kernel packages for " + abi + " (scripts/kernel-fetch)");
   fs::path fetch = opts.kernel_fetch.empty() ? find_kernel_fetch() : opts.kernel_fetch;
-  NR_TRY(auto r, run_process({fetch.string(), "--abi", abi, "--source"}, {.capture_stdout = true}));
+  NR_TRY(auto r, run_process({fetch.string(), "--abi", abi, "--source", "--dbg"}, {.capture_stdout = true}));
   if (r.exit_code != 0)
     return Error(r.exit_code == 2 ? Errc::invalid_argument : Errc::unavailable,
-                 fetch.string() + " --abi " + abi + " --source failed (exit " + std::to_string(r.exit_code) +
+                 fetch.string() + " --abi " + abi + " --source --dbg failed (exit " + std::to_string(r.exit_code) +
                      "); its message is above");
   auto vars = parse_assignments(r.out);
   for (const char* k : {"NR_ABI", "NR_KDIR", "NR_HEADERS", "NR_SOURCE_DEB", "NR_MODDIR"})
