@@ -105,7 +105,9 @@ std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::p
     if (tok == unit.object) {
       out += out_object.string();
     } else if (tok == unit.source) {
-      out += "-iquote ./" + unit_dir + " -ffile-prefix-map=" + src_root.string() + "/= " +
+      // The directory exactly as GCC saw it for the original ("fs/proc", not "./fs/proc"):
+      // it is recorded in DWARF and in __FILE__ of headers found there.
+      out += "-iquote " + (unit_dir.empty() ? std::string(".") : unit_dir) + " -ffile-prefix-map=" + src_root.string() + "/= " +
              (src_root / unit.source).string();
     } else if (tok.rfind("-Wp,-MMD,", 0) == 0) {
       out += "-Wp,-MMD," + dep.string();

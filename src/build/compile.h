@@ -13,7 +13,7 @@
 //     applies the fix to the second copy only. The tree is never written by a patch, so there
 //     is nothing to restore after a crash.
 //  3. Compile (the fast path): the recorded command runs directly (sh -c, cwd = tree) with the
-//     source, output and dependency paths pointed into WORK, plus `-iquote <dir of the unit>`
+//     source, output and dependency paths pointed into WORK, plus `-iquote <dir of the unit>` (spelt as Kbuild spells it: it lands in DWARF)
 //     (quoted includes still find the unit's neighbours) and `-ffile-prefix-map=<copy root>/=`
 //     (__FILE__, WARN/BUG file names and debug info keep the tree-relative name). Every unit,
 //     original and patched, compiles this way in parallel; objtool runs as recorded.

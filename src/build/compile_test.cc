@@ -14,7 +14,7 @@ TEST(FastCommand, RedirectsSourceOutputAndDeps) {
   std::string c = fast_command(u, "/w/src-patched", "/w/patched/fs/proc/cmdline.o");
   EXPECT_EQ(c,
             "gcc-12 -Wp,-MMD,/w/patched/fs/proc/.cmdline.o.d -nostdinc -DKBUILD_MODNAME='\"proc\"' -c -o "
-            "/w/patched/fs/proc/cmdline.o -iquote ./fs/proc -ffile-prefix-map=/w/src-patched/= "
+            "/w/patched/fs/proc/cmdline.o -iquote fs/proc -ffile-prefix-map=/w/src-patched/= "
             "/w/src-patched/fs/proc/cmdline.c   ; ./tools/objtool/objtool --orc   /w/patched/fs/proc/cmdline.o");
 }
 
