@@ -1,6 +1,12 @@
-import os, subprocess, sys
-T = os.path.expanduser("~/.cache/noreboot/kernels/6.1.0-56-amd64/tree")
-OUT = "/work/wt/builder/tests/patches"
+"""Regenerates tests/patches/*.patch from edits of the prepared Debian tree.
+
+Usage: make-corpus.py TREE   (TREE: $NOREBOOT_CACHE/kernels/<ABI>/tree, from noreboot-build prepare)
+Every edit must match exactly once, so a new Debian source that moved the code fails loudly.
+"""
+import os, subprocess, sys, tempfile
+T = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
+OUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TMP = tempfile.mkdtemp(prefix="nr-corpus-")
 
 def mk(name, edits):
     """edits: list of (path, old, new) applied in order; old must occur exactly once."""
@@ -13,7 +19,7 @@ def mk(name, edits):
         files[path] = text.replace(old, new)
     out = ""
     for path, text in files.items():
-        tmp = f"/tmp/bx/mp/{name}/{path}"
+        tmp = f"{TMP}/{name}/{path}"
         os.makedirs(os.path.dirname(tmp), exist_ok=True)
         open(tmp, "w").write(text)
         r = subprocess.run(["diff", "-u", "--label", "a/" + path, "--label", "b/" + path,
