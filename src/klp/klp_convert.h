@@ -40,7 +40,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "klp/elf_object.h"
+#include "elf/object.h"
 #include "klp/exports.h"
 #include "klp/symbol_index.h"
 
@@ -94,11 +94,11 @@ struct ConvertPlan {
 
 // Pass 1. `id` makes the placeholder names unique across several objects of one module.
 // Edits `obj` in place; every refusal is collected into one Error (Errc::unsupported).
-Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput& in, const SymbolSources& src,
-                                         int id);
+Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
+                                         const SymbolSources& src, int id);
 
 // Pass 2, on the linked .ko. Returns the number of relocations moved.
-Result<size_t> finalize_module(ElfObject& ko, const std::vector<ConvertPlan>& plans);
+Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const std::vector<ConvertPlan>& plans);
 
 // Is a klp relocation allowed in this section (see above)?
 bool klp_relocation_allowed_in(std::string_view section_name);
