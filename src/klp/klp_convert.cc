@@ -46,7 +46,8 @@ std::map<uint32_t, std::set<std::string>> referencing_sections(const elf::Object
 
 }  // namespace
 
-bool klp_relocation_allowed_in(std::string_view name) {
+bool klp_relocation_allowed_in(std::string_view name, std::string_view owner) {
+  if (owner == "vmlinux") return true;  // applied by the module loader with the others
   for (std::string_view p : {".text", ".data", ".rodata"})
     if (name == p || (name.starts_with(p) && name.size() > p.size() && name[p.size()] == '.')) return true;
   return false;
@@ -150,11 +151,12 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
       continue;
     }
     for (const auto& sec : refs[static_cast<uint32_t>(i)])
-      if (!klp_relocation_allowed_in(sec))
-        refusals.push_back("'" + s.name + "' is referenced from " + sec +
-                           ", a section the kernel reads while loading the module, before livepatch "
-                           "relocations are applied; it must be exported or the construct (static key, "
-                           "static call, alternative, exception entry) kept out of the patch");
+      if (!klp_relocation_allowed_in(sec, owner))
+        refusals.push_back("'" + s.name + "' (a symbol of module " + owner + ") is referenced from " + sec +
+                           ", a section the kernel reads while loading the livepatch module, before "
+                           "relocations against " + owner + " can be applied (when " + owner +
+                           " loads); keep the construct (static key, static call, alternative, "
+                           "exception entry) out of the patch or use an exported symbol");
     if (placeholder_sec == 0) {
       elf::Section ph;
       ph.name = kPlaceholderSection;
@@ -166,6 +168,7 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     }
     KlpSymbolPlan p;
     p.placeholder = kPlaceholderPrefix + tag + std::to_string(n++);
+    p.owner = owner;
     p.klp_name = ".klp.sym." + owner + "." + s.name + "," + std::to_string(res->sympos);
     p.bind = s.bind() == STB_WEAK || res->symbol->bind == 'W' ? STB_WEAK : STB_GLOBAL;
     p.type = elf_type_of(res->symbol->type);
@@ -185,10 +188,10 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
 }
 
 Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const std::vector<ConvertPlan>& plans) {
-  std::map<std::string, std::pair<const KlpSymbolPlan*, std::string>> by_placeholder;  // -> (plan, target)
+  std::map<std::string, const KlpSymbolPlan*> by_placeholder;
   for (const auto& p : plans)
-    for (const auto& s : p.symbols) by_placeholder[s.placeholder] = {&s, p.target};
-  std::map<uint32_t, std::pair<const KlpSymbolPlan*, std::string>> by_index;
+    for (const auto& s : p.symbols) by_placeholder[s.placeholder] = &s;
+  std::map<uint32_t, const KlpSymbolPlan*> by_index;
   for (uint32_t i = 1; i < ko.symbols.size(); ++i) {
     auto it = by_placeholder.find(ko.symbols[i].name);
     if (it == by_placeholder.end()) continue;
@@ -214,11 +217,13 @@ Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const s
         keep.push_back(r);
         continue;
       }
-      if (!klp_relocation_allowed_in(applied_name))
-        return Error(Errc::unsupported, what + ": livepatch symbol " + it->second.first->klp_name +
+      if (!klp_relocation_allowed_in(applied_name, it->second->owner))
+        return Error(Errc::unsupported, what + ": livepatch symbol " + it->second->klp_name +
                                             " is referenced from " + applied_name +
-                                            ", which the module loader processes before livepatch relocations");
-      klp[".klp.rela." + it->second.second + "." + applied_name].push_back(r);
+                                            ", which the module loader processes before it can be relocated");
+      // Named after the symbol's object: .klp.rela.vmlinux.* is applied while the module
+      // loads, .klp.rela.<module>.* when that module is (or already was) loaded.
+      klp[".klp.rela." + it->second->owner + "." + applied_name].push_back(r);
     }
     if (klp.empty()) continue;
     ko.sections[i].relocs = std::move(keep);
@@ -234,13 +239,13 @@ Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const s
       rs.insert(rs.end(), entries.begin(), entries.end());
     }
   }
-  for (auto& [index, pr] : by_index) {
+  for (auto& [index, plan] : by_index) {
     auto& sym = ko.symbols[index];
-    sym.name = pr.first->klp_name;
+    sym.name = plan->klp_name;
     sym.st_shndx = SHN_LIVEPATCH;
     sym.st_value = 0;
     sym.st_size = 0;
-    sym.st_info = elf::st_info(pr.first->bind, pr.first->type);
+    sym.st_info = elf::st_info(plan->bind, plan->type);
   }
   return moved;
 }

@@ -180,18 +180,64 @@ TEST_F(Convert, BothPassesAroundARealLink) {
   EXPECT_EQ(re->find("readelf: Warning"), std::string::npos) << *re;
 }
 
-TEST_F(Convert, RefusesKlpReferenceFromJumpTable) {
+TEST_F(Convert, VmlinuxSymbolInJumpTableIsAppliedAtLoad) {
+  // .klp.rela.vmlinux.* is applied by the module loader before jump labels are processed,
+  // so a __jump_table key that vmlinux does not export is fine.
   auto obj = elf::read_object_file((dir_ / "jump/b.o").string());
   ASSERT_TRUE(obj.ok());
   PatchObjectInput in;
   in.target = "vmlinux";
   in.functions = {{"target_fn", ""}};
   SymbolSources src{&index_, nullptr, &exports_};
-  auto plan = prepare_patch_object(*obj, "test.o", in, src, 0);
+  auto plan = prepare_patch_object(*obj, "jump/b.o", in, src, 0);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  auto moved = finalize_module(*obj, "jump/b.o", {*plan});
+  ASSERT_TRUE(moved.ok()) << moved.error().message();
+  EXPECT_EQ(*moved, 1u);
+  uint32_t ks = obj->find_section(".klp.rela.vmlinux.__jump_table");
+  ASSERT_NE(ks, 0u);
+  EXPECT_EQ(obj->sections[obj->sections[ks].sh_info].name, "__jump_table");
+}
+
+TEST_F(Convert, RefusesModuleSymbolInJumpTable) {
+  // Against a module's symbol, the relocation is applied only when that module loads: far
+  // too late for the livepatch module's own __jump_table.
+  auto mod = SymbolIndex::from_elf((dir_ / "kernel/b.o").string(), "mymod", SymOrder::symtab);
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  auto obj = elf::read_object_file((dir_ / "jump/b.o").string());
+  ASSERT_TRUE(obj.ok());
+  PatchObjectInput in;
+  in.target = "mymod";
+  in.functions = {{"target_fn", ""}};
+  SymbolSources src{&index_, &*mod, &exports_};
+  auto plan = prepare_patch_object(*obj, "jump/b.o", in, src, 0);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.error().code(), Errc::unsupported);
   EXPECT_NE(plan.error().message().find("__jump_table"), std::string::npos) << plan.error().message();
   EXPECT_NE(plan.error().message().find("hidden_global"), std::string::npos);
+  EXPECT_NE(plan.error().message().find("mymod"), std::string::npos);
+}
+
+TEST_F(Convert, ModuleTargetNamesSectionsAfterEachSymbolsObject) {
+  // A fix in module "mymod": its own static goes to .klp.rela.mymod.*, a vmlinux symbol the
+  // module uses to .klp.rela.vmlinux.* (applied at load).
+  auto mod = SymbolIndex::from_elf((dir_ / "kernel/a.o").string(), "mymod", SymOrder::symtab);
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  auto obj = elf::read_object_file((dir_ / "patch/b.o").string());
+  ASSERT_TRUE(obj.ok());
+  PatchObjectInput in;
+  in.target = "mymod";
+  in.references["helper"] = {true, "a.c"};
+  in.unit_file = "a.c";
+  SymbolSources src{&index_, &*mod, &exports_};
+  auto plan = prepare_patch_object(*obj, "patch/b.o", in, src, 0);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  auto moved = finalize_module(*obj, "patch/b.o", {*plan});
+  ASSERT_TRUE(moved.ok()) << moved.error().message();
+  auto mine = relas_by_symbol(*obj, ".klp.rela.mymod..text.target_fn");
+  auto kernel = relas_by_symbol(*obj, ".klp.rela.vmlinux..text.target_fn");
+  EXPECT_TRUE(mine.count(".klp.sym.mymod.helper,0"));
+  EXPECT_TRUE(kernel.count(".klp.sym.vmlinux.hidden_global,0"));
 }
 
 TEST_F(Convert, RefusesPatchingAWeakDefaultTheImageOverrides) {
