@@ -116,7 +116,12 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
       }
       src.module = &modules.at(po.input.target);
     }
-    NR_TRY(auto obj, elf::read_object_file(po.path));
+    elf::Object obj;
+    if (po.object) {
+      obj = *po.object;
+    } else {
+      NR_TRY(obj, elf::read_object_file(po.path));
+    }
     auto plan = prepare_patch_object(obj, po.path, po.input, src, static_cast<int>(i));
     if (!plan) {
       refusals.push_back(plan.error().message());
