@@ -63,7 +63,7 @@ std::string kernel_lines_since(KernelInterface& kernel, uint64_t from) {
 }
 
 Status fail_step(AgentContext& ctx, AgentState& state, Journal& journal, const std::string& why, bool ok_outcome = false) {
-  state.pending.reset();
+  journal.candidate.reset();
   state.last_outcome = why;
   state.last_outcome_ok = ok_outcome;
   NR_TRY_STATUS(ctx.store.save_state(state));
@@ -100,7 +100,7 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
   Journal journal;
   journal.bundle_sha256 = report.bundle_sha256;
   journal.boot_id = boot_id;
-  NR_TRY_STATUS(ctx.store.set_step(journal, Step::verifying, unix_now()));
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::verifying, unix_now(), {}, /*durable=*/false));
   auto refuse = [&](Error e) -> Error {
     Error out = std::move(e).context(opt.origin.empty() ? "bundle" : opt.origin);
     (void)fail_step(ctx, state, journal, "refused: " + out.message());
@@ -173,8 +173,8 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
                        boot_id, unix_now()};
   for (const auto& f : m.fixes) pending.fixes.push_back(f.description.empty() ? f.id : f.id + ": " + f.description);
   std::string previous = state.applied ? state.applied->patch_name : "";
-  state.pending = pending;
-  NR_TRY_STATUS(ctx.store.save_state(state));
+  // The crash-loop guard's record: durable before the kernel sees the module.
+  journal.candidate = pending;
   NR_TRY_STATUS(ctx.store.set_step(journal, Step::loading, unix_now()));
   NR_TRY(uint64_t kmsg_from, ctx.kernel->kmsg_next_seq());
   NR_TRY(int fd, module_fd(ctx, m.name, contents->module));
@@ -215,7 +215,7 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
 
   // Live.
   state.applied = pending;
-  state.pending.reset();
+  journal.candidate.reset();
   uint64_t& hs = state.highest_sequence[running->build_id];
   hs = std::max(hs, m.sequence);
   NR_TRY_STATUS(ctx.store.save_last_good(as_chars(bundle)));

@@ -11,7 +11,7 @@
 //   5. the sequence is higher than the highest ever applied on this kernel build (no rollback;
 //      the same sequence is accepted only to reload the same bundle after a reboot);
 //   6. automatic applies (daemon, reapply at boot) refuse a quarantined bundle.
-// Then: journal "loading" (and state.pending) -> finit_module from a memfd -> journal
+// Then: journal "loading" (with the candidate patch, one fsync'ed write) -> finit_module from a memfd -> journal
 // "transition" -> follow it (signal, reverse on timeout, report blockers) -> journal "live",
 // state.applied, last-good bundle saved, replaced modules unloaded -> watch the kernel log for
 // trouble for watch_seconds. The time from "bundle bytes in memory" to the finit_module call is

@@ -182,7 +182,7 @@ TEST_F(ApplyTest, KernelRejectionCarriesTheKernelLog) {
   auto r = apply(bundle("lp_fix1", 1));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("symbol 'nope' not found"), std::string::npos) << r.error().message();
-  EXPECT_FALSE(ctx.store.load_state()->pending.has_value());
+  EXPECT_FALSE(ctx.store.load_journal()->candidate.has_value());
 }
 
 TEST_F(ApplyTest, KernelWarningsAfterTheLoadAreReported) {
