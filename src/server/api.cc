@@ -1,0 +1,616 @@
+// Api: routing, authentication, the agent endpoints, long polls and the rollout ticker.
+// See api.h for the design; admin endpoints are in api_admin.cc, the dashboard in dashboard.cc.
+#include "server/api.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "core/log.h"
+#include "server/api_impl.h"
+
+namespace noreboot::server {
+
+// ---- helpers --------------------------------------------------------------------------------
+
+HttpResponse json_response(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+HttpResponse error_response(const Fail& f) {
+  HttpResponse r;
+  r.status = f.status;
+  r.body = api::to_json(api::ApiError{f.code, f.message});
+  if (f.status == 503) r.headers.emplace_back("Retry-After", "5");
+  return r;
+}
+
+Fail fail_from(const Error& e) {
+  switch (e.code()) {
+    case Errc::invalid_argument:
+    case Errc::invalid_input: return {400, "invalid_input", e.message()};
+    case Errc::not_found: return {404, "not_found", e.message()};
+    case Errc::conflict: return {409, "conflict", e.message()};
+    case Errc::signature:
+    case Errc::integrity:
+    case Errc::refused:
+    case Errc::unsupported: return {422, "refused", e.message()};
+    case Errc::unavailable:
+    case Errc::timeout:
+    case Errc::io:
+      return {503, "unavailable", "the store is unavailable, retry later (" + e.message() + ")"};
+    case Errc::internal: break;
+  }
+  return {500, "internal", e.message()};
+}
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char out[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(sizeof out * 2);
+  for (unsigned char c : out) {
+    hex.push_back(digits[c >> 4]);
+    hex.push_back(digits[c & 15]);
+  }
+  return hex;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  static const char* digits = "0123456789abcdef";
+  std::string hex;
+  for (unsigned char c : raw) {
+    hex.push_back(digits[c >> 4]);
+    hex.push_back(digits[c & 15]);
+  }
+  return hex;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+json kernel_to_json(const api::KernelId& k) {
+  return {{"release", k.release}, {"version", k.version}, {"build_id", k.build_id}, {"arch", k.arch}};
+}
+
+json host_to_json(const HostRecord& h) {
+  json applied = nullptr;
+  if (h.applied)
+    applied = {{"name", h.applied->name}, {"sequence", h.applied->sequence},
+               {"bundle_sha256", h.applied->bundle_sha256}};
+  return {{"id", h.id}, {"hostname", h.hostname}, {"group", h.group}, {"tags", h.tags},
+          {"kernel", kernel_to_json(h.kernel)}, {"state", h.state}, {"applied", applied},
+          {"last_seen", h.last_seen}, {"enrolled_at", h.enrolled_at}, {"last_error", h.last_error}};
+}
+
+json bundle_to_json(const BundleRecord& b) {
+  return {{"sha256", b.sha256}, {"size", b.size}, {"patch_name", b.patch_name},
+          {"sequence", b.sequence},
+          {"kernel", {{"release", b.kernel_release}, {"build_id", b.kernel_build_id}, {"arch", b.arch}}},
+          {"created_at", b.created_at}, {"blocked", b.blocked}, {"blocked_reason", b.blocked_reason}};
+}
+
+namespace {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> seg;
+  std::string cur;
+  for (char c : path.substr(1)) {
+    if (c == '/') {
+      seg.push_back(cur);
+      cur.clear();
+    } else {
+      cur.push_back(c);
+    }
+  }
+  if (!cur.empty() || path.size() > 1) seg.push_back(cur);
+  return seg;
+}
+
+// The route name used in metrics: fixed words, ids replaced by "{id}".
+std::string route_name(const std::vector<std::string>& seg) {
+  std::string r;
+  for (std::size_t i = 0; i < seg.size(); ++i) {
+    bool word = !seg[i].empty() && std::all_of(seg[i].begin(), seg[i].end(),
+                                                [](char c) { return c >= 'a' && c <= 'z'; });
+    r += "/" + ((word && seg[i].size() < 16) ? seg[i] : std::string("{id}"));
+  }
+  return r.empty() ? "/" : r;
+}
+
+}  // namespace
+
+// ---- Api ------------------------------------------------------------------------------------
+
+Api::Api(Store& store, BundleVerifier verifier, ApiOptions options, std::function<std::int64_t()> clock)
+    : impl_(std::make_unique<Impl>(store, std::move(verifier), options, std::move(clock))) {
+  if (sodium_init() < 0) log::error("libsodium failed to initialise");
+}
+
+Api::~Api() { release_waiters(); }
+
+std::size_t Api::waiting() const {
+  std::lock_guard lock(impl_->wait_mu);
+  return impl_->waiters.size();
+}
+
+std::size_t Api::body_limit(const std::string& method, const std::string& path) const {
+  if (method == "POST" && (path == "/v1/bundles" || path == "/v1/bundles/")) return impl_->opt.max_bundle_body;
+  return impl_->opt.max_json_body;
+}
+
+Result<std::string> Api::bootstrap_admin_token() {
+  auto& s = impl_->store;
+  NR_TRY(auto n, s.count_tokens("admin"));
+  if (n > 0) return std::string();
+  std::string token = "nra_" + random_hex(24);
+  TokenRecord t;
+  t.id = "t_" + random_hex(8);
+  t.kind = "admin";
+  t.role = "admin";
+  t.name = "bootstrap";
+  t.created_at = impl_->now();
+  NR_TRY_STATUS(s.create_token(t, sha256_hex(token)));
+  NR_TRY_STATUS(s.add_audit({t.created_at, "server", "token.bootstrap", json{{"id", t.id}}.dump()}));
+  return token;
+}
+
+void Api::handle(HttpRequest req, Respond respond) {
+  Impl& m = *impl_;
+  auto seg = split_path(req.path);
+  std::string route = route_name(seg);
+  Respond counted = [&m, route, respond = std::move(respond)](HttpResponse r) {
+    m.metrics.count(route, r.status);
+    respond(std::move(r));
+  };
+  auto fail = [&](int status, const std::string& code, const std::string& msg) {
+    counted(error_response({status, code, msg}));
+  };
+
+  // Paths are ids and fixed words only: anything that could walk a file tree is refused.
+  if (req.path.empty() || req.path[0] != '/' || req.path.find("..") != std::string::npos ||
+      req.path.find("//") != std::string::npos || req.path.find('\\') != std::string::npos ||
+      req.path.find('\0') != std::string::npos)
+    return fail(400, "invalid_input", "path '" + req.path.substr(0, 128) +
+                                          "' contains '..', '//', '\\' or NUL; ids are plain names");
+  const std::string& method = req.method;
+  bool get = method == "GET" || method == "HEAD";
+
+  if (seg.size() == 1 && seg[0] == "healthz") {
+    if (!get) return fail(405, "method_not_allowed", "use GET /healthz");
+    auto st = m.store.ping();
+    if (!st) return counted(error_response({503, "unavailable", "store: " + st.error().message()}));
+    return counted(json_response(200, {{"status", "ok"}}));
+  }
+  if (seg.size() == 1 && seg[0] == "metrics") {
+    if (!get) return fail(405, "method_not_allowed", "use GET /metrics");
+    return counted(m.metrics_text());
+  }
+  if (seg.empty() || seg[0] != "v1") return counted(m.dashboard(req, seg));
+
+  if (seg.size() == 2 && seg[1] == "enroll") {
+    if (method != "POST") return fail(405, "method_not_allowed", "use POST /v1/enroll");
+    return counted(m.enroll(req));
+  }
+  if (seg.size() == 2 && seg[1] == "checkin") {
+    if (method != "POST") return fail(405, "method_not_allowed", "use POST /v1/checkin");
+    return m.checkin(req, counted);
+  }
+  if (seg.size() == 2 && seg[1] == "report") {
+    if (method != "POST") return fail(405, "method_not_allowed", "use POST /v1/report");
+    return counted(m.report(req));
+  }
+  if (seg.size() == 3 && seg[1] == "bundles" && get) {
+    if (!api::is_sha256_hex(seg[2]))
+      return fail(400, "invalid_input", "bundle id '" + seg[2].substr(0, 80) +
+                                            "' must be the bundle's SHA-256: 64 lowercase hex characters");
+    auto r = m.download(req, seg[2]);
+    r.head_only = method == "HEAD";
+    return counted(std::move(r));
+  }
+
+  // Everything else under /v1 is an admin endpoint.
+  Fail f{};
+  auto actor = m.auth_admin(req, !get, f);
+  if (!actor) return counted(error_response(f));
+  counted(m.admin(req, seg, *actor));
+}
+
+void Api::release_waiters() {
+  Impl& m = *impl_;
+  std::vector<Impl::Waiter> all;
+  {
+    std::lock_guard lock(m.wait_mu);
+    for (auto& [id, w] : m.waiters) all.push_back(std::move(w));
+    m.waiters.clear();
+  }
+  for (auto& w : all) {
+    HttpResponse r;
+    r.body = m.checkin_body(w.host, std::nullopt);
+    w.respond(std::move(r));
+  }
+}
+
+void Api::tick() {
+  Impl& m = *impl_;
+  std::int64_t t = m.now();
+  if (m.evaluate_rollouts_now.exchange(false) || t != m.last_rollout_eval) {
+    m.last_rollout_eval = t;
+    m.evaluate_rollouts();
+  }
+  auto snap = m.snapshot();  // also notices changes made by other servers
+
+  std::vector<std::pair<Impl::Waiter, std::optional<api::Offer>>> answer;
+  std::unordered_map<std::uint64_t, Impl::Waiter> all;
+  bool reevaluate = false;
+  {
+    std::lock_guard lock(m.wait_mu);
+    std::uint64_t gen = m.generation.load();
+    reevaluate = snap.ok() && gen != m.waiters_generation;
+    m.waiters_generation = gen;
+    if (reevaluate) {
+      all.swap(m.waiters);  // evaluate outside the lock: new check-ins keep parking meanwhile
+    } else {
+      for (auto it = m.waiters.begin(); it != m.waiters.end();) {
+        if (it->second.deadline <= t) {
+          answer.emplace_back(std::move(it->second), std::nullopt);
+          it = m.waiters.erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
+  }
+  if (reevaluate) {
+    std::vector<std::pair<std::uint64_t, Impl::Waiter>> keep;
+    for (auto& [id, w] : all) {
+      auto offer = m.decide(w.host, **snap);
+      if (offer || w.deadline <= t) answer.emplace_back(std::move(w), std::move(offer));
+      else keep.emplace_back(id, std::move(w));
+    }
+    std::lock_guard lock(m.wait_mu);
+    for (auto& [id, w] : keep) m.waiters.emplace(id, std::move(w));
+  }
+  for (auto& [w, offer] : answer) {
+    HttpResponse r;
+    r.body = m.checkin_body(w.host, offer);
+    m.metrics.longpoll_answered++;
+    w.respond(std::move(r));
+  }
+}
+
+// ---- snapshot -------------------------------------------------------------------------------
+
+Result<std::shared_ptr<const FleetSnapshot>> Api::Impl::snapshot() {
+  std::lock_guard lock(snap_mu);
+  std::uint64_t gen = generation.load();
+  std::int64_t t = now();
+  if (snap && snap_generation == gen && t - snap_loaded_at < opt.snapshot_ttl) return snap;
+  auto fresh = std::make_shared<FleetSnapshot>();
+  NR_TRY(fresh->rollouts, store.list_rollouts());
+  NR_TRY(auto bundles, store.list_bundles());
+  for (auto& b : bundles) fresh->bundles.emplace(b.sha256, std::move(b));
+  NR_TRY(fresh->pins, store.list_pins());
+  // A change made by another server (same database) shows up as a new fingerprint.
+  std::ostringstream fp;
+  for (const auto& r : fresh->rollouts)
+    fp << r.id << rollout_state_name(r.state) << r.current_stage << ';';
+  for (const auto& [sha, b] : fresh->bundles) fp << sha.substr(0, 8) << b.blocked << ';';
+  for (const auto& p : fresh->pins) fp << p.group << p.bundle_sha256 << p.until << ';';
+  if (snap && fp.str() != snap_fingerprint) gen = generation.fetch_add(1) + 1;
+  snap_fingerprint = fp.str();
+  snap = std::move(fresh);
+  snap_loaded_at = t;
+  snap_generation = gen;
+  return snap;
+}
+
+// ---- auth -----------------------------------------------------------------------------------
+
+std::string Api::Impl::bearer(const HttpRequest& req) const {
+  std::string h = req.header("authorization");
+  if (h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) return h.substr(7);
+  // The dashboard keeps the token in a cookie.
+  std::string cookie = req.header("cookie");
+  auto pos = cookie.find("nr_token=");
+  if (pos != std::string::npos) {
+    auto end = cookie.find(';', pos);
+    return cookie.substr(pos + 9, end == std::string::npos ? std::string::npos : end - pos - 9);
+  }
+  return "";
+}
+
+std::optional<HostRecord> Api::Impl::auth_host(const HttpRequest& req, Fail& fail) {
+  std::string token = bearer(req);
+  if (token.empty() || token.size() > 128 || token.rfind("nrh_", 0) != 0) {
+    fail = {401, "unauthorized", "send the host credential from enrollment as 'Authorization: Bearer nrh_...'"};
+    return std::nullopt;
+  }
+  auto h = store.find_host_by_credential(sha256_hex(token));
+  if (!h) {
+    fail = fail_from(h.error());
+    return std::nullopt;
+  }
+  if (!h->has_value()) {
+    fail = {401, "unauthorized", "unknown host credential: enroll again (noreboot enroll)"};
+    return std::nullopt;
+  }
+  return std::move(**h);
+}
+
+std::optional<TokenRecord> Api::Impl::auth_admin(const HttpRequest& req, bool need_write, Fail& fail) {
+  std::string token = bearer(req);
+  if (token.empty() || token.size() > 128 || token.rfind("nra_", 0) != 0) {
+    fail = {401, "unauthorized", "this endpoint needs an admin token: 'Authorization: Bearer nra_...'"};
+    return std::nullopt;
+  }
+  auto t = store.find_token(sha256_hex(token));
+  if (!t) {
+    fail = fail_from(t.error());
+    return std::nullopt;
+  }
+  if (!t->has_value() || (*t)->kind != "admin" || (*t)->revoked ||
+      ((*t)->expires_at != 0 && (*t)->expires_at <= now())) {
+    fail = {401, "unauthorized", "admin token unknown, revoked or expired"};
+    return std::nullopt;
+  }
+  if (need_write && (*t)->role != "admin") {
+    fail = {403, "forbidden", "token '" + (*t)->name + "' has the read role; this action needs an admin token"};
+    return std::nullopt;
+  }
+  return std::move(**t);
+}
+
+// ---- agent endpoints ------------------------------------------------------------------------
+
+HttpResponse Api::Impl::enroll(const HttpRequest& req) {
+  auto body = api::parse_enroll_request(req.body);
+  if (!body) return error_response(fail_from(body.error()));
+  for (const auto& tag : body->tags)
+    if (!api::is_name(tag))
+      return error_response({400, "invalid_input", "tags: '" + tag.substr(0, 64) + "' is not a valid name"});
+  if (body->token.rfind("nre_", 0) != 0)
+    return error_response({401, "unauthorized", "token: not an enrollment token (they start with nre_)"});
+  std::int64_t t = now();
+  HostRecord h;
+  h.id = "h_" + random_hex(12);
+  h.hostname = body->hostname;
+  h.kernel = body->kernel;
+  h.tags = body->tags;
+  h.enrolled_at = h.last_seen = t;
+  std::string credential = "nrh_" + random_hex(24);
+  auto used = store.enroll_host(sha256_hex(body->token), h, sha256_hex(credential), t);
+  if (!used) return error_response(fail_from(used.error()));
+  if (!used->has_value())
+    return error_response({401, "unauthorized",
+                           "enrollment token unknown, expired, revoked or used up: ask for a new one"});
+  auto stored = store.get_host(h.id);
+  api::EnrollResponse resp{h.id, credential, (*used)->group, h.tags};
+  if (stored && stored->has_value()) resp.tags = (*stored)->tags;
+  log::info("enrolled host {} ({}) in group '{}'", h.id, h.hostname, resp.group);
+  HttpResponse r;
+  r.status = 201;
+  r.body = api::to_json(resp);
+  return r;
+}
+
+std::string Api::Impl::checkin_body(const HostRecord& host, const std::optional<api::Offer>& offer) const {
+  api::CheckinResponse resp;
+  resp.host_id = host.id;
+  resp.offer = offer;
+  resp.next_checkin_seconds = static_cast<std::uint32_t>(opt.checkin_interval);
+  return api::to_json(resp);
+}
+
+std::optional<api::Offer> Api::Impl::decide(const HostRecord& host, const FleetSnapshot& snap) {
+  std::int64_t t = now();
+  auto d = choose_offer(host, snap, t, [&](const std::string& sha) {
+    auto o = store.host_outcome(host.id, sha);
+    return !o || *o == "failed";  // unknown (store trouble) counts as failed: offer nothing
+  });
+  if (!d.bundle) return std::nullopt;
+  if (!store.record_offer(host.id, d.bundle->sha256, t)) return std::nullopt;
+  metrics.offers++;
+  const BundleRecord& b = *d.bundle;
+  return api::Offer{b.sha256, "/v1/bundles/" + b.sha256, b.sha256, static_cast<std::uint64_t>(b.size),
+                    static_cast<std::uint64_t>(b.sequence), b.patch_name, d.rollout_id};
+}
+
+void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
+  Fail f{};
+  auto host = auth_host(req, f);
+  if (!host) return respond(error_response(f));
+  auto body = api::parse_checkin_request(req.body);
+  if (!body) return respond(error_response(fail_from(body.error())));
+  std::int64_t wait = 0;
+  if (auto it = req.query.find("wait"); it != req.query.end()) {
+    const std::string& w = it->second;
+    if (w.empty() || w.size() > 6 || !std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        std::stoll(w) > opt.max_wait)
+      return respond(error_response({400, "invalid_input",
+                                     "wait: must be whole seconds from 0 to " + std::to_string(opt.max_wait)}));
+    wait = std::stoll(w);
+  }
+  metrics.checkins++;
+  std::int64_t t = now();
+  HostRecord h = *host;
+  h.kernel = body->kernel;
+  h.state = std::string(api::agent_state_name(body->state));
+  h.applied = body->applied;
+  h.last_seen = t;
+  if (host->kernel.build_id != h.kernel.build_id)
+    (void)store.add_host_event(h.id, {t, "kernel_changed",
+                                      json{{"from", host->kernel.release}, {"to", h.kernel.release},
+                                           {"build_id", h.kernel.build_id}}.dump()});
+  std::string before = host->applied ? host->applied->bundle_sha256 : "";
+  std::string after = h.applied ? h.applied->bundle_sha256 : "";
+  if (before != after && !after.empty()) {
+    (void)store.record_outcome(h.id, after, "applied", t);
+    (void)store.add_host_event(h.id, {t, "applied", json{{"bundle", after}, {"sequence", h.applied->sequence}}.dump()});
+  }
+  if (auto st = store.update_host_status(h); !st) return respond(error_response(fail_from(st.error())));
+
+  auto snap = snapshot();
+  if (!snap) return respond(error_response(fail_from(snap.error())));
+  auto offer = decide(h, **snap);
+  if (offer || wait == 0) {
+    HttpResponse r;
+    r.body = checkin_body(h, offer);
+    return respond(std::move(r));
+  }
+  std::lock_guard lock(wait_mu);
+  waiters.emplace(next_waiter++, Waiter{std::move(h), t + wait, std::move(respond)});
+}
+
+HttpResponse Api::Impl::report(const HttpRequest& req) {
+  Fail f{};
+  auto host = auth_host(req, f);
+  if (!host) return error_response(f);
+  auto body = api::parse_report_request(req.body);
+  if (!body) return error_response(fail_from(body.error()));
+  if (body->host_id != host->id)
+    return error_response({403, "forbidden", "host_id '" + body->host_id.substr(0, 64) +
+                                                 "' is not the host of this credential: a host reports only for itself"});
+  metrics.reports++;
+  std::int64_t t = now();
+  HostRecord h = *host;
+  h.kernel = body->kernel;
+  h.state = std::string(api::agent_state_name(body->state));
+  h.applied = body->applied;
+  h.last_seen = t;
+  std::string err;
+  for (const auto& e : body->errors) err += (err.empty() ? "" : "; ") + e;
+  h.last_error = err.substr(0, 1024);
+  if (auto st = store.update_host_status(h); !st) return error_response(fail_from(st.error()));
+  if (body->state == api::AgentState::failed && !body->bundle_sha256.empty()) {
+    if (auto st = store.record_outcome(h.id, body->bundle_sha256, "failed", t); !st)
+      return error_response(fail_from(st.error()));
+    evaluate_rollouts_now = true;
+  } else if (body->state == api::AgentState::applied && body->applied) {
+    (void)store.record_outcome(h.id, body->applied->bundle_sha256, "applied", t);
+  }
+  json tasks = json::array();
+  for (const auto& bt : body->blocked_tasks) tasks.push_back({{"pid", bt.pid}, {"comm", bt.comm}, {"stack", bt.stack}});
+  json detail = {{"state", h.state}, {"bundle", body->bundle_sha256}, {"errors", body->errors},
+                 {"blocked_tasks", tasks}, {"kernel_warnings", body->kernel_warnings}};
+  (void)store.add_host_event(h.id, {t, "report", detail.dump(-1, ' ', false, json::error_handler_t::replace)});
+  return json_response(200, {{"accepted", true}});
+}
+
+HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha) {
+  Fail f{};
+  std::string token = bearer(req);
+  if (token.rfind("nra_", 0) == 0) {
+    if (!auth_admin(req, false, f)) return error_response(f);
+  } else if (!auth_host(req, f)) {
+    return error_response(f);
+  }
+  std::shared_ptr<const std::string> content;
+  {
+    std::lock_guard lock(cache_mu);
+    if (auto it = content_cache.find(sha); it != content_cache.end()) content = it->second;
+  }
+  if (!content) {
+    auto c = store.get_bundle_content(sha);
+    if (!c) return error_response(fail_from(c.error()));
+    if (!c->has_value()) return error_response({404, "not_found", "no bundle " + sha});
+    content = std::make_shared<const std::string>(std::move(**c));
+    std::lock_guard lock(cache_mu);
+    if (cache_bytes + content->size() <= (512u << 20)) {
+      content_cache.emplace(sha, content);
+      cache_bytes += content->size();
+    }
+  }
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  std::string etag = "\"" + sha + "\"";
+  r.headers = {{"ETag", etag}, {"Accept-Ranges", "bytes"}, {"Cache-Control", "private, max-age=31536000, immutable"}};
+  std::string inm = req.header("if-none-match");
+  if (!inm.empty() && (inm == etag || inm == "*" || inm.find(etag) != std::string::npos)) {
+    r.status = 304;
+    return r;
+  }
+  std::string range = req.header("range");
+  std::size_t size = content->size();
+  if (!range.empty() && range.rfind("bytes=", 0) == 0 && range.find(',') == std::string::npos) {
+    std::string spec = range.substr(6);
+    auto dash = spec.find('-');
+    auto num = [](const std::string& s, std::uint64_t& v) {
+      if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return false;
+      v = std::stoull(s);
+      return true;
+    };
+    std::uint64_t a = 0, b = 0;
+    bool ok = dash != std::string::npos;
+    std::string sa = ok ? spec.substr(0, dash) : "", sb = ok ? spec.substr(dash + 1) : "";
+    if (ok && sa.empty()) {  // suffix: last N bytes
+      ok = num(sb, b) && b > 0;
+      if (ok) { a = b >= size ? 0 : size - b; b = size - 1; }
+    } else if (ok) {
+      ok = num(sa, a) && (sb.empty() ? (b = size - 1, true) : num(sb, b));
+      if (ok && b >= size) b = size - 1;
+      ok = ok && a <= b && a < size;
+    }
+    if (!ok) {
+      r.status = 416;
+      r.content_type = "application/json";
+      r.body = api::to_json(api::ApiError{"range_not_satisfiable",
+                                          "Range '" + range.substr(0, 64) + "' does not fit a bundle of " +
+                                              std::to_string(size) + " bytes"});
+      r.headers.emplace_back("Content-Range", "bytes */" + std::to_string(size));
+      return r;
+    }
+    r.status = 206;
+    r.headers.emplace_back("Content-Range", "bytes " + std::to_string(a) + "-" + std::to_string(b) + "/" +
+                                                std::to_string(size));
+    r.body = content->substr(a, b - a + 1);
+    return r;
+  }
+  r.body = *content;
+  return r;
+}
+
+// ---- rollouts ticker ------------------------------------------------------------------------
+
+void Api::Impl::evaluate_rollouts() {
+  auto rollouts = store.list_rollouts();
+  if (!rollouts) return;
+  std::int64_t t = now();
+  for (const auto& r : *rollouts) {
+    if (r.state == RolloutState::halted) continue;
+    auto counts = store.bundle_counts(r.bundle_sha256);
+    if (!counts) return;
+    auto step = evaluate_rollout(r, *counts, t);
+    if (!step.changed) continue;
+    auto wrote = store.update_rollout(r, step.next);
+    if (!wrote || !*wrote) continue;  // another server did it first
+    if (step.block_bundle) (void)store.set_bundle_blocked(r.bundle_sha256, true, step.next.halt_reason);
+    json detail = {{"rollout", r.id}, {"stage", step.next.current_stage}, {"reason", step.next.halt_reason}};
+    (void)store.add_audit({t, "server", "rollout." + step.event, detail.dump()});
+    log::info("rollout {} {}: stage {} {}", r.id, step.event, step.next.current_stage + 1, step.next.halt_reason);
+    changed();
+  }
+}
+
+}  // namespace noreboot::server

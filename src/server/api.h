@@ -1,0 +1,77 @@
+// Api: the server's behaviour behind HTTP — routing, authentication, the v1 handlers, long
+// polls, the rollout ticker, metrics. It knows nothing of sockets: http_server.cc hands it
+// HttpRequests and a Respond callback, and calls tick() periodically.
+//
+// Long polls: a check-in with ?wait=S that has nothing to offer is parked in a table of
+// waiters (host, deadline, respond callback); no thread waits. Anything that can create an
+// offer (publish, rollout create/promote/resume/advance, pin changes) bumps a generation;
+// tick() then re-evaluates every parked host against the new snapshot and answers those
+// with an offer, and answers "nothing" to those whose deadline passed.
+//
+// Decisions read a FleetSnapshot (rollouts, bundle metadata, pins) cached in memory and
+// reloaded when this server changed something or after `snapshot_ttl` seconds (another server
+// sharing the database may have). Rollout advancement runs in tick() and writes with
+// compare-and-set, so several servers on one PostgreSQL advance a rollout once.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/http_types.h"
+#include "server/rollout.h"
+#include "server/store.h"
+
+namespace noreboot::server {
+
+// What publishing learned from a verified bundle.
+struct PublishedBundle {
+  std::string patch_name;
+  std::int64_t sequence = 0;
+  api::KernelId kernel;
+  std::string signer_key_id;
+};
+// Checks a .nrp is well formed and signed by a trusted publisher key (bundle_check.cc).
+using BundleVerifier = std::function<Result<PublishedBundle>(const std::string& nrp_bytes)>;
+
+struct ApiOptions {
+  std::int64_t checkin_interval = 60;   // next_checkin_seconds told to agents
+  std::int64_t max_wait = 300;          // longest ?wait= accepted
+  std::int64_t snapshot_ttl = 2;        // seconds before re-reading rollouts/pins from the store
+  std::size_t max_json_body = 64 * 1024;
+  std::size_t max_bundle_body = 64 * 1024 * 1024;
+  bool secure_cookies = false;          // set when serving TLS
+};
+
+class Api {
+ public:
+  Api(Store& store, BundleVerifier verifier, ApiOptions options,
+      std::function<std::int64_t()> clock);
+  ~Api();
+
+  // Handles one request; calls respond exactly once (maybe later, for long polls).
+  void handle(HttpRequest req, Respond respond);
+  // The largest body accepted for this method + path (the HTTP layer enforces it while reading).
+  std::size_t body_limit(const std::string& method, const std::string& path) const;
+  // Expires long polls, re-evaluates them after changes, advances rollouts. Call every ~250 ms.
+  void tick();
+  // Answers every parked long poll with "nothing" (shutdown).
+  void release_waiters();
+
+  // Creates the first admin token when the store has none; returns it ("" if there was one).
+  Result<std::string> bootstrap_admin_token();
+
+  std::size_t waiting() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace noreboot::server

@@ -1,0 +1,121 @@
+// Internals of Api shared by its source files (api.cc: routing, agents, long polls, ticker;
+// api_admin.cc: admin endpoints; dashboard.cc: HTML). Not a public interface.
+#pragma once
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "server/api.h"
+
+namespace noreboot::server {
+
+using nlohmann::json;
+
+// Like NR_TRY / NR_TRY_STATUS, but return an HTTP error response from a handler.
+#define NR_TRY_RESP(decl, expr)                                               \
+  auto NR_CONCAT(nr_resp_, __LINE__) = (expr);                                \
+  if (!NR_CONCAT(nr_resp_, __LINE__).ok())                                    \
+    return error_response(fail_from(NR_CONCAT(nr_resp_, __LINE__).error()));  \
+  decl = std::move(NR_CONCAT(nr_resp_, __LINE__)).value()
+#define NR_TRY_RESP_STATUS(expr)                                              \
+  do {                                                                        \
+    auto nr_resp_st_ = (expr);                                                \
+    if (!nr_resp_st_.ok()) return error_response(fail_from(nr_resp_st_.error())); \
+  } while (0)
+
+// A failed request: status + JSON error code + message.
+struct Fail {
+  int status;
+  std::string code;
+  std::string message;
+};
+
+HttpResponse json_response(int status, const json& body);
+HttpResponse error_response(const Fail& f);
+Fail fail_from(const Error& e);  // maps Errc to a status
+std::string sha256_hex(std::string_view data);
+std::string random_hex(std::size_t bytes);
+std::string html_escape(std::string_view s);
+
+json kernel_to_json(const api::KernelId& k);
+json host_to_json(const HostRecord& h);
+json bundle_to_json(const BundleRecord& b);
+
+struct Metrics {
+  std::mutex mu;
+  std::map<std::pair<std::string, int>, std::uint64_t> requests;  // (route, status)
+  std::atomic<std::uint64_t> checkins{0}, offers{0}, published{0}, reports{0}, longpoll_answered{0};
+  void count(const std::string& route, int status) {
+    std::lock_guard lock(mu);
+    ++requests[{route, status}];
+  }
+};
+
+struct Api::Impl {
+  Store& store;
+  BundleVerifier verifier;
+  ApiOptions opt;
+  std::function<std::int64_t()> now;
+  Metrics metrics;
+
+  // Snapshot of rollouts, bundles, pins.
+  std::mutex snap_mu;
+  std::shared_ptr<const FleetSnapshot> snap;
+  std::int64_t snap_loaded_at = 0;
+  std::uint64_t snap_generation = ~0ULL;
+  std::string snap_fingerprint;
+  std::atomic<std::uint64_t> generation{0};  // bumped by every change that can create offers
+  std::atomic<bool> evaluate_rollouts_now{false};
+  std::int64_t last_rollout_eval = 0;
+
+  // Long polls.
+  struct Waiter {
+    HostRecord host;
+    std::int64_t deadline;
+    Respond respond;
+  };
+  mutable std::mutex wait_mu;
+  std::unordered_map<std::uint64_t, Waiter> waiters;
+  std::uint64_t next_waiter = 1;
+  std::uint64_t waiters_generation = 0;
+
+  // Bundle bytes, immutable once published.
+  std::mutex cache_mu;
+  std::map<std::string, std::shared_ptr<const std::string>> content_cache;
+  std::size_t cache_bytes = 0;
+
+  Impl(Store& s, BundleVerifier v, ApiOptions o, std::function<std::int64_t()> c)
+      : store(s), verifier(std::move(v)), opt(o), now(std::move(c)) {}
+
+  void changed() { generation.fetch_add(1); }
+  Result<std::shared_ptr<const FleetSnapshot>> snapshot();
+
+  // Auth. On failure they fill `fail` and return nullopt.
+  std::optional<HostRecord> auth_host(const HttpRequest& req, Fail& fail);
+  std::optional<TokenRecord> auth_admin(const HttpRequest& req, bool need_write, Fail& fail);
+  std::string bearer(const HttpRequest& req) const;
+
+  // Agent side.
+  void checkin(const HttpRequest& req, Respond respond);
+  HttpResponse enroll(const HttpRequest& req);
+  HttpResponse report(const HttpRequest& req);
+  HttpResponse download(const HttpRequest& req, const std::string& sha);
+  std::optional<api::Offer> decide(const HostRecord& host, const FleetSnapshot& snap);
+  std::string checkin_body(const HostRecord& host, const std::optional<api::Offer>& offer) const;
+  void evaluate_rollouts();
+
+  // Admin side (api_admin.cc).
+  HttpResponse admin(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
+  void audit(const TokenRecord& actor, const std::string& action, const json& detail);
+  Result<json> rollout_to_json(const RolloutRecord& r);
+  Result<json> fleet_json();
+
+  // Operations and dashboard.
+  HttpResponse metrics_text();
+  HttpResponse dashboard(const HttpRequest& req, const std::vector<std::string>& seg);
+};
+
+}  // namespace noreboot::server

@@ -1,0 +1,41 @@
+// HttpServer: the network side of noreboot-server (Boost.Beast over Asio), kept in one
+// translation unit because Beast is header-only and expensive to compile.
+//
+// Asynchronous, HTTP/1.1 with keep-alive, optional TLS (OpenSSL). Each connection reads the
+// header first, asks the Api for the body limit of that route (64 KiB JSON, 64 MiB bundle),
+// answers 413 without reading an oversized body, then reads the body and hands the request
+// to Api::handle. A long poll parks only the connection's state: no thread waits. A timer
+// calls Api::tick every 250 ms. SIGTERM/SIGINT: stop accepting, answer parked long polls,
+// let writes finish (bounded), return from run().
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "server/api.h"
+
+namespace noreboot::server {
+
+struct HttpServerOptions {
+  std::string address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: pick a free port (see HttpServer::port)
+  int threads = 2;
+  std::string tls_cert;    // PEM chain; empty: plain HTTP (allowed on loopback only)
+  std::string tls_key;     // PEM private key
+  int idle_seconds = 75;   // keep-alive idle timeout between requests
+  int io_seconds = 60;     // timeout for reading one request / writing one response
+  bool handle_signals = true;
+};
+
+class HttpServer {
+ public:
+  static Result<std::unique_ptr<HttpServer>> create(Api& api, const HttpServerOptions& options);
+  virtual ~HttpServer() = default;
+  virtual std::uint16_t port() const = 0;
+  virtual void run() = 0;   // blocks until stop() or a signal
+  virtual void stop() = 0;  // thread-safe
+};
+
+}  // namespace noreboot::server

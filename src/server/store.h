@@ -1,0 +1,193 @@
+// Store: everything the server persists, behind one interface.
+//
+// Problem: the server must be stateless enough that several instances can share one
+// PostgreSQL database, yet run with nothing but a directory (SQLite) by default; and a
+// server killed at any point (mid-upload, mid-rollout) must come back consistent. Approach:
+// every piece of state (bundles with their bytes, hosts, tokens, rollouts and their stage,
+// per-host outcomes, pins, the audit log) lives in the store, changed only through the
+// methods below, each one statement or one transaction. Rollout stage changes are
+// compare-and-set (`advance_rollout` names the state it expects), so two servers racing to
+// advance the same rollout do it once. Bundle bytes are written in the same transaction as
+// their row: an interrupted upload leaves nothing visible.
+//
+// Secrets are never stored: tokens and credentials are kept as SHA-256 hashes and looked up
+// by hash. Times are Unix seconds passed in by the caller (the server's injected clock).
+//
+// Implementations: open_sqlite_store / open_postgres_store (store_sql.cc over sql.h). The
+// same test suite (store_test.cc) runs against both.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/api_types.h"
+#include "core/result.h"
+
+namespace noreboot::server {
+
+struct BundleRecord {
+  std::string sha256;
+  std::int64_t size = 0;
+  std::string patch_name;
+  std::int64_t sequence = 0;
+  std::string kernel_release;
+  std::string kernel_build_id;
+  std::string arch;
+  std::int64_t created_at = 0;
+  bool blocked = false;
+  std::string blocked_reason;
+};
+
+struct HostRecord {
+  std::string id;
+  std::string hostname;
+  std::string group;
+  std::vector<std::string> tags;
+  api::KernelId kernel;
+  std::string state = "idle";
+  std::optional<api::AppliedPatch> applied;
+  std::int64_t last_seen = 0;
+  std::int64_t enrolled_at = 0;
+  std::string last_error;
+};
+
+struct HostEvent {
+  std::int64_t time = 0;
+  std::string kind;    // "enrolled", "offered", "report", "kernel_changed", ...
+  std::string detail;  // JSON text
+};
+
+struct TokenRecord {
+  std::string id;
+  std::string kind;     // "enrollment" or "admin"
+  std::string role;     // admin tokens: "admin" or "read"
+  std::string name;
+  std::string group;    // enrollment tokens: the group hosts join
+  std::vector<std::string> tags;
+  std::int64_t expires_at = 0;  // 0: never
+  std::int64_t max_uses = 0;    // 0: unlimited
+  std::int64_t uses = 0;
+  bool revoked = false;
+  std::int64_t created_at = 0;
+};
+
+enum class RolloutState { running, halted, completed };
+std::string_view rollout_state_name(RolloutState s);
+
+struct RolloutRecord {
+  std::string id;
+  std::string bundle_sha256;
+  std::vector<std::string> groups;
+  std::vector<std::string> tags;
+  std::vector<api::Stage> stages;
+  std::optional<api::MaintenanceWindow> window;
+  RolloutState state = RolloutState::running;
+  int current_stage = 0;
+  std::int64_t stage_started_at = 0;
+  std::int64_t created_at = 0;
+  std::string halt_reason;
+};
+
+struct RolloutCounts {
+  std::int64_t offered = 0;  // offered and not (yet) reported either way
+  std::int64_t applied = 0;
+  std::int64_t failed = 0;
+};
+
+struct PinRecord {
+  std::string group;
+  std::string bundle_sha256;  // "" when pinned by date only
+  std::int64_t until = 0;     // 0 when pinned to a bundle only
+};
+
+struct AuditEntry {
+  std::int64_t time = 0;
+  std::string actor;
+  std::string action;
+  std::string detail;  // JSON text
+};
+
+struct HostFilter {
+  std::string group;
+  std::string state;
+  std::string build_id;
+  std::int64_t limit = 1000;
+  std::int64_t offset = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status ping() = 0;
+  virtual Result<int> schema_version() = 0;
+
+  // Bundles (content-addressed). put_bundle returns false when it already existed.
+  virtual Result<bool> put_bundle(const BundleRecord& rec, const std::string& content) = 0;
+  virtual Result<std::optional<BundleRecord>> get_bundle(const std::string& sha256) = 0;
+  virtual Result<std::optional<std::string>> get_bundle_content(const std::string& sha256) = 0;
+  virtual Result<std::vector<BundleRecord>> list_bundles() = 0;
+  virtual Status set_bundle_blocked(const std::string& sha256, bool blocked, const std::string& reason) = 0;
+
+  // Tokens. consume_enrollment atomically checks (not revoked, not expired, uses left) and
+  // counts a use; enroll_host does that and creates the host in one transaction.
+  virtual Status create_token(const TokenRecord& rec, const std::string& secret_hash) = 0;
+  virtual Result<std::optional<TokenRecord>> find_token(const std::string& secret_hash) = 0;
+  virtual Result<std::vector<TokenRecord>> list_tokens(const std::string& kind) = 0;
+  virtual Result<bool> revoke_token(const std::string& id, const std::string& kind) = 0;
+  virtual Result<std::int64_t> count_tokens(const std::string& kind) = 0;
+  // Returns the token used (for its group and tags), or nullopt when it may not be used.
+  virtual Result<std::optional<TokenRecord>> enroll_host(const std::string& token_hash,
+                                                         HostRecord host,
+                                                         const std::string& credential_hash,
+                                                         std::int64_t now) = 0;
+
+  // Hosts.
+  virtual Result<std::optional<HostRecord>> find_host_by_credential(const std::string& hash) = 0;
+  virtual Result<std::optional<HostRecord>> get_host(const std::string& id) = 0;
+  virtual Result<std::vector<HostRecord>> list_hosts(const HostFilter& filter) = 0;
+  virtual Result<std::int64_t> count_hosts(const HostFilter& filter) = 0;
+  virtual Status update_host_status(const HostRecord& host) = 0;  // kernel, state, applied, last_seen, last_error
+  virtual Status add_host_event(const std::string& host_id, const HostEvent& ev) = 0;
+  virtual Result<std::vector<HostEvent>> host_history(const std::string& host_id, int limit) = 0;
+
+  // Per host and bundle outcome: "offered", "applied", "failed".
+  virtual Status record_offer(const std::string& host_id, const std::string& sha256, std::int64_t now) = 0;
+  virtual Status record_outcome(const std::string& host_id, const std::string& sha256,
+                                const std::string& outcome, std::int64_t now) = 0;
+  virtual Result<std::string> host_outcome(const std::string& host_id, const std::string& sha256) = 0;  // "" if none
+  virtual Result<RolloutCounts> bundle_counts(const std::string& sha256) = 0;
+
+  // Rollouts.
+  virtual Status create_rollout(const RolloutRecord& rec) = 0;
+  virtual Result<std::optional<RolloutRecord>> get_rollout(const std::string& id) = 0;
+  virtual Result<std::vector<RolloutRecord>> list_rollouts() = 0;
+  // Compare-and-set: writes `next` only if the stored state and stage are still those of
+  // `expected`. Returns whether it wrote.
+  virtual Result<bool> update_rollout(const RolloutRecord& expected, const RolloutRecord& next) = 0;
+
+  // Pins.
+  virtual Status put_pin(const PinRecord& pin) = 0;
+  virtual Result<bool> delete_pin(const std::string& group) = 0;
+  virtual Result<std::vector<PinRecord>> list_pins() = 0;
+
+  // Audit log.
+  virtual Status add_audit(const AuditEntry& e) = 0;
+  virtual Result<std::vector<AuditEntry>> list_audit(int limit) = 0;
+
+  // Fleet aggregates.
+  struct Count { std::string key; std::string key2; std::int64_t n = 0; };
+  virtual Result<std::vector<Count>> hosts_by_state() = 0;
+  virtual Result<std::vector<Count>> hosts_by_kernel() = 0;         // key release, key2 build_id
+  virtual Result<std::vector<Count>> hosts_by_applied_bundle() = 0; // key sha256
+  // Per kernel build: hosts whose applied sequence is below `sequence`.
+  virtual Result<std::int64_t> hosts_behind(const std::string& build_id, std::int64_t sequence) = 0;
+};
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir);
+Result<std::unique_ptr<Store>> open_postgres_store(const std::string& conninfo, int connections = 4);
+
+}  // namespace noreboot::server

@@ -1,0 +1,555 @@
+// The Store on top of the SQL layer: one implementation for SQLite and PostgreSQL.
+//
+// Schema migrations are a numbered list; migrate() applies the missing ones in a transaction
+// (on PostgreSQL under an advisory lock, so servers starting together migrate once). Lists
+// (tags, groups, stages) are stored as JSON text: they are read whole and never queried into.
+// Column names avoid words reserved in either dialect (group -> grp, window -> mwindow).
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "server/sql.h"
+#include "server/store.h"
+
+namespace noreboot::server {
+namespace {
+
+using nlohmann::json;
+
+struct Migration {
+  int version;
+  std::vector<std::string> statements;  // {blob} and {serial} are replaced per dialect
+};
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> list = {
+      {1,
+       {"CREATE TABLE bundles (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL, patch_name TEXT NOT NULL,"
+        " sequence BIGINT NOT NULL, kernel_release TEXT NOT NULL, kernel_build_id TEXT NOT NULL,"
+        " arch TEXT NOT NULL, created_at BIGINT NOT NULL, blocked BIGINT NOT NULL DEFAULT 0,"
+        " blocked_reason TEXT NOT NULL DEFAULT '')",
+        "CREATE TABLE bundle_content (sha256 TEXT PRIMARY KEY REFERENCES bundles(sha256),"
+        " content {blob} NOT NULL)",
+        "CREATE TABLE tokens (id TEXT PRIMARY KEY, secret_hash TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+        " role TEXT NOT NULL, name TEXT NOT NULL, grp TEXT NOT NULL, tags TEXT NOT NULL,"
+        " expires_at BIGINT NOT NULL, max_uses BIGINT NOT NULL, uses BIGINT NOT NULL,"
+        " revoked BIGINT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE hosts (id TEXT PRIMARY KEY, credential_hash TEXT NOT NULL UNIQUE,"
+        " hostname TEXT NOT NULL, grp TEXT NOT NULL, tags TEXT NOT NULL, k_release TEXT NOT NULL,"
+        " k_version TEXT NOT NULL, k_build_id TEXT NOT NULL, k_arch TEXT NOT NULL, state TEXT NOT NULL,"
+        " a_name TEXT, a_sequence BIGINT, a_sha256 TEXT, last_seen BIGINT NOT NULL,"
+        " enrolled_at BIGINT NOT NULL, last_error TEXT NOT NULL DEFAULT '')",
+        "CREATE INDEX hosts_build ON hosts(k_build_id)",
+        "CREATE TABLE host_events (id {serial}, host_id TEXT NOT NULL, time BIGINT NOT NULL,"
+        " kind TEXT NOT NULL, detail TEXT NOT NULL)",
+        "CREATE INDEX host_events_host ON host_events(host_id, id)",
+        "CREATE TABLE host_bundle (host_id TEXT NOT NULL, sha256 TEXT NOT NULL, outcome TEXT NOT NULL,"
+        " updated_at BIGINT NOT NULL, PRIMARY KEY (host_id, sha256))",
+        "CREATE INDEX host_bundle_sha ON host_bundle(sha256, outcome)",
+        "CREATE TABLE rollouts (id TEXT PRIMARY KEY, bundle_sha256 TEXT NOT NULL, groups TEXT NOT NULL,"
+        " tags TEXT NOT NULL, stages TEXT NOT NULL, mwindow TEXT NOT NULL, state TEXT NOT NULL,"
+        " current_stage BIGINT NOT NULL, stage_started_at BIGINT NOT NULL, created_at BIGINT NOT NULL,"
+        " halt_reason TEXT NOT NULL)",
+        "CREATE TABLE pins (grp TEXT PRIMARY KEY, bundle_sha256 TEXT NOT NULL, until_time BIGINT NOT NULL)",
+        "CREATE TABLE audit (id {serial}, time BIGINT NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, detail TEXT NOT NULL)"}},
+  };
+  return list;
+}
+
+std::string dialect_sql(std::string s, Dialect d) {
+  auto replace = [&](const std::string& from, const std::string& to) {
+    for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size()))
+      s.replace(pos, from.size(), to);
+  };
+  replace("{blob}", d == Dialect::sqlite ? "BLOB" : "BYTEA");
+  replace("{serial}", d == Dialect::sqlite ? "INTEGER PRIMARY KEY AUTOINCREMENT" : "BIGSERIAL PRIMARY KEY");
+  return s;
+}
+
+std::string list_json(const std::vector<std::string>& v) { return json(v).dump(); }
+std::vector<std::string> parse_list(const std::string& s) {
+  json j = json::parse(s, nullptr, false);
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (const auto& e : j)
+      if (e.is_string()) out.push_back(e.get<std::string>());
+  return out;
+}
+
+std::string stages_json(const std::vector<api::Stage>& stages) {
+  json a = json::array();
+  for (const auto& s : stages)
+    a.push_back({{"percent", s.percent}, {"soak_seconds", s.soak_seconds}, {"failure_budget", s.failure_budget}});
+  return a.dump();
+}
+std::vector<api::Stage> parse_stages(const std::string& s) {
+  json j = json::parse(s, nullptr, false);
+  std::vector<api::Stage> out;
+  if (j.is_array())
+    for (const auto& e : j)
+      out.push_back({e.value("percent", 0.0), e.value("soak_seconds", std::int64_t{0}),
+                     e.value("failure_budget", std::int64_t{0})});
+  return out;
+}
+
+RolloutState parse_rollout_state(const std::string& s) {
+  if (s == "halted") return RolloutState::halted;
+  if (s == "completed") return RolloutState::completed;
+  return RolloutState::running;
+}
+
+constexpr const char* kBundleCols =
+    "sha256, size, patch_name, sequence, kernel_release, kernel_build_id, arch, created_at, blocked, blocked_reason";
+BundleRecord bundle_from(const SqlRow& r) {
+  return {r.text(0), r.integer(1), r.text(2), r.integer(3), r.text(4), r.text(5), r.text(6),
+          r.integer(7), r.integer(8) != 0, r.text(9)};
+}
+
+constexpr const char* kTokenCols =
+    "id, kind, role, name, grp, tags, expires_at, max_uses, uses, revoked, created_at";
+TokenRecord token_from(const SqlRow& r) {
+  TokenRecord t;
+  t.id = r.text(0); t.kind = r.text(1); t.role = r.text(2); t.name = r.text(3); t.group = r.text(4);
+  t.tags = parse_list(r.text(5)); t.expires_at = r.integer(6); t.max_uses = r.integer(7);
+  t.uses = r.integer(8); t.revoked = r.integer(9) != 0; t.created_at = r.integer(10);
+  return t;
+}
+
+constexpr const char* kHostCols =
+    "id, hostname, grp, tags, k_release, k_version, k_build_id, k_arch, state, a_name, a_sequence,"
+    " a_sha256, last_seen, enrolled_at, last_error";
+HostRecord host_from(const SqlRow& r) {
+  HostRecord h;
+  h.id = r.text(0); h.hostname = r.text(1); h.group = r.text(2); h.tags = parse_list(r.text(3));
+  h.kernel = {r.text(4), r.text(5), r.text(6), r.text(7)};
+  h.state = r.text(8);
+  if (!r.is_null(9)) h.applied = api::AppliedPatch{r.text(9), static_cast<std::uint64_t>(r.integer(10)), r.text(11)};
+  h.last_seen = r.integer(12); h.enrolled_at = r.integer(13); h.last_error = r.text(14);
+  return h;
+}
+
+constexpr const char* kRolloutCols =
+    "id, bundle_sha256, groups, tags, stages, mwindow, state, current_stage, stage_started_at,"
+    " created_at, halt_reason";
+RolloutRecord rollout_from(const SqlRow& r) {
+  RolloutRecord o;
+  o.id = r.text(0); o.bundle_sha256 = r.text(1); o.groups = parse_list(r.text(2));
+  o.tags = parse_list(r.text(3)); o.stages = parse_stages(r.text(4));
+  if (!r.text(5).empty()) {
+    auto w = api::parse_window(r.text(5));
+    if (w) o.window = *w;
+  }
+  o.state = parse_rollout_state(r.text(6)); o.current_stage = static_cast<int>(r.integer(7));
+  o.stage_started_at = r.integer(8); o.created_at = r.integer(9); o.halt_reason = r.text(10);
+  return o;
+}
+
+class SqlStore final : public Store {
+ public:
+  explicit SqlStore(std::unique_ptr<SqlPool> pool) : pool_(std::move(pool)) {}
+
+  Status migrate() {
+    Dialect d = pool_->dialect();
+    return pool_->transaction([&](SqlConn& c) -> Status {
+      if (d == Dialect::postgres) NR_TRY_STATUS(c.exec("SELECT pg_advisory_xact_lock(7702001)"));
+      NR_TRY_STATUS(c.exec("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)"));
+      NR_TRY(auto cur, c.exec("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+      std::int64_t have = cur.rows.empty() ? 0 : cur.rows[0].integer(0);
+      for (const auto& m : migrations()) {
+        if (m.version <= have) continue;
+        for (const auto& s : m.statements) {
+          auto r = c.exec(dialect_sql(s, d));
+          if (!r) return std::move(r).error().context("schema migration " + std::to_string(m.version));
+        }
+        NR_TRY_STATUS(c.exec("INSERT INTO schema_version (version) VALUES (?)", {sql_int(m.version)}));
+      }
+      if (have > migrations().back().version)
+        return Error(Errc::unsupported, "store schema version " + std::to_string(have) +
+                                            " is newer than this server knows (" +
+                                            std::to_string(migrations().back().version) +
+                                            "): upgrade noreboot-server");
+      return ok_status();
+    });
+  }
+
+  // One statement in autocommit mode.
+  Result<SqlResult> q(std::string_view sql, std::vector<SqlParam> params = {}) {
+    std::optional<SqlResult> out;
+    Status st = pool_->with_conn([&](SqlConn& c) -> Status {
+      NR_TRY(auto r, c.exec(sql, params));
+      out = std::move(r);
+      return ok_status();
+    });
+    if (!st) return std::move(st).error();
+    return std::move(*out);
+  }
+
+  Status ping() override { NR_TRY_STATUS(q("SELECT 1")); return ok_status(); }
+
+  Result<int> schema_version() override {
+    NR_TRY(auto r, q("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+    return static_cast<int>(r.rows.at(0).integer(0));
+  }
+
+  // ---- bundles
+  Result<bool> put_bundle(const BundleRecord& b, const std::string& content) override {
+    bool created = false;
+    Status st = pool_->transaction([&](SqlConn& c) -> Status {
+      NR_TRY(auto r, c.exec("SELECT 1 FROM bundles WHERE sha256 = ?", {sql_text(b.sha256)}));
+      if (!r.rows.empty()) return ok_status();
+      NR_TRY_STATUS(c.exec(std::string("INSERT INTO bundles (") + kBundleCols +
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           {sql_text(b.sha256), sql_int(b.size), sql_text(b.patch_name),
+                            sql_int(b.sequence), sql_text(b.kernel_release), sql_text(b.kernel_build_id),
+                            sql_text(b.arch), sql_int(b.created_at), sql_int(b.blocked ? 1 : 0),
+                            sql_text(b.blocked_reason)}));
+      NR_TRY_STATUS(c.exec("INSERT INTO bundle_content (sha256, content) VALUES (?, ?)",
+                           {sql_text(b.sha256), SqlParam::blob(content)}));
+      created = true;
+      return ok_status();
+    });
+    if (!st) return std::move(st).error();
+    return created;
+  }
+
+  Result<std::optional<BundleRecord>> get_bundle(const std::string& sha) override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kBundleCols + " FROM bundles WHERE sha256 = ?", {sql_text(sha)}));
+    if (r.rows.empty()) return std::optional<BundleRecord>();
+    return std::optional<BundleRecord>(bundle_from(r.rows[0]));
+  }
+
+  Result<std::optional<std::string>> get_bundle_content(const std::string& sha) override {
+    NR_TRY(auto r, q("SELECT content FROM bundle_content WHERE sha256 = ?", {sql_text(sha)}));
+    if (r.rows.empty()) return std::optional<std::string>();
+    return std::optional<std::string>(r.rows[0].text(0));
+  }
+
+  Result<std::vector<BundleRecord>> list_bundles() override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kBundleCols + " FROM bundles ORDER BY created_at, sha256"));
+    std::vector<BundleRecord> out;
+    for (const auto& row : r.rows) out.push_back(bundle_from(row));
+    return out;
+  }
+
+  Status set_bundle_blocked(const std::string& sha, bool blocked, const std::string& reason) override {
+    NR_TRY_STATUS(q("UPDATE bundles SET blocked = ?, blocked_reason = ? WHERE sha256 = ?",
+                    {sql_int(blocked ? 1 : 0), sql_text(reason), sql_text(sha)}));
+    return ok_status();
+  }
+
+  // ---- tokens
+  Status create_token(const TokenRecord& t, const std::string& hash) override {
+    NR_TRY_STATUS(q(std::string("INSERT INTO tokens (secret_hash, ") + kTokenCols +
+                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    {sql_text(hash), sql_text(t.id), sql_text(t.kind), sql_text(t.role), sql_text(t.name),
+                     sql_text(t.group), sql_text(list_json(t.tags)), sql_int(t.expires_at),
+                     sql_int(t.max_uses), sql_int(t.uses), sql_int(t.revoked ? 1 : 0), sql_int(t.created_at)}));
+    return ok_status();
+  }
+
+  Result<std::optional<TokenRecord>> find_token(const std::string& hash) override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kTokenCols + " FROM tokens WHERE secret_hash = ?", {sql_text(hash)}));
+    if (r.rows.empty()) return std::optional<TokenRecord>();
+    return std::optional<TokenRecord>(token_from(r.rows[0]));
+  }
+
+  Result<std::vector<TokenRecord>> list_tokens(const std::string& kind) override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kTokenCols + " FROM tokens WHERE kind = ? ORDER BY created_at, id",
+                     {sql_text(kind)}));
+    std::vector<TokenRecord> out;
+    for (const auto& row : r.rows) out.push_back(token_from(row));
+    return out;
+  }
+
+  Result<bool> revoke_token(const std::string& id, const std::string& kind) override {
+    NR_TRY(auto r, q("UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = ?", {sql_text(id), sql_text(kind)}));
+    return r.affected > 0;
+  }
+
+  Result<std::int64_t> count_tokens(const std::string& kind) override {
+    NR_TRY(auto r, q("SELECT COUNT(*) FROM tokens WHERE kind = ? AND revoked = 0", {sql_text(kind)}));
+    return r.rows.at(0).integer(0);
+  }
+
+  Result<std::optional<TokenRecord>> enroll_host(const std::string& token_hash, HostRecord h,
+                                                 const std::string& cred_hash, std::int64_t now) override {
+    std::optional<TokenRecord> used;
+    Status st = pool_->transaction([&](SqlConn& c) -> Status {
+      NR_TRY(auto upd, c.exec("UPDATE tokens SET uses = uses + 1 WHERE secret_hash = ? AND kind = 'enrollment'"
+                              " AND revoked = 0 AND (expires_at = 0 OR expires_at > ?)"
+                              " AND (max_uses = 0 OR uses < max_uses)",
+                              {sql_text(token_hash), sql_int(now)}));
+      if (upd.affected == 0) return ok_status();
+      NR_TRY(auto r, c.exec(std::string("SELECT ") + kTokenCols + " FROM tokens WHERE secret_hash = ?",
+                            {sql_text(token_hash)}));
+      TokenRecord t = token_from(r.rows.at(0));
+      h.group = t.group;
+      std::vector<std::string> tags = t.tags;
+      for (const auto& tag : h.tags)
+        if (std::find(tags.begin(), tags.end(), tag) == tags.end()) tags.push_back(tag);
+      h.tags = tags;
+      NR_TRY_STATUS(c.exec(std::string("INSERT INTO hosts (credential_hash, ") + kHostCols +
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           host_params(h, &cred_hash)));
+      NR_TRY_STATUS(c.exec("INSERT INTO host_events (host_id, time, kind, detail) VALUES (?, ?, ?, ?)",
+                           {sql_text(h.id), sql_int(now), sql_text("enrolled"),
+                            sql_text(json{{"token", t.id}, {"group", t.group}}.dump())}));
+      used = t;
+      return ok_status();
+    });
+    if (!st) return std::move(st).error();
+    return used;
+  }
+
+  static std::vector<SqlParam> host_params(const HostRecord& h, const std::string* cred_hash) {
+    std::vector<SqlParam> p;
+    if (cred_hash) p.push_back(sql_text(*cred_hash));
+    p.insert(p.end(), {sql_text(h.id), sql_text(h.hostname), sql_text(h.group), sql_text(list_json(h.tags)),
+                       sql_text(h.kernel.release), sql_text(h.kernel.version), sql_text(h.kernel.build_id),
+                       sql_text(h.kernel.arch), sql_text(h.state)});
+    if (h.applied) {
+      p.push_back(sql_text(h.applied->name));
+      p.push_back(sql_int(static_cast<std::int64_t>(h.applied->sequence)));
+      p.push_back(sql_text(h.applied->bundle_sha256));
+    } else {
+      p.insert(p.end(), {SqlParam::null(), SqlParam::null(), SqlParam::null()});
+    }
+    p.insert(p.end(), {sql_int(h.last_seen), sql_int(h.enrolled_at), sql_text(h.last_error)});
+    return p;
+  }
+
+  // ---- hosts
+  Result<std::optional<HostRecord>> find_host_by_credential(const std::string& hash) override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kHostCols + " FROM hosts WHERE credential_hash = ?", {sql_text(hash)}));
+    if (r.rows.empty()) return std::optional<HostRecord>();
+    return std::optional<HostRecord>(host_from(r.rows[0]));
+  }
+
+  Result<std::optional<HostRecord>> get_host(const std::string& id) override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kHostCols + " FROM hosts WHERE id = ?", {sql_text(id)}));
+    if (r.rows.empty()) return std::optional<HostRecord>();
+    return std::optional<HostRecord>(host_from(r.rows[0]));
+  }
+
+  static std::string where(const HostFilter& f, std::vector<SqlParam>& p) {
+    std::string w = " WHERE 1 = 1";
+    if (!f.group.empty()) { w += " AND grp = ?"; p.push_back(sql_text(f.group)); }
+    if (!f.state.empty()) { w += " AND state = ?"; p.push_back(sql_text(f.state)); }
+    if (!f.build_id.empty()) { w += " AND k_build_id = ?"; p.push_back(sql_text(f.build_id)); }
+    return w;
+  }
+
+  Result<std::vector<HostRecord>> list_hosts(const HostFilter& f) override {
+    std::vector<SqlParam> p;
+    std::string sql = std::string("SELECT ") + kHostCols + " FROM hosts" + where(f, p) +
+                      " ORDER BY id LIMIT ? OFFSET ?";
+    p.push_back(sql_int(f.limit));
+    p.push_back(sql_int(f.offset));
+    NR_TRY(auto r, q(sql, p));
+    std::vector<HostRecord> out;
+    out.reserve(r.rows.size());
+    for (const auto& row : r.rows) out.push_back(host_from(row));
+    return out;
+  }
+
+  Result<std::int64_t> count_hosts(const HostFilter& f) override {
+    std::vector<SqlParam> p;
+    std::string sql = "SELECT COUNT(*) FROM hosts" + where(f, p);  // fills p first
+    NR_TRY(auto r, q(sql, p));
+    return r.rows.at(0).integer(0);
+  }
+
+  Status update_host_status(const HostRecord& h) override {
+    std::vector<SqlParam> p = {sql_text(h.kernel.release), sql_text(h.kernel.version),
+                               sql_text(h.kernel.build_id), sql_text(h.kernel.arch), sql_text(h.state)};
+    if (h.applied) {
+      p.insert(p.end(), {sql_text(h.applied->name), sql_int(static_cast<std::int64_t>(h.applied->sequence)),
+                         sql_text(h.applied->bundle_sha256)});
+    } else {
+      p.insert(p.end(), {SqlParam::null(), SqlParam::null(), SqlParam::null()});
+    }
+    p.insert(p.end(), {sql_int(h.last_seen), sql_text(h.last_error), sql_text(h.id)});
+    NR_TRY_STATUS(q("UPDATE hosts SET k_release = ?, k_version = ?, k_build_id = ?, k_arch = ?, state = ?,"
+                    " a_name = ?, a_sequence = ?, a_sha256 = ?, last_seen = ?, last_error = ? WHERE id = ?",
+                    p));
+    return ok_status();
+  }
+
+  Status add_host_event(const std::string& host_id, const HostEvent& e) override {
+    NR_TRY_STATUS(q("INSERT INTO host_events (host_id, time, kind, detail) VALUES (?, ?, ?, ?)",
+                    {sql_text(host_id), sql_int(e.time), sql_text(e.kind), sql_text(e.detail)}));
+    return ok_status();
+  }
+
+  Result<std::vector<HostEvent>> host_history(const std::string& host_id, int limit) override {
+    NR_TRY(auto r, q("SELECT time, kind, detail FROM host_events WHERE host_id = ? ORDER BY id DESC LIMIT ?",
+                     {sql_text(host_id), sql_int(limit)}));
+    std::vector<HostEvent> out;
+    for (const auto& row : r.rows) out.push_back({row.integer(0), row.text(1), row.text(2)});
+    return out;
+  }
+
+  // ---- outcomes
+  Status record_offer(const std::string& host_id, const std::string& sha, std::int64_t now) override {
+    NR_TRY_STATUS(q("INSERT INTO host_bundle (host_id, sha256, outcome, updated_at) VALUES (?, ?, 'offered', ?)"
+                    " ON CONFLICT (host_id, sha256) DO NOTHING",
+                    {sql_text(host_id), sql_text(sha), sql_int(now)}));
+    return ok_status();
+  }
+
+  Status record_outcome(const std::string& host_id, const std::string& sha, const std::string& outcome,
+                        std::int64_t now) override {
+    NR_TRY_STATUS(q("INSERT INTO host_bundle (host_id, sha256, outcome, updated_at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT (host_id, sha256) DO UPDATE SET outcome = excluded.outcome,"
+                    " updated_at = excluded.updated_at",
+                    {sql_text(host_id), sql_text(sha), sql_text(outcome), sql_int(now)}));
+    return ok_status();
+  }
+
+  Result<std::string> host_outcome(const std::string& host_id, const std::string& sha) override {
+    NR_TRY(auto r, q("SELECT outcome FROM host_bundle WHERE host_id = ? AND sha256 = ?",
+                     {sql_text(host_id), sql_text(sha)}));
+    return r.rows.empty() ? std::string() : r.rows[0].text(0);
+  }
+
+  Result<RolloutCounts> bundle_counts(const std::string& sha) override {
+    NR_TRY(auto r, q("SELECT outcome, COUNT(*) FROM host_bundle WHERE sha256 = ? GROUP BY outcome", {sql_text(sha)}));
+    RolloutCounts c;
+    for (const auto& row : r.rows) {
+      if (row.text(0) == "offered") c.offered = row.integer(1);
+      else if (row.text(0) == "applied") c.applied = row.integer(1);
+      else if (row.text(0) == "failed") c.failed = row.integer(1);
+    }
+    return c;
+  }
+
+  // ---- rollouts
+  static std::vector<SqlParam> rollout_params(const RolloutRecord& o) {
+    return {sql_text(o.id), sql_text(o.bundle_sha256), sql_text(list_json(o.groups)),
+            sql_text(list_json(o.tags)), sql_text(stages_json(o.stages)),
+            sql_text(o.window ? api::format_window(*o.window) : std::string()),
+            sql_text(std::string(rollout_state_name(o.state))), sql_int(o.current_stage),
+            sql_int(o.stage_started_at), sql_int(o.created_at), sql_text(o.halt_reason)};
+  }
+
+  Status create_rollout(const RolloutRecord& o) override {
+    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rollout_params(o)));
+    return ok_status();
+  }
+
+  Result<std::optional<RolloutRecord>> get_rollout(const std::string& id) override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kRolloutCols + " FROM rollouts WHERE id = ?", {sql_text(id)}));
+    if (r.rows.empty()) return std::optional<RolloutRecord>();
+    return std::optional<RolloutRecord>(rollout_from(r.rows[0]));
+  }
+
+  Result<std::vector<RolloutRecord>> list_rollouts() override {
+    NR_TRY(auto r, q(std::string("SELECT ") + kRolloutCols + " FROM rollouts ORDER BY created_at, id"));
+    std::vector<RolloutRecord> out;
+    for (const auto& row : r.rows) out.push_back(rollout_from(row));
+    return out;
+  }
+
+  Result<bool> update_rollout(const RolloutRecord& expected, const RolloutRecord& next) override {
+    NR_TRY(auto r, q("UPDATE rollouts SET state = ?, current_stage = ?, stage_started_at = ?, halt_reason = ?"
+                     " WHERE id = ? AND state = ? AND current_stage = ? AND stage_started_at = ?",
+                     {sql_text(std::string(rollout_state_name(next.state))), sql_int(next.current_stage),
+                      sql_int(next.stage_started_at), sql_text(next.halt_reason), sql_text(expected.id),
+                      sql_text(std::string(rollout_state_name(expected.state))),
+                      sql_int(expected.current_stage), sql_int(expected.stage_started_at)}));
+    return r.affected > 0;
+  }
+
+  // ---- pins
+  Status put_pin(const PinRecord& p) override {
+    NR_TRY_STATUS(q("INSERT INTO pins (grp, bundle_sha256, until_time) VALUES (?, ?, ?)"
+                    " ON CONFLICT (grp) DO UPDATE SET bundle_sha256 = excluded.bundle_sha256,"
+                    " until_time = excluded.until_time",
+                    {sql_text(p.group), sql_text(p.bundle_sha256), sql_int(p.until)}));
+    return ok_status();
+  }
+  Result<bool> delete_pin(const std::string& group) override {
+    NR_TRY(auto r, q("DELETE FROM pins WHERE grp = ?", {sql_text(group)}));
+    return r.affected > 0;
+  }
+  Result<std::vector<PinRecord>> list_pins() override {
+    NR_TRY(auto r, q("SELECT grp, bundle_sha256, until_time FROM pins ORDER BY grp"));
+    std::vector<PinRecord> out;
+    for (const auto& row : r.rows) out.push_back({row.text(0), row.text(1), row.integer(2)});
+    return out;
+  }
+
+  // ---- audit
+  Status add_audit(const AuditEntry& e) override {
+    NR_TRY_STATUS(q("INSERT INTO audit (time, actor, action, detail) VALUES (?, ?, ?, ?)",
+                    {sql_int(e.time), sql_text(e.actor), sql_text(e.action), sql_text(e.detail)}));
+    return ok_status();
+  }
+  Result<std::vector<AuditEntry>> list_audit(int limit) override {
+    NR_TRY(auto r, q("SELECT time, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?", {sql_int(limit)}));
+    std::vector<AuditEntry> out;
+    for (const auto& row : r.rows) out.push_back({row.integer(0), row.text(1), row.text(2), row.text(3)});
+    return out;
+  }
+
+  // ---- fleet
+  Result<std::vector<Count>> counts(std::string_view sql, bool two_keys) {
+    NR_TRY(auto r, q(sql));
+    std::vector<Count> out;
+    for (const auto& row : r.rows)
+      out.push_back(two_keys ? Count{row.text(0), row.text(1), row.integer(2)}
+                             : Count{row.text(0), "", row.integer(1)});
+    return out;
+  }
+  Result<std::vector<Count>> hosts_by_state() override {
+    return counts("SELECT state, COUNT(*) FROM hosts GROUP BY state ORDER BY state", false);
+  }
+  Result<std::vector<Count>> hosts_by_kernel() override {
+    return counts("SELECT k_release, k_build_id, COUNT(*) FROM hosts GROUP BY k_release, k_build_id"
+                  " ORDER BY k_release, k_build_id", true);
+  }
+  Result<std::vector<Count>> hosts_by_applied_bundle() override {
+    return counts("SELECT a_sha256, COUNT(*) FROM hosts WHERE a_sha256 IS NOT NULL GROUP BY a_sha256"
+                  " ORDER BY a_sha256", false);
+  }
+  Result<std::int64_t> hosts_behind(const std::string& build_id, std::int64_t sequence) override {
+    NR_TRY(auto r, q("SELECT COUNT(*) FROM hosts WHERE k_build_id = ? AND COALESCE(a_sequence, 0) < ?",
+                     {sql_text(build_id), sql_int(sequence)}));
+    return r.rows.at(0).integer(0);
+  }
+
+ private:
+  std::unique_ptr<SqlPool> pool_;
+};
+
+}  // namespace
+
+std::string_view rollout_state_name(RolloutState s) {
+  switch (s) {
+    case RolloutState::running: return "running";
+    case RolloutState::halted: return "halted";
+    case RolloutState::completed: return "completed";
+  }
+  return "running";
+}
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Error(Errc::io, "data directory " + data_dir + ": " + ec.message());
+  NR_TRY(auto pool, open_sqlite_pool(data_dir + "/noreboot.db"));
+  auto store = std::make_unique<SqlStore>(std::move(pool));
+  NR_TRY_STATUS(store->migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> open_postgres_store(const std::string& conninfo, int connections) {
+  NR_TRY(auto pool, open_postgres_pool(conninfo, connections));
+  auto store = std::make_unique<SqlStore>(std::move(pool));
+  NR_TRY_STATUS(store->migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace noreboot::server

@@ -1,0 +1,260 @@
+// The store test suite, run against both backends: SQLite in a temp dir always; PostgreSQL
+// when NOREBOOT_PG_CONNINFO names a running server (tests/with-postgres starts a real one and
+// sets it; ctest label "store"). Each PostgreSQL test gets a fresh database.
+#include "server/store.h"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+namespace noreboot::server {
+namespace {
+
+const std::string kBuild = "00112233445566778899aabbccddeeff00112233";
+std::string sha(char c) { return std::string(64, c); }
+
+bool pg_admin(const std::string& conninfo, const std::string& sql) {
+  PGconn* c = PQconnectdb(conninfo.c_str());
+  bool ok = PQstatus(c) == CONNECTION_OK;
+  if (ok) {
+    PGresult* r = PQexec(c, sql.c_str());
+    ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok) ADD_FAILURE() << PQerrorMessage(c);
+    PQclear(r);
+  } else {
+    ADD_FAILURE() << PQerrorMessage(c);
+  }
+  PQfinish(c);
+  return ok;
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "sqlite") {
+      dir_ = std::filesystem::temp_directory_path() /
+             ("nr-store-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
+      auto s = open_sqlite_store(dir_.string());
+      ASSERT_TRUE(s.ok()) << s.error().message();
+      store_ = std::move(s).value();
+    } else {
+      const char* ci = std::getenv("NOREBOOT_PG_CONNINFO");
+      if (!ci) GTEST_SKIP() << "NOREBOOT_PG_CONNINFO not set (run under tests/with-postgres)";
+      base_ = ci;
+      db_ = "nr_test_" + std::to_string(getpid()) + "_" + std::to_string(std::random_device{}() % 1000000);
+      ASSERT_TRUE(pg_admin(base_ + " dbname=postgres", "CREATE DATABASE " + db_));
+      auto s = open_postgres_store(base_ + " dbname=" + db_, 2);
+      ASSERT_TRUE(s.ok()) << s.error().message();
+      store_ = std::move(s).value();
+    }
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    if (!db_.empty()) pg_admin(base_ + " dbname=postgres", "DROP DATABASE " + db_);
+  }
+  Result<std::unique_ptr<Store>> reopen() {
+    store_.reset();
+    if (GetParam() == "sqlite") return open_sqlite_store(dir_.string());
+    return open_postgres_store(base_ + " dbname=" + db_, 2);
+  }
+
+  BundleRecord bundle(char c, std::int64_t seq) {
+    return {sha(c), 5, "nr_fix", seq, "6.1.0-56-amd64", kBuild, "x86_64", 100, false, ""};
+  }
+
+  HostRecord host(const std::string& id) {
+    HostRecord h;
+    h.id = id;
+    h.hostname = "host-" + id;
+    h.kernel = {"6.1.0-56-amd64", "#1 SMP", kBuild, "x86_64"};
+    h.tags = {"edge"};
+    h.enrolled_at = h.last_seen = 50;
+    return h;
+  }
+
+  std::unique_ptr<Store> store_;
+  std::filesystem::path dir_;
+  std::string base_, db_;
+};
+
+TEST_P(StoreTest, MigratesOnceAndReopens) {
+  auto v = store_->schema_version();
+  ASSERT_TRUE(v.ok()) << v.error().message();
+  EXPECT_EQ(*v, 1);
+  ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "hello").ok());
+  auto again = reopen();
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  store_ = std::move(again).value();
+  EXPECT_EQ(*store_->schema_version(), 1);
+  auto b = store_->get_bundle(sha('a'));
+  ASSERT_TRUE(b.ok() && b->has_value());
+  EXPECT_EQ((*b)->sequence, 1);
+}
+
+TEST_P(StoreTest, BundlesAreContentAddressedWithBinaryContent) {
+  std::string bytes("\0\x01\xff\\x00'; DROP TABLE bundles;--", 31);
+  auto created = store_->put_bundle(bundle('b', 2), bytes);
+  ASSERT_TRUE(created.ok()) << created.error().message();
+  EXPECT_TRUE(*created);
+  auto again = store_->put_bundle(bundle('b', 2), bytes);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  auto content = store_->get_bundle_content(sha('b'));
+  ASSERT_TRUE(content.ok() && content->has_value());
+  EXPECT_EQ(**content, bytes);
+  EXPECT_FALSE(store_->get_bundle_content(sha('c'))->has_value());
+  ASSERT_TRUE(store_->set_bundle_blocked(sha('b'), true, "halted").ok());
+  auto b = store_->get_bundle(sha('b'));
+  EXPECT_TRUE((*b)->blocked);
+  EXPECT_EQ((*b)->blocked_reason, "halted");
+  EXPECT_EQ(store_->list_bundles()->size(), 1u);
+}
+
+TEST_P(StoreTest, EnrollmentTokenExpiryUsesAndRevocation) {
+  TokenRecord t{"t_1", "enrollment", "", "web tokens", "web", {"eu"}, 1000, 2, 0, false, 10};
+  ASSERT_TRUE(store_->create_token(t, "hash1").ok());
+  auto e1 = store_->enroll_host("hash1", host("h_1"), "cred1", 500);
+  ASSERT_TRUE(e1.ok()) << e1.error().message();
+  ASSERT_TRUE(e1->has_value());
+  auto h = store_->find_host_by_credential("cred1");
+  ASSERT_TRUE(h.ok() && h->has_value());
+  EXPECT_EQ((*h)->group, "web");
+  EXPECT_EQ((*h)->tags, (std::vector<std::string>{"eu", "edge"}));
+  EXPECT_TRUE(store_->enroll_host("hash1", host("h_2"), "cred2", 500)->has_value());
+  // used up
+  EXPECT_FALSE(store_->enroll_host("hash1", host("h_3"), "cred3", 500)->has_value());
+  EXPECT_FALSE(store_->get_host("h_3")->has_value());
+  // expired
+  TokenRecord t2{"t_2", "enrollment", "", "", "db", {}, 1000, 0, 0, false, 10};
+  ASSERT_TRUE(store_->create_token(t2, "hash2").ok());
+  EXPECT_FALSE(store_->enroll_host("hash2", host("h_4"), "cred4", 1000)->has_value());
+  EXPECT_TRUE(store_->enroll_host("hash2", host("h_5"), "cred5", 999)->has_value());
+  // revoked
+  EXPECT_TRUE(*store_->revoke_token("t_2", "enrollment"));
+  EXPECT_FALSE(store_->enroll_host("hash2", host("h_6"), "cred6", 999)->has_value());
+  EXPECT_FALSE(*store_->revoke_token("t_2", "admin"));
+  // unknown
+  EXPECT_FALSE(store_->enroll_host("nope", host("h_7"), "cred7", 1)->has_value());
+  EXPECT_EQ(*store_->count_hosts({}), 3);
+  auto hist = store_->host_history("h_1", 10);
+  ASSERT_TRUE(hist.ok());
+  ASSERT_EQ(hist->size(), 1u);
+  EXPECT_EQ(hist->at(0).kind, "enrolled");
+}
+
+TEST_P(StoreTest, HostStatusAndFleetAggregates) {
+  TokenRecord t{"t_1", "enrollment", "", "", "web", {}, 0, 0, 0, false, 10};
+  ASSERT_TRUE(store_->create_token(t, "h").ok());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(store_->enroll_host("h", host("h_" + std::to_string(i)), "c" + std::to_string(i), 1)->has_value());
+  auto h = *store_->get_host("h_2");
+  h->state = "applied";
+  h->applied = api::AppliedPatch{"nr_fix", 3, sha('d')};
+  h->last_seen = 99;
+  ASSERT_TRUE(store_->update_host_status(*h).ok());
+  auto back = *store_->get_host("h_2");
+  ASSERT_TRUE(back->applied.has_value());
+  EXPECT_EQ(back->applied->sequence, 3u);
+  EXPECT_EQ(back->last_seen, 99);
+  auto states = *store_->hosts_by_state();
+  ASSERT_EQ(states.size(), 2u);
+  EXPECT_EQ(states[0].key, "applied");
+  EXPECT_EQ(states[0].n, 1);
+  EXPECT_EQ(states[1].n, 4);
+  EXPECT_EQ(store_->hosts_by_kernel()->at(0).n, 5);
+  EXPECT_EQ(store_->hosts_by_applied_bundle()->at(0).key, sha('d'));
+  EXPECT_EQ(*store_->hosts_behind(kBuild, 3), 4);
+  EXPECT_EQ(*store_->hosts_behind(kBuild, 4), 5);
+  HostFilter f;
+  f.state = "idle";
+  f.limit = 2;
+  EXPECT_EQ(store_->list_hosts(f)->size(), 2u);
+  EXPECT_EQ(*store_->count_hosts(f), 4);
+  f.group = "x'; DELETE FROM hosts;--";
+  EXPECT_EQ(*store_->count_hosts(f), 0);
+  EXPECT_EQ(*store_->count_hosts({}), 5);
+}
+
+TEST_P(StoreTest, OutcomesCountPerBundle) {
+  ASSERT_TRUE(store_->record_offer("h_1", sha('e'), 1).ok());
+  ASSERT_TRUE(store_->record_offer("h_2", sha('e'), 1).ok());
+  ASSERT_TRUE(store_->record_offer("h_3", sha('e'), 1).ok());
+  ASSERT_TRUE(store_->record_outcome("h_1", sha('e'), "applied", 2).ok());
+  ASSERT_TRUE(store_->record_outcome("h_2", sha('e'), "failed", 2).ok());
+  ASSERT_TRUE(store_->record_offer("h_2", sha('e'), 3).ok());  // does not overwrite the failure
+  auto c = *store_->bundle_counts(sha('e'));
+  EXPECT_EQ(c.offered, 1);
+  EXPECT_EQ(c.applied, 1);
+  EXPECT_EQ(c.failed, 1);
+  EXPECT_EQ(*store_->host_outcome("h_2", sha('e')), "failed");
+  EXPECT_EQ(*store_->host_outcome("h_9", sha('e')), "");
+}
+
+TEST_P(StoreTest, RolloutCompareAndSet) {
+  RolloutRecord r;
+  r.id = "r_1";
+  r.bundle_sha256 = sha('f');
+  r.groups = {"web"};
+  r.stages = {{10, 60, 1}, {100, 0, 5}};
+  r.window = api::MaintenanceWindow{60, 120};
+  r.stage_started_at = r.created_at = 1000;
+  ASSERT_TRUE(store_->create_rollout(r).ok());
+  auto got = *store_->get_rollout("r_1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->stages.size(), 2u);
+  EXPECT_DOUBLE_EQ(got->stages[0].percent, 10);
+  EXPECT_EQ(got->window->end_minute, 120);
+  RolloutRecord next = *got;
+  next.current_stage = 1;
+  next.stage_started_at = 1100;
+  EXPECT_TRUE(*store_->update_rollout(*got, next));
+  EXPECT_FALSE(*store_->update_rollout(*got, next));  // a second server racing loses
+  auto now = *store_->get_rollout("r_1");
+  EXPECT_EQ(now->current_stage, 1);
+  EXPECT_EQ(store_->list_rollouts()->size(), 1u);
+}
+
+TEST_P(StoreTest, PinsAuditTokens) {
+  ASSERT_TRUE(store_->put_pin({"db", sha('a'), 0}).ok());
+  ASSERT_TRUE(store_->put_pin({"db", "", 5000}).ok());
+  auto pins = *store_->list_pins();
+  ASSERT_EQ(pins.size(), 1u);
+  EXPECT_EQ(pins[0].until, 5000);
+  EXPECT_TRUE(pins[0].bundle_sha256.empty());
+  EXPECT_TRUE(*store_->delete_pin("db"));
+  EXPECT_FALSE(*store_->delete_pin("db"));
+  ASSERT_TRUE(store_->add_audit({1, "t_admin", "publish", "{}"}).ok());
+  ASSERT_TRUE(store_->add_audit({2, "t_admin", "rollout.create", "{}"}).ok());
+  auto audit = *store_->list_audit(10);
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].action, "rollout.create");
+  TokenRecord a{"t_a", "admin", "read", "ci", "", {}, 0, 0, 0, false, 1};
+  ASSERT_TRUE(store_->create_token(a, "ahash").ok());
+  EXPECT_EQ(*store_->count_tokens("admin"), 1);
+  EXPECT_EQ((*store_->find_token("ahash"))->role, "read");
+  EXPECT_FALSE(store_->find_token("other")->has_value());
+  EXPECT_FALSE(store_->create_token(a, "ahash").ok());  // duplicate id/hash refused
+}
+
+TEST_P(StoreTest, ConcurrentWritersDoNotLoseUpdates) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 25; ++i)
+        EXPECT_TRUE(store_->record_offer("h_" + std::to_string(t * 100 + i), sha('9'), i).ok());
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(store_->bundle_counts(sha('9'))->offered, 100);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
+                         [](const ::testing::TestParamInfo<std::string>& p) { return p.param == "sqlite" ? "Sqlite" : "Postgres"; });
+
+}  // namespace
+}  // namespace noreboot::server
