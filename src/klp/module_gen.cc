@@ -116,14 +116,19 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
       }
       src.module = &modules.at(po.input.target);
     }
-    NR_TRY(auto obj, ElfObject::read_file(po.path));
-    auto plan = prepare_patch_object(obj, po.input, src, static_cast<int>(i));
+    elf::Object obj;
+    if (po.object) {
+      obj = *po.object;
+    } else {
+      NR_TRY(obj, elf::read_object_file(po.path));
+    }
+    auto plan = prepare_patch_object(obj, po.path, po.input, src, static_cast<int>(i));
     if (!plan) {
       refusals.push_back(plan.error().message());
       continue;
     }
     std::string name = "patch_" + std::to_string(i) + ".o";
-    NR_TRY_STATUS(obj.write_file(req.workdir + "/" + name + "_shipped"));
+    NR_TRY_STATUS(elf::write_object_file(obj, req.workdir + "/" + name + "_shipped"));
     // modpost (srcversion) reads each part's .cmd file; a prepared object has no sources.
     NR_TRY_STATUS(write_text(req.workdir + "/." + name + ".cmd", "cmd_" + name + " := noreboot prepared object\n"));
     parts += " " + name;
@@ -147,11 +152,11 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
   lap("kbuild");
 
   std::string linked = req.workdir + "/" + req.module_name + ".ko";
-  NR_TRY(auto ko, ElfObject::read_file(linked));
-  NR_TRY(result.klp_relocations, finalize_module(ko, result.plans));
+  NR_TRY(auto ko, elf::read_object_file(linked));
+  NR_TRY(result.klp_relocations, finalize_module(ko, linked, result.plans));
   fs::create_directories(fs::path(req.output).parent_path().empty() ? fs::path(".") : fs::path(req.output).parent_path(),
                          ec);
-  NR_TRY_STATUS(ko.write_file(req.output));
+  NR_TRY_STATUS(elf::write_object_file(ko, req.output));
   lap("finalize");
   result.ko = req.output;
   return result;

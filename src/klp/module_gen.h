@@ -19,6 +19,7 @@
 // gcc/ld/modpost directly would be faster; correctness first, the timings are logged per step.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,9 @@
 namespace noreboot::klp {
 
 struct PatchObject {
-  std::string path;        // the differ's output object (ET_REL)
-  PatchObjectInput input;  // target object, functions, what each undefined symbol was
+  std::string path;                    // the differ's output object (ET_REL) on disk, or a name
+  std::optional<elf::Object> object;   // the same in memory (diff::DiffResult::output); wins over path
+  PatchObjectInput input;              // target object, functions, what each undefined symbol was
 };
 
 struct ModuleRequest {
