@@ -3,10 +3,11 @@
 Usage: make-corpus.py TREE   (TREE: $NOREBOOT_CACHE/kernels/<ABI>/tree, from noreboot-build prepare)
 Every edit must match exactly once, so a new Debian source that moved the code fails loudly.
 """
-import os, subprocess, sys, tempfile
+import atexit, os, shutil, subprocess, sys, tempfile
 T = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
 OUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TMP = tempfile.mkdtemp(prefix="nr-corpus-")
+atexit.register(shutil.rmtree, TMP, True)
 
 def mk(name, edits):
     """edits: list of (path, old, new) applied in order; old must occur exactly once."""
