@@ -3,7 +3,7 @@
 //       build (or load) the vmlinux symbol index from the cached -dbg package
 //   noreboot-klp resolve --abi ABI [--module M] [--local --file F.c] NAME
 //       print the sympos of a kernel symbol
-//   noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR]
+//   noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR] [--kbuild]
 //       (--object PATCH.o [--target vmlinux|MODULE] [--func NAME]... [--local REF[=FILE.c]]...)...
 //       turn differ output objects into a livepatch module; --local marks an undefined
 //       reference that was a static symbol of the unit (FILE.c: its STT_FILE name, default the
@@ -26,7 +26,7 @@ namespace {
 int usage() {
   std::cerr << "usage: noreboot-klp index --abi ABI\n"
                "       noreboot-klp resolve --abi ABI [--module M] [--local --file F.c] NAME\n"
-               "       noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR]\n"
+               "       noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR] [--kbuild]\n"
                "           (--object P.o [--target vmlinux|MOD] [--func F]... [--local REF[=FILE.c]]...)...\n";
   return 2;
 }
@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return usage();
   std::string cmd = args[0], abi, module, file, name, out, workdir, mod_name;
-  bool local = false;
+  bool local = false, use_kbuild = false;
   std::vector<PatchObject> objects;
   for (size_t i = 1; i < args.size(); ++i) {
     auto has_next = i + 1 < args.size();
@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     else if (a == "--name") mod_name = next();
     else if (a == "-o") out = next();
     else if (a == "--workdir") workdir = next();
+    else if (a == "--kbuild") use_kbuild = true;
     else if (a == "--object") {
       objects.push_back({});
       objects.back().path = next();
@@ -99,6 +100,7 @@ int main(int argc, char** argv) {
     req.kernel = k;
     req.output = out;
     req.workdir = workdir.empty() ? out + ".work" : workdir;
+    if (use_kbuild) req.link = ModuleRequest::Link::kbuild;
     auto r = build_livepatch_module(req);
     if (!r) return fail(r.error());
     std::cout << r->ko << ": " << r->klp_relocations << " livepatch relocation(s)";
