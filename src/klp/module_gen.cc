@@ -2,6 +2,7 @@
 #include "klp/module_gen.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -175,6 +176,14 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
                          ec);
   NR_TRY_STATUS(elf::write_object_file(ko, req.output));
   lap("finalize");
+  if (req.signing) {
+    auto signed_ok = sign_module(req.output, *req.signing, req.kernel);
+    if (!signed_ok) {
+      std::remove(req.output.c_str());  // never leave an unsigned module where a signed one was asked for
+      return std::move(signed_ok).error();
+    }
+    lap("sign");
+  }
   result.ko = req.output;
   return result;
 }

@@ -26,6 +26,7 @@
 
 #include "core/result.h"
 #include "klp/klp_convert.h"
+#include "klp/module_sign.h"
 #include "klp/symbol_cache.h"
 
 namespace noreboot::klp {
@@ -46,6 +47,7 @@ struct ModuleRequest {
   std::string cc = "gcc-12";  // the compiler the target kernel was built with
   // direct: replay Kbuild's recorded commands (kbuild_direct.h); kbuild: run make.
   enum class Link { direct, kbuild } link = Link::direct;
+  std::optional<SigningKey> signing;  // sign the finished module (PKCS#7, module_sign.h)
 };
 
 struct StepTime {
