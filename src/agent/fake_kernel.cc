@@ -43,6 +43,7 @@ Status FakeKernel::create(const fs::path& root, const FakeHost& host) {
     NR_TRY_STATUS(make_dirs(root / d));
   NR_TRY_STATUS(put(root / "proc/sys/kernel/osrelease", host.release + "\n"));
   NR_TRY_STATUS(put(root / "proc/version", host.version + "\n"));
+  NR_TRY_STATUS(put(root / "proc/sys/kernel/arch", host.arch + "\n"));
   NR_TRY_STATUS(put(root / "sys/kernel/notes", make_build_id_note(host.build_id_hex)));
   NR_TRY_STATUS(put(root / "proc/sys/kernel/random/boot_id", host.boot_id + "\n"));
   if (!fs::exists(root / "dev/kmsg")) NR_TRY_STATUS(put(root / "dev/kmsg", ""));
@@ -99,6 +100,8 @@ Status FakeKernel::load_module(int fd, const std::string& /*params*/) {
   NR_TRY_STATUS(put(dir / "force", ""));
   NR_TRY_STATUS(log(root_, 5, "livepatch: enabling patch '" + name + "'"));
   NR_TRY_STATUS(log(root_, 6, "livepatch: '" + name + "': starting patching transition"));
+  if (fs::exists(root_ / "fake/warn_on_load"))
+    NR_TRY_STATUS(log(root_, 4, read_trimmed(root_ / "fake/warn_on_load").value_or("WARNING: fake")));
   if (fs::exists(root_ / "fake/stall")) {
     std::string func = read_trimmed(root_ / "fake/stall").value_or("stalled_func");
     if (func.empty()) func = "stalled_func";

@@ -15,6 +15,7 @@
 //   - a module with a registered patch cannot be unloaded (EBUSY);
 //   - loading a module whose name is loaded fails with EEXIST; <root>/fake/reject makes the
 //     next load fail like the kernel's EINVAL, with its first line logged to the kernel log;
+//   - <root>/fake/warn_on_load makes every load log its first line at level 4 (a WARNING);
 //   - kernel log records are lines of <root>/dev/kmsg in /dev/kmsg's own format.
 // State lives only in the folder, so several processes (agents of a fleet test) can share a
 // fake kernel each, and a test can inspect or prepare it with plain file operations.
@@ -33,6 +34,7 @@ struct FakeHost {
                         "PREEMPT_DYNAMIC Debian 6.1.192-2";
   std::string build_id_hex = "0123456789abcdef0123456789abcdef01234567";
   std::string boot_id = "00000000-0000-4000-8000-000000000001";
+  std::string arch = "x86_64";
 };
 
 class FakeKernel final : public ProcSysKernel {

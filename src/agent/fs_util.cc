@@ -59,7 +59,8 @@ static Status fsync_dir(const std::filesystem::path& dir) {
   return ok_status();
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, unsigned mode) {
+Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes, unsigned mode,
+                         bool durable) {
   std::filesystem::path dir = path.parent_path();
   std::random_device rd;
   std::filesystem::path tmp =
@@ -80,7 +81,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view byt
     }
     off += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) {
+  if (durable && ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
@@ -93,7 +94,7 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view byt
     return Error(Errc::io, "cannot rename " + tmp.string() + " to " + path.string() + ": " +
                                errno_text(err));
   }
-  return fsync_dir(dir);
+  return durable ? fsync_dir(dir) : ok_status();
 }
 
 Status write_attribute(const std::filesystem::path& path, std::string_view text) {

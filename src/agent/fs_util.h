@@ -20,8 +20,10 @@ Result<std::string> read_file(const std::filesystem::path& path);
 // The first line of a small sysfs/procfs-style file, without the trailing newline/space.
 Result<std::string> read_trimmed(const std::filesystem::path& path);
 // temp + fsync + rename + fsync(dir). `mode` applies to the new file (0600 for secrets).
+// durable = false: the same rename, without the fsyncs (survives a killed process, not
+// necessarily a machine crash).
 Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes,
-                         unsigned mode = 0644);
+                         unsigned mode = 0644, bool durable = true);
 // Writes `text` into an existing file (sysfs attribute style: open O_WRONLY, one write).
 Status write_attribute(const std::filesystem::path& path, std::string_view text);
 // Names of the entries of a folder, sorted; an empty list when the folder does not exist.

@@ -52,7 +52,6 @@ StartupDecision assess_startup(const StartupFacts& f) {
       d.report = std::string("rebooted since the last step (") + std::string(step_name(j.step)) +
                  (clean ? ", clean shutdown" : ", no clean-shutdown marker") + ")";
     }
-    d.state.pending.reset();
     d.journal = Journal{};
     d.journal.boot_id = f.boot_id;
     d.journal.since = f.now;
@@ -73,7 +72,7 @@ StartupDecision assess_startup(const StartupFacts& f) {
       d.report = "the agent stopped while " + std::string(step_name(j.step)) + " " + subject +
                  "; nothing was loaded";
       d.journal.step = Step::idle;
-      d.state.pending.reset();
+      d.journal.candidate.reset();
       d.changed = true;
       break;
     case Step::loading:
@@ -83,12 +82,12 @@ StartupDecision assess_startup(const StartupFacts& f) {
                    "; the kernel finished the transition: recorded as live";
         d.journal.step = Step::live;
         d.journal.since = f.now;
-        if (d.state.pending) {
-          d.state.applied = d.state.pending;
-          d.state.highest_sequence[d.state.pending->kernel_build_id] =
-              std::max(d.state.highest_sequence[d.state.pending->kernel_build_id], d.state.pending->sequence);
+        if (j.candidate) {
+          d.state.applied = j.candidate;
+          uint64_t& hs = d.state.highest_sequence[j.candidate->kernel_build_id];
+          hs = std::max(hs, j.candidate->sequence);
         }
-        d.state.pending.reset();
+        d.journal.candidate.reset();
       } else if (in_kernel && in_kernel->transition) {
         d.report = "the agent stopped while " + std::string(step_name(j.step)) + " " + subject +
                    "; the kernel is still in transition (run `noreboot status` again, or "
@@ -99,7 +98,7 @@ StartupDecision assess_startup(const StartupFacts& f) {
                    "; the patch is not in the kernel: the load failed or was reversed";
         d.journal.step = Step::failed;
         d.journal.detail = d.report;
-        d.state.pending.reset();
+        d.journal.candidate.reset();
       }
       d.changed = true;
       break;

@@ -92,8 +92,8 @@ TEST(Startup, KilledBeforeLoadingMeansNothingLoaded) {
 
 TEST(Startup, KilledWhileLoadingIsReconciledWithTheKernel) {
   StartupFacts f = facts(Step::loading, "boot-A", "boot-A");
-  f.state.pending = patch("sha2", 2);
-  f.state.pending->kernel_build_id = "b1d";
+  f.journal.candidate = patch("sha2", 2);
+  f.journal.candidate->kernel_build_id = "b1d";
 
   f.live_patches = {{"lp_sha2", true, false}};  // the kernel finished it
   auto d = assess_startup(f);
@@ -101,7 +101,7 @@ TEST(Startup, KilledWhileLoadingIsReconciledWithTheKernel) {
   ASSERT_TRUE(d.state.applied.has_value());
   EXPECT_EQ(d.state.applied->bundle_sha256, "sha2");
   EXPECT_EQ(d.state.highest_sequence["b1d"], 2u);
-  EXPECT_FALSE(d.state.pending.has_value());
+  EXPECT_FALSE(d.journal.candidate.has_value());
 
   f.live_patches = {{"lp_sha2", true, true}};  // still switching tasks
   d = assess_startup(f);

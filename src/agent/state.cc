@@ -65,7 +65,6 @@ static AppliedPatch applied_from_json(const json& a) {
 json to_json(const AgentState& s) {
   json j = json::object();
   j["applied"] = s.applied ? to_json(*s.applied) : json(nullptr);
-  j["pending"] = s.pending ? to_json(*s.pending) : json(nullptr);
   j["highest_sequence"] = s.highest_sequence;
   j["quarantined"] = json::array();
   for (const auto& q : s.quarantined)
@@ -86,7 +85,6 @@ Result<AgentState> state_from_json(const json& j) {
   try {
     AgentState s;
     if (j.contains("applied") && !j["applied"].is_null()) s.applied = applied_from_json(j["applied"]);
-    if (j.contains("pending") && !j["pending"].is_null()) s.pending = applied_from_json(j["pending"]);
     s.highest_sequence = j.value("highest_sequence", std::map<std::string, uint64_t>{});
     for (const auto& q : j.value("quarantined", json::array()))
       s.quarantined.push_back({q.at("bundle_sha256").get<std::string>(), q.value("patch", ""),
@@ -109,7 +107,7 @@ Result<AgentState> state_from_json(const json& j) {
 json to_json(const Journal& j) {
   return {{"step", step_name(j.step)}, {"bundle_sha256", j.bundle_sha256}, {"patch", j.patch_name},
           {"sequence", j.sequence},    {"boot_id", j.boot_id},             {"since", j.since},
-          {"detail", j.detail}};
+          {"detail", j.detail},        {"candidate", j.candidate ? to_json(*j.candidate) : json(nullptr)}};
 }
 
 Result<Journal> journal_from_json(const json& j) {
@@ -125,6 +123,7 @@ Result<Journal> journal_from_json(const json& j) {
     out.boot_id = j.value("boot_id", "");
     out.since = j.value("since", int64_t{0});
     out.detail = j.value("detail", "");
+    if (j.contains("candidate") && !j["candidate"].is_null()) out.candidate = applied_from_json(j["candidate"]);
     return out;
   } catch (const json::exception& e) {
     return Error(Errc::invalid_input, std::string("journal.json: ") + e.what());
@@ -171,15 +170,15 @@ Result<Journal> StateStore::load_journal() const {
   return out;
 }
 
-Status StateStore::save_journal(const Journal& j) const {
-  return write_file_atomic(dir_ / "journal.json", to_json(j).dump(2) + "\n", 0600);
+Status StateStore::save_journal(const Journal& j, bool durable) const {
+  return write_file_atomic(dir_ / "journal.json", to_json(j).dump(2) + "\n", 0600, durable);
 }
 
-Status StateStore::set_step(Journal j, Step step, int64_t now, std::string detail) const {
+Status StateStore::set_step(Journal j, Step step, int64_t now, std::string detail, bool durable) const {
   j.step = step;
   j.since = now;
   j.detail = std::move(detail);
-  return save_journal(j);
+  return save_journal(j, durable);
 }
 
 Status StateStore::save_last_good(std::string_view bundle_bytes) const {

@@ -60,7 +60,6 @@ struct Quarantine {
 
 struct AgentState {
   std::optional<AppliedPatch> applied;             // last patch that went live
-  std::optional<AppliedPatch> pending;             // being loaded now (promoted when live)
   std::map<std::string, uint64_t> highest_sequence;  // kernel build id -> highest applied
   std::vector<Quarantine> quarantined;
   int64_t last_checkin = 0;
@@ -82,6 +81,7 @@ struct Journal {
   std::string boot_id;
   int64_t since = 0;            // unix seconds when this step began
   std::string detail;
+  std::optional<AppliedPatch> candidate;  // the patch being loaded (promoted to applied when live)
 };
 
 nlohmann::json to_json(const AppliedPatch& a);
@@ -100,8 +100,10 @@ class StateStore {
   Result<AgentState> load_state() const;  // empty state when there is none yet
   Status save_state(const AgentState& s) const;
   Result<Journal> load_journal() const;   // idle journal when there is none yet
-  Status save_journal(const Journal& j) const;
-  Status set_step(Journal j, Step step, int64_t now, std::string detail = {}) const;
+  // durable = false skips the fsyncs: for steps whose loss in a machine crash is harmless
+  // (nothing was loaded yet); the write is still atomic.
+  Status save_journal(const Journal& j, bool durable = true) const;
+  Status set_step(Journal j, Step step, int64_t now, std::string detail = {}, bool durable = true) const;
 
   std::filesystem::path last_good_path() const { return dir_ / "bundles/last-good.nrp"; }
   Status save_last_good(std::string_view bundle_bytes) const;
