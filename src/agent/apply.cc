@@ -1,0 +1,306 @@
+#include "agent/apply.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "agent/fs_util.h"
+#include "agent/modinfo.h"
+#include "agent/startup.h"
+#include "core/bundle.h"
+#include "core/log.h"
+
+namespace noreboot::agent {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+TransitionTimeouts timeouts_of(const AgentConfig& c) {
+  return TransitionTimeouts{c.transition_seconds, c.signal_seconds, c.reverse_seconds, 0.1};
+}
+
+// An fd holding the module for finit_module: an anonymous memory file, so nothing is left on
+// disk; a file in the state folder if memfd is unavailable.
+Result<int> module_fd(const AgentContext& ctx, const std::string& name, ByteView module) {
+  int fd = ::memfd_create(("noreboot-" + name).c_str(), MFD_CLOEXEC);
+  std::filesystem::path tmp;
+  if (fd < 0) {
+    tmp = ctx.store.dir() / "bundles" / (name + ".ko");
+    NR_TRY_STATUS(write_file_atomic(tmp, as_chars(module), 0600));
+    fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error(Errc::io, "cannot open " + tmp.string() + ": " + errno_text(errno));
+    return fd;
+  }
+  size_t off = 0;
+  while (off < module.size()) {
+    ssize_t n = ::write(fd, module.data() + off, module.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return Error(Errc::io, "cannot write the module to a memfd: " + errno_text(err));
+    }
+    off += static_cast<size_t>(n);
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+std::string kernel_lines_since(KernelInterface& kernel, uint64_t from) {
+  auto recs = kernel.kmsg_since(from);
+  if (!recs.ok() || recs->empty()) return "";
+  std::string out = "\nkernel log:";
+  for (const auto& r : *recs) out += "\n  " + r.text;
+  return out;
+}
+
+Status fail_step(AgentContext& ctx, AgentState& state, Journal& journal, const std::string& why, bool ok_outcome = false) {
+  journal.candidate.reset();
+  state.last_outcome = why;
+  state.last_outcome_ok = ok_outcome;
+  NR_TRY_STATUS(ctx.store.save_state(state));
+  return ctx.store.set_step(journal, Step::failed, unix_now(), why);
+}
+
+}  // namespace
+
+Result<StartupDecision> reconcile_at_start(AgentContext& ctx) {
+  NR_TRY_STATUS(ctx.store.init());
+  StartupFacts f;
+  NR_TRY(f.journal, ctx.store.load_journal());
+  NR_TRY(f.state, ctx.store.load_state());
+  NR_TRY(f.boot_id, ctx.kernel->boot_id());
+  f.clean_shutdown_boot = ctx.store.clean_shutdown_boot();
+  f.now = unix_now();
+  f.settle_seconds = ctx.config.settle_seconds;
+  NR_TRY(f.live_patches, ctx.kernel->list_livepatches());
+  StartupDecision d = assess_startup(f);
+  if (d.changed) {
+    NR_TRY_STATUS(ctx.store.save_state(d.state));
+    NR_TRY_STATUS(ctx.store.save_journal(d.journal));
+  }
+  if (!d.report.empty()) log::info("{}", d.report);
+  return d;
+}
+
+Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const ApplyOptions& opt) {
+  auto t_start = Clock::now();
+  ApplyReport report;
+  report.bundle_sha256 = sha256_hex(bundle);
+  NR_TRY(std::string boot_id, ctx.kernel->boot_id());
+  NR_TRY(AgentState state, ctx.store.load_state());
+  Journal journal;
+  journal.bundle_sha256 = report.bundle_sha256;
+  journal.boot_id = boot_id;
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::verifying, unix_now(), {}, /*durable=*/false));
+  auto refuse = [&](Error e) -> Error {
+    Error out = std::move(e).context(opt.origin.empty() ? "bundle" : opt.origin);
+    (void)fail_step(ctx, state, journal, "refused: " + out.message());
+    return out;
+  };
+
+  // 1. archive sane.
+  auto contents = read_bundle_bytes(bundle);
+  if (!contents.ok()) return refuse(std::move(contents).error());
+  const Manifest& m = contents->manifest;
+  journal.patch_name = m.name;
+  journal.sequence = m.sequence;
+  report.manifest = m;
+
+  // 2. signature by a trusted key, module hash and size.
+  if (ctx.trust.empty())
+    return refuse(Error(Errc::signature, "no trusted publisher keys: list them in trusted_keys of "
+                                         "agent.toml, or pass --trust KEY.pub"));
+  auto signer = verify_bundle(*contents, ctx.trust);
+  if (!signer.ok()) return refuse(std::move(signer).error());
+
+  // 3. the module is the livepatch the manifest names.
+  std::string_view module_chars = as_chars(contents->module);
+  auto info = read_modinfo(module_chars);
+  if (!info.ok()) return refuse(std::move(info).error());
+  if (info->name() != m.name)
+    return refuse(Error(Errc::invalid_input, "the module's .modinfo name is '" + info->name() +
+                                                 "' but the manifest says '" + m.name + "'"));
+  if (!info->is_livepatch())
+    return refuse(Error(Errc::invalid_input, "module " + m.name + " is not a livepatch (no livepatch=Y in .modinfo)"));
+
+  // 4. built for exactly this kernel.
+  auto running = read_running_kernel(ctx.root);
+  if (!running.ok()) return refuse(std::move(running).error().context("reading the running kernel's identity"));
+  if (Status s = check_target_kernel(m, *running); !s.ok()) return refuse(s.error());
+
+  // 5. no rollback.
+  uint64_t highest = 0;
+  if (auto it = state.highest_sequence.find(running->build_id); it != state.highest_sequence.end())
+    highest = it->second;
+  NR_TRY(auto live_patches, ctx.kernel->list_livepatches());
+  auto in_kernel = [&](const std::string& name) {
+    for (const auto& p : live_patches)
+      if (p.name == name && p.enabled) return true;
+    return false;
+  };
+  if (state.applied && state.applied->bundle_sha256 == report.bundle_sha256 && in_kernel(m.name)) {
+    report.already_live = true;
+    report.summary = m.name + " (sequence " + std::to_string(m.sequence) + ") is already live";
+    NR_TRY_STATUS(ctx.store.set_step(journal, Step::live, unix_now()));
+    return report;
+  }
+  if (m.sequence < highest)
+    return refuse(Error(Errc::refused, "sequence " + std::to_string(m.sequence) +
+                                           " is lower than the highest applied on this kernel (" +
+                                           std::to_string(highest) +
+                                           "): refusing a rollback; publish a new bundle with a higher sequence"));
+  if (m.sequence == highest && highest != 0 &&
+      !(state.applied && state.applied->bundle_sha256 == report.bundle_sha256))
+    return refuse(Error(Errc::refused, "sequence " + std::to_string(m.sequence) +
+                                           " was already applied on this kernel with different content: "
+                                           "refusing; publish it with a higher sequence"));
+
+  // 6. the crash-loop guard's verdict holds for automatic loads.
+  if (const Quarantine* q = state.quarantine_for(report.bundle_sha256); q && opt.automatic)
+    return refuse(Error(Errc::refused, "bundle is quarantined: " + q->reason));
+
+  // Load.
+  AppliedPatch pending{m.name, report.bundle_sha256, m.sequence, running->release, running->build_id, {},
+                       boot_id, unix_now()};
+  for (const auto& f : m.fixes) pending.fixes.push_back(f.description.empty() ? f.id : f.id + ": " + f.description);
+  std::string previous = state.applied ? state.applied->patch_name : "";
+  // The crash-loop guard's record: durable before the kernel sees the module.
+  journal.candidate = pending;
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::loading, unix_now()));
+  NR_TRY(uint64_t kmsg_from, ctx.kernel->kmsg_next_seq());
+  NR_TRY(int fd, module_fd(ctx, m.name, contents->module));
+  report.prep_ms = ms_since(t_start);
+  auto t_load = Clock::now();
+  Status loaded = ctx.kernel->load_module(fd, "");
+  report.load_ms = ms_since(t_load);
+  ::close(fd);
+  if (!loaded.ok()) {
+    Error e = Error(loaded.error().code(), loaded.error().message() + kernel_lines_since(*ctx.kernel, kmsg_from))
+                  .context("loading " + m.name);
+    (void)fail_step(ctx, state, journal, e.message());
+    return e;
+  }
+  ctx.progress("loaded " + m.name + " (sequence " + std::to_string(m.sequence) + ") in " +
+               log::format("{}", static_cast<int>(report.load_ms)) + " ms; following its transition");
+
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::transition, unix_now()));
+  auto outcome = follow_transition(*ctx.kernel, m.name, timeouts_of(ctx.config), ctx.progress);
+  if (!outcome.ok()) {
+    (void)fail_step(ctx, state, journal, outcome.error().message());
+    return std::move(outcome).error().context("following the transition of " + m.name);
+  }
+  report.transition = *outcome;
+  state.last_blocked = outcome->blocked;
+  if (outcome->result == TransitionResult::reversed || outcome->result == TransitionResult::stuck) {
+    std::string why = "the transition of " + m.name + " did not finish in " +
+                      log::format("{}", ctx.config.transition_seconds) + " s nor after signalling; " +
+                      (outcome->result == TransitionResult::reversed ? "reversed" : "reversal did NOT finish") +
+                      ". Blocking tasks:\n" + describe_blocked(outcome->blocked);
+    if (outcome->result == TransitionResult::reversed) {
+      Status unloaded = unload_when_free(*ctx.kernel, m.name, ctx.config.reverse_seconds);
+      if (!unloaded.ok()) why += "\nunloading " + m.name + " failed: " + unloaded.error().message();
+    }
+    (void)fail_step(ctx, state, journal, why);
+    return Error(Errc::timeout, why);
+  }
+
+  // Live.
+  state.applied = pending;
+  journal.candidate.reset();
+  uint64_t& hs = state.highest_sequence[running->build_id];
+  hs = std::max(hs, m.sequence);
+  NR_TRY_STATUS(ctx.store.save_last_good(as_chars(bundle)));
+  state.last_outcome = "applied " + m.name + " (sequence " + std::to_string(m.sequence) + ")";
+  state.last_outcome_ok = true;
+  state.kernel_warnings.clear();
+  NR_TRY_STATUS(ctx.store.save_state(state));
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::live, unix_now()));
+
+  // The replaced patch's module is free once the kernel dropped its patch.
+  if (!previous.empty() && previous != m.name) {
+    auto still = ctx.kernel->module_loaded(previous);
+    if (still.ok() && *still) {
+      Status s = unload_when_free(*ctx.kernel, previous, ctx.config.reverse_seconds);
+      if (!s.ok()) log::warn("could not unload the replaced module {}: {}", previous, s.error().message());
+    }
+  }
+
+  // Watch the kernel log for trouble for a while.
+  auto t_watch = Clock::now();
+  for (;;) {
+    auto recs = ctx.kernel->kmsg_since(kmsg_from);
+    if (recs.ok()) report.kernel_warnings = kernel_trouble(*recs);
+    if (ms_since(t_watch) >= ctx.config.watch_seconds * 1000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!report.kernel_warnings.empty()) {
+    state.kernel_warnings = report.kernel_warnings;
+    state.last_outcome += "; the kernel logged " + std::to_string(report.kernel_warnings.size()) +
+                          " warning(s) after the load";
+    NR_TRY_STATUS(ctx.store.save_state(state));
+  }
+  report.summary = "applied " + m.name + " (sequence " + std::to_string(m.sequence) + "): transition " +
+                   std::string(transition_result_name(outcome->result)) + " in " +
+                   log::format("{}", static_cast<int>(outcome->seconds * 1000)) + " ms";
+  return report;
+}
+
+Result<RevertReport> revert_applied(AgentContext& ctx) {
+  auto t0 = Clock::now();
+  NR_TRY(AgentState state, ctx.store.load_state());
+  NR_TRY(std::string boot_id, ctx.kernel->boot_id());
+  NR_TRY(auto live, ctx.kernel->list_livepatches());
+  std::string name;
+  if (state.applied) name = state.applied->patch_name;
+  bool present = false;
+  for (const auto& p : live) present |= p.name == name;
+  if (name.empty() || !present) {
+    std::string others;
+    for (const auto& p : live) others += (others.empty() ? "" : ", ") + p.name;
+    return Error(Errc::not_found,
+                 name.empty() ? "nothing to revert: no patch applied by noreboot" +
+                                    (others.empty() ? std::string() : " (the kernel shows " + others + ", not noreboot's)")
+                              : "nothing to revert: " + name + " is not loaded in the running kernel");
+  }
+  Journal journal;
+  journal.bundle_sha256 = state.applied->bundle_sha256;
+  journal.patch_name = name;
+  journal.sequence = state.applied->sequence;
+  journal.boot_id = boot_id;
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::reverting, unix_now()));
+  ctx.progress("disabling " + name + " and waiting for the unpatching transition");
+  if (Status s = ctx.kernel->disable_livepatch(name); !s.ok()) {
+    (void)fail_step(ctx, state, journal, s.error().message());
+    return std::move(s).error().context("reverting " + name);
+  }
+  if (Status s = wait_patch_gone(*ctx.kernel, name, ctx.config.reverse_seconds); !s.ok()) {
+    (void)fail_step(ctx, state, journal, s.error().message());
+    return std::move(s).error().context("reverting " + name);
+  }
+  NR_TRY_STATUS(unload_when_free(*ctx.kernel, name, ctx.config.reverse_seconds));
+  state.applied.reset();
+  state.last_outcome = "reverted " + name;
+  state.last_outcome_ok = true;
+  state.last_blocked.clear();
+  state.kernel_warnings.clear();
+  std::error_code ec;
+  std::filesystem::remove(ctx.store.last_good_path(), ec);
+  NR_TRY_STATUS(ctx.store.save_state(state));
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::idle, unix_now()));
+  RevertReport r;
+  r.patch_name = name;
+  r.seconds = ms_since(t0) / 1000;
+  r.summary = "reverted " + name + " in " + log::format("{}", static_cast<int>(ms_since(t0))) + " ms";
+  return r;
+}
+
+}  // namespace noreboot::agent

@@ -1,0 +1,218 @@
+#include "agent/cli.h"
+
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "agent/apply.h"
+#include "agent/fake_kernel.h"
+#include "agent/fs_util.h"
+#include "agent/real_kernel.h"
+#include "agent/status.h"
+#include "core/bundle.h"
+#include "core/file_io.h"
+#include "core/log.h"
+
+namespace noreboot::agent {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: noreboot [--config FILE] [--state-dir DIR] [--root DIR] COMMAND [ARGS]\n"
+    "commands:\n"
+    "  apply [--trust KEY.pub]... [--json] FILE.nrp   verify and load a bundle (no server needed)\n"
+    "  revert                                         disable and unload the applied patch\n"
+    "  status [--json]                                kernel, applied patch, state, health\n"
+    "  check                                          health as exit code: 0 ok, 1 warning, 2 critical, 3 unknown\n"
+    "  enroll --token TOKEN [--server URL]            register this host with the server\n"
+    "  agent [--once]                                 run the daemon (check in, apply, report)\n"
+    "see docs/agent.md\n";
+
+struct GlobalOptions {
+  std::optional<std::filesystem::path> config;
+  std::optional<std::filesystem::path> state_dir;
+  std::optional<std::filesystem::path> root;
+};
+
+Outcome outcome_for(const Error& e) {
+  switch (e.code()) {
+    case Errc::invalid_argument: return Outcome::usage;
+    case Errc::invalid_input:
+    case Errc::signature:
+    case Errc::integrity:
+    case Errc::refused: return Outcome::refused;
+    case Errc::timeout: return Outcome::reversed;
+    default: return Outcome::failed;
+  }
+}
+
+struct Runtime {
+  AgentContext ctx;
+  std::unique_ptr<KernelInterface> kernel;
+};
+
+Result<std::unique_ptr<Runtime>> make_runtime(const GlobalOptions& g, std::ostream& err) {
+  auto rt = std::make_unique<Runtime>();
+  std::filesystem::path root = g.root.value_or("/");
+  std::filesystem::path config_path =
+      g.config.value_or(g.root ? root / "etc/noreboot/agent.toml" : std::filesystem::path("/etc/noreboot/agent.toml"));
+  auto config = load_config(config_path, /*must_exist=*/g.config.has_value());
+  if (!config.ok()) return Error(Errc::invalid_argument, config.error().message());
+  rt->ctx.config = *config;
+  if (g.state_dir) rt->ctx.config.state_dir = *g.state_dir;
+  else if (g.root && rt->ctx.config.state_dir == "/var/lib/noreboot") rt->ctx.config.state_dir = root / "var/lib/noreboot";
+  rt->ctx.root = root;
+  if (g.root) rt->kernel = std::make_unique<FakeKernel>(root);
+  else rt->kernel = std::make_unique<RealKernel>();
+  rt->ctx.kernel = rt->kernel.get();
+  rt->ctx.store = StateStore(rt->ctx.config.state_dir);
+  for (const auto& k : rt->ctx.config.trusted_keys) {
+    Status s = rt->ctx.trust.add_path(k);
+    if (!s.ok()) return Error(Errc::invalid_argument, s.error().message()).context("trusted_keys in " + config_path.string());
+  }
+  rt->ctx.progress = [&err](const std::string& line) { err << "noreboot: " << line << "\n"; };
+  return rt;
+}
+
+Outcome fail(std::ostream& err, const Error& e, Outcome o) {
+  err << "noreboot: " << e.message() << "\n";
+  return o;
+}
+
+Outcome cmd_apply(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& out, std::ostream& err) {
+  std::vector<std::filesystem::path> trust;
+  std::optional<std::filesystem::path> file;
+  bool json = false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == "--trust" && i + 1 < a.size()) trust.emplace_back(a[++i]);
+    else if (a[i] == "--json") json = true;
+    else if (!a[i].empty() && a[i][0] != '-' && !file) file = a[i];
+    else return fail(err, Error(Errc::invalid_argument, "apply: unexpected argument '" + a[i] + "'\n" + kUsage), Outcome::usage);
+  }
+  if (!file) return fail(err, Error(Errc::invalid_argument, std::string("apply: which bundle? (FILE.nrp)\n") + kUsage), Outcome::usage);
+  auto rt = make_runtime(g, err);
+  if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
+  AgentContext& ctx = (*rt)->ctx;
+  for (const auto& t : trust)
+    if (Status s = ctx.trust.add_path(t); !s.ok()) return fail(err, s.error().context("--trust"), Outcome::usage);
+  if (Status s = ctx.store.init(); !s.ok()) return fail(err, s.error(), Outcome::failed);
+  auto lock = StateLock::acquire(ctx.store.dir(), true);
+  if (!lock.ok()) return fail(err, lock.error(), Outcome::failed);
+  if (auto d = reconcile_at_start(ctx); !d.ok()) return fail(err, d.error(), Outcome::failed);
+  auto bytes = noreboot::read_file(*file, BundleLimits{}.archive_max());
+  if (!bytes.ok()) return fail(err, bytes.error().context("bundle"), Outcome::refused);
+  ApplyOptions opt;
+  opt.origin = "bundle " + file->string();
+  auto report = apply_bundle(ctx, *bytes, opt);
+  if (!report.ok()) return fail(err, report.error(), outcome_for(report.error()));
+  if (json) {
+    nlohmann::json j = {{"patch", report->manifest.name},
+                        {"sequence", report->manifest.sequence},
+                        {"bundle_sha256", report->bundle_sha256},
+                        {"already_live", report->already_live},
+                        {"transition", transition_result_name(report->transition.result)},
+                        {"transition_seconds", report->transition.seconds},
+                        {"prep_ms", report->prep_ms},
+                        {"load_ms", report->load_ms},
+                        {"kernel_warnings", report->kernel_warnings}};
+    j["blocked"] = nlohmann::json::array();
+    for (const auto& t : report->transition.blocked) j["blocked"].push_back(to_json(t));
+    out << j.dump() << "\n";
+  } else {
+    out << report->summary << "\n";
+    for (const auto& w : report->kernel_warnings) out << "kernel log after the load: " << w << "\n";
+  }
+  return Outcome::ok;
+}
+
+Outcome cmd_revert(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& out, std::ostream& err) {
+  if (!a.empty()) return fail(err, Error(Errc::invalid_argument, "revert takes no arguments"), Outcome::usage);
+  auto rt = make_runtime(g, err);
+  if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
+  AgentContext& ctx = (*rt)->ctx;
+  if (Status s = ctx.store.init(); !s.ok()) return fail(err, s.error(), Outcome::failed);
+  auto lock = StateLock::acquire(ctx.store.dir(), true);
+  if (!lock.ok()) return fail(err, lock.error(), Outcome::failed);
+  if (auto d = reconcile_at_start(ctx); !d.ok()) return fail(err, d.error(), Outcome::failed);
+  auto r = revert_applied(ctx);
+  if (!r.ok()) {
+    if (r.error().code() == Errc::not_found) {
+      out << r.error().message() << "\n";
+      return Outcome::ok;
+    }
+    return fail(err, r.error(), Outcome::failed);
+  }
+  out << r->summary << "\n";
+  return Outcome::ok;
+}
+
+Outcome cmd_status(const GlobalOptions& g, const std::vector<std::string>& a, bool check, std::ostream& out,
+                   std::ostream& err) {
+  bool json = false;
+  for (const auto& x : a) {
+    if (x == "--json" && !check) json = true;
+    else return fail(err, Error(Errc::invalid_argument, "unexpected argument '" + x + "'"), Outcome::usage);
+  }
+  auto rt = make_runtime(g, err);
+  if (!rt.ok()) return fail(err, rt.error(), check ? Outcome::unknown : Outcome::usage);
+  AgentContext& ctx = (*rt)->ctx;
+  // Reconcile only when nobody else is working on the state right now.
+  if (ctx.store.init().ok()) {
+    if (auto lock = StateLock::acquire(ctx.store.dir(), false); lock.ok()) (void)reconcile_at_start(ctx);
+  }
+  auto r = collect_status(ctx);
+  if (!r.ok()) {
+    if (check) out << "UNKNOWN: " << r.error().message() << "\n";
+    return fail(err, r.error(), check ? Outcome::unknown : Outcome::failed);
+  }
+  if (check) {
+    std::string name(health_name(r->health));
+    for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    out << "NOREBOOT " << name << ": "
+        << (r->state.applied ? r->state.applied->patch_name + " sequence " + std::to_string(r->state.applied->sequence) +
+                                   (r->applied_loaded ? " live" : " not loaded")
+                             : std::string("no patch applied"))
+        << "\n";
+    for (const auto& why : r->reasons) out << why << "\n";
+    switch (r->health) {
+      case Health::ok: return Outcome::ok;
+      case Health::warning: return Outcome::warning;
+      case Health::critical: return Outcome::critical;
+      case Health::unknown: return Outcome::unknown;
+    }
+  }
+  if (json) out << status_json(*r).dump(2) << "\n";
+  else out << status_text(*r);
+  return Outcome::ok;
+}
+
+}  // namespace
+
+Outcome run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  GlobalOptions g;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::optional<std::filesystem::path>& into) {
+      if (i + 1 >= args.size()) return false;
+      into = args[++i];
+      return true;
+    };
+    if (a == "--config") { if (!value(g.config)) break; }
+    else if (a == "--state-dir") { if (!value(g.state_dir)) break; }
+    else if (a == "--root") { if (!value(g.root)) break; }
+    else if (a == "-h" || a == "--help" || a == "help") { out << kUsage; return Outcome::ok; }
+    else break;
+  }
+  if (i >= args.size()) { err << kUsage; return Outcome::usage; }
+  std::string cmd = args[i];
+  std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+  if (cmd == "apply") return cmd_apply(g, rest, out, err);
+  if (cmd == "revert") return cmd_revert(g, rest, out, err);
+  if (cmd == "status") return cmd_status(g, rest, false, out, err);
+  if (cmd == "check") return cmd_status(g, rest, true, out, err);
+  err << "noreboot: unknown command '" << cmd << "'\n" << kUsage;
+  return Outcome::usage;
+}
+
+}  // namespace noreboot::agent

@@ -1,0 +1,132 @@
+#include "agent/kernel_interface.h"
+
+#include <charconv>
+
+#include "agent/fs_util.h"
+
+namespace noreboot::agent {
+
+namespace {
+
+bool all_digits(const std::string& s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+Result<bool> read_bool(const std::filesystem::path& path) {
+  auto v = read_trimmed(path);
+  if (!v.ok()) return v.error();
+  if (*v == "1") return true;
+  if (*v == "0") return false;
+  return Error(Errc::invalid_input, path.string() + ": expected 0 or 1, read '" + *v + "'");
+}
+
+}  // namespace
+
+Result<bool> ProcSysKernel::module_loaded(const std::string& name) {
+  std::error_code ec;
+  return std::filesystem::exists(root_ / "sys/module" / name, ec);
+}
+
+Result<std::optional<LivepatchInfo>> ProcSysKernel::livepatch(const std::string& name) {
+  std::filesystem::path dir = livepatch_dir() / name;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return std::optional<LivepatchInfo>{};
+  LivepatchInfo info;
+  info.name = name;
+  auto enabled = read_bool(dir / "enabled");
+  auto transition = read_bool(dir / "transition");
+  // The folder can vanish between the check and the reads (the patch was just freed).
+  if (!enabled.ok() && enabled.error().code() == Errc::not_found) return std::optional<LivepatchInfo>{};
+  if (!transition.ok() && transition.error().code() == Errc::not_found)
+    return std::optional<LivepatchInfo>{};
+  if (!enabled.ok()) return enabled.error();
+  if (!transition.ok()) return transition.error();
+  info.enabled = *enabled;
+  info.transition = *transition;
+  return std::optional<LivepatchInfo>{info};
+}
+
+Result<std::vector<LivepatchInfo>> ProcSysKernel::list_livepatches() {
+  NR_TRY(auto names, list_dir(livepatch_dir()));
+  std::vector<LivepatchInfo> out;
+  for (const auto& name : names) {
+    NR_TRY(auto info, livepatch(name));
+    if (info) out.push_back(*info);
+  }
+  return out;
+}
+
+Status ProcSysKernel::disable_livepatch(const std::string& name) {
+  return write_attribute(livepatch_dir() / name / "enabled", "0");
+}
+
+Status ProcSysKernel::signal_livepatch(const std::string& name) {
+  return write_attribute(livepatch_dir() / name / "signal", "1");
+}
+
+Result<std::vector<BlockedTask>> ProcSysKernel::blocked_tasks(int target) {
+  std::vector<BlockedTask> out;
+  std::filesystem::path proc = root_ / "proc";
+  NR_TRY(auto pids, list_dir(proc));
+  for (const auto& pid : pids) {
+    if (!all_digits(pid)) continue;
+    auto tids = list_dir(proc / pid / "task");
+    if (!tids.ok()) continue;  // the process exited while we looked
+    for (const auto& tid : *tids) {
+      if (!all_digits(tid)) continue;
+      std::filesystem::path task = proc / pid / "task" / tid;
+      auto state_text = read_trimmed(task / "patch_state");
+      if (!state_text.ok()) continue;  // exited, or a kernel without CONFIG_LIVEPATCH
+      int state = -1;
+      const std::string& s = *state_text;
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), state);
+      if (ec != std::errc() || state == -1 || state == target) continue;
+      BlockedTask t;
+      t.pid = std::stoi(tid);
+      t.tgid = std::stoi(pid);
+      t.patch_state = state;
+      t.comm = read_trimmed(task / "comm").value_or("?");
+      t.stack = read_file(task / "stack").value_or("(stack not readable)");
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+Result<std::string> ProcSysKernel::boot_id() {
+  return read_trimmed(root_ / "proc/sys/kernel/random/boot_id");
+}
+
+std::optional<KmsgRecord> parse_kmsg_record(std::string_view record) {
+  // "6,1234,5678901,-;text\n" possibly followed by " KEY=value" continuation lines.
+  auto semi = record.find(';');
+  if (semi == std::string_view::npos) return std::nullopt;
+  std::string_view head = record.substr(0, semi);
+  std::string_view text = record.substr(semi + 1);
+  auto nl = text.find('\n');
+  if (nl != std::string_view::npos) text = text.substr(0, nl);
+  uint64_t fields[3] = {0, 0, 0};
+  size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    size_t comma = head.find(',', pos);
+    std::string_view f = head.substr(pos, comma == std::string_view::npos ? head.size() - pos : comma - pos);
+    auto [p, ec] = std::from_chars(f.data(), f.data() + f.size(), fields[i]);
+    if (ec != std::errc() || p != f.data() + f.size()) return std::nullopt;
+    if (comma == std::string_view::npos) {
+      if (i < 2) return std::nullopt;
+      break;
+    }
+    pos = comma + 1;
+  }
+  KmsgRecord r;
+  r.level = static_cast<int>(fields[0] & 7);
+  r.seq = fields[1];
+  r.usec = fields[2];
+  r.text = std::string(text);
+  return r;
+}
+
+}  // namespace noreboot::agent

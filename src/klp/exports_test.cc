@@ -1,0 +1,46 @@
+#include "klp/exports.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "klp/symbol_cache.h"
+
+namespace noreboot::klp {
+namespace {
+
+TEST(ExportTable, ParsesModuleSymvers) {
+  auto t = ExportTable::parse("0x06689996\tklp_enable_patch\tvmlinux\tEXPORT_SYMBOL_GPL\t\n"
+                              "0x1234abcd\txfs_foo\tfs/xfs/xfs\tEXPORT_SYMBOL\tXFS_NS\n",
+                              "test");
+  ASSERT_TRUE(t.ok()) << t.error().message();
+  ASSERT_TRUE(t->is_exported("klp_enable_patch"));
+  EXPECT_EQ(t->find("klp_enable_patch")->crc, 0x06689996u);
+  EXPECT_EQ(t->find("xfs_foo")->module, "fs/xfs/xfs");
+  EXPECT_EQ(t->find("xfs_foo")->ns, "XFS_NS");
+  EXPECT_FALSE(t->is_exported("cmdline_proc_show"));
+}
+
+TEST(ExportTable, RejectsMalformedLines) {
+  auto t = ExportTable::parse("0x0\tok\tvmlinux\tEXPORT_SYMBOL\n0xZZ\tbad\tvmlinux\tEXPORT_SYMBOL\n", "x.symvers");
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.error().message().find("x.symvers:2"), std::string::npos);
+  EXPECT_FALSE(ExportTable::parse("just words\n", "y").ok());
+}
+
+TEST(ExportTable, RealKernelHeaders) {
+  const char* abi = std::getenv("NR_ABI");
+  auto k = kernel_files_for(abi && *abi ? abi : "6.1.0-56-amd64");
+  std::string path = k.headers + "/Module.symvers";
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
+  auto t = ExportTable::load(path);
+  ASSERT_TRUE(t.ok()) << t.error().message();
+  EXPECT_GT(t->size(), 20000u);
+  EXPECT_TRUE(t->is_exported("klp_enable_patch"));
+  EXPECT_TRUE(t->is_exported("seq_printf"));
+  EXPECT_FALSE(t->is_exported("saved_command_line"));
+}
+
+}  // namespace
+}  // namespace noreboot::klp

@@ -1,0 +1,253 @@
+// See klp_convert.h.
+#include "klp/klp_convert.h"
+
+#include <map>
+#include <set>
+
+namespace noreboot::klp {
+namespace {
+
+using elf::SHF_ALLOC;
+using elf::SHF_INFO_LINK;
+using elf::SHF_RELA_LIVEPATCH;
+using elf::SHN_LIVEPATCH;
+using elf::SHN_UNDEF;
+using elf::SHT_PROGBITS;
+using elf::SHT_RELA;
+using elf::STB_GLOBAL;
+using elf::STB_LOCAL;
+using elf::STB_WEAK;
+using elf::STT_FILE;
+using elf::STT_FUNC;
+using elf::STT_NOTYPE;
+using elf::STT_OBJECT;
+
+constexpr const char* kPlaceholderSection = ".noreboot.klp";
+constexpr const char* kPlaceholderPrefix = "__noreboot_klp_";
+constexpr const char* kNewPrefix = "__noreboot_new_";
+
+uint8_t elf_type_of(char t) {
+  switch (t) {
+    case 'F': return STT_FUNC;
+    case 'O': return STT_OBJECT;
+    default: return STT_NOTYPE;
+  }
+}
+
+// Every symbol index referenced by a relocation section, with the applied section's name.
+std::map<uint32_t, std::set<std::string>> referencing_sections(const elf::Object& obj) {
+  std::map<uint32_t, std::set<std::string>> out;
+  for (const auto& s : obj.sections) {
+    if (s.sh_type != SHT_RELA || s.sh_info >= obj.sections.size()) continue;
+    for (const auto& r : s.relocs) out[r.r_sym].insert(obj.sections[s.sh_info].name);
+  }
+  return out;
+}
+
+}  // namespace
+
+bool klp_relocation_allowed_in(std::string_view name, std::string_view owner) {
+  if (owner == "vmlinux") return true;  // applied by the module loader with the others
+  for (std::string_view p : {".text", ".data", ".rodata"})
+    if (name == p || (name.starts_with(p) && name.size() > p.size() && name[p.size()] == '.')) return true;
+  return false;
+}
+
+Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
+                                         const SymbolSources& src, int id) {
+  if (src.vmlinux == nullptr || src.exports == nullptr)
+    return Error(Errc::internal, "prepare_patch_object: vmlinux index and exports are required");
+  bool is_module = in.target != "vmlinux";
+  if (is_module && src.module == nullptr)
+    return Error(Errc::internal, "prepare_patch_object: target " + in.target + " needs its module index");
+  if (in.target.empty() || in.target.find('.') != std::string::npos || in.target.size() > 55)
+    return Error(Errc::invalid_argument, "livepatch object name '" + in.target + "' is not a valid module name");
+  const SymbolIndex& target_index = is_module ? *src.module : *src.vmlinux;
+
+  // The unit's own identity: STT_FILE and its local names, unless the caller gave them.
+  std::string unit_file = in.unit_file;
+  std::vector<std::string> unit_locals = in.unit_locals;
+  for (const auto& s : obj.symbols) {
+    if (s.type() == STT_FILE && unit_file.empty()) unit_file = s.name;
+    if (in.unit_locals.empty() && s.bind() == STB_LOCAL && s.st_shndx != SHN_UNDEF &&
+        (s.type() == STT_FUNC || s.type() == STT_OBJECT))
+      unit_locals.push_back(s.name);
+  }
+
+  std::vector<std::string> refusals;
+  ConvertPlan plan;
+  plan.target = in.target;
+  std::string tag = std::to_string(id) + "_";
+
+  // 1. Patched functions: find them, check __weak, resolve old_sympos, add a global alias.
+  for (size_t fi = 0; fi < in.functions.size(); ++fi) {
+    const auto& f = in.functions[fi];
+    std::string old_name = f.old_name.empty() ? f.name : f.old_name;
+    size_t found = 0;
+    for (size_t i = 1; i < obj.symbols.size(); ++i) {
+      const auto& s = obj.symbols[i];
+      if (s.name == f.name && s.type() == STT_FUNC && s.st_shndx != SHN_UNDEF && s.st_shndx < obj.sections.size())
+        found = i;
+    }
+    if (found == 0) {
+      refusals.push_back(f.name + ": the patch object does not define this function");
+      continue;
+    }
+    elf::Symbol fn = obj.symbols[found];
+    bool local = fn.bind() == STB_LOCAL;
+    if (fn.bind() == STB_WEAK && target_index.global_binding(old_name) == 'G') {
+      refusals.push_back(old_name + ": the patch changes the __weak default, but " + in.target +
+                         " uses a strong definition from another file; patch that definition instead");
+      continue;
+    }
+    auto res = target_index.resolve({old_name, local, local ? unit_file : std::string(), unit_locals});
+    if (!res) {
+      refusals.push_back(res.error().message());
+      continue;
+    }
+    if (res->symbol->type != 'F') {
+      refusals.push_back(old_name + ": the target's symbol of that name is not a function");
+      continue;
+    }
+    elf::Symbol alias = fn;
+    alias.name = kNewPrefix + tag + std::to_string(fi);
+    alias.st_info = elf::st_info(STB_GLOBAL, STT_FUNC);
+    alias.st_other = 0;  // STV_DEFAULT
+    obj.add_symbol(alias);
+    plan.functions.push_back({old_name, res->sympos, alias.name});
+  }
+
+  // 2. Undefined references.
+  auto refs = referencing_sections(obj);
+  size_t placeholder_sec = 0;
+  int n = 0;
+  for (size_t i = 1; i < obj.symbols.size(); ++i) {
+    auto& s = obj.symbols[i];
+    if (s.st_shndx != SHN_UNDEF || s.name.empty()) continue;
+    if (s.bind() == STB_LOCAL) continue;
+    if (!refs.count(static_cast<uint32_t>(i))) continue;  // unreferenced: the linker drops it
+    ReferenceInfo info;
+    if (auto it = in.references.find(s.name); it != in.references.end()) info = it->second;
+    if (info.local && info.file.empty()) info.file = unit_file;
+    const ExportedSymbol* exp = info.local ? nullptr : src.exports->find(s.name);
+    // Exported by vmlinux, or by another module: the module loader links it. A symbol exported
+    // by the target module itself must not be: the patch would then pin that module.
+    bool exported_by_target = exp != nullptr && is_module &&
+                              (exp->module == in.target || exp->module.ends_with("/" + in.target));
+    if (exp != nullptr && !exported_by_target) {
+      plan.kept_exports.push_back(s.name);
+      continue;
+    }
+    // Where does it live? A module target's own symbols first, then vmlinux.
+    std::string owner = "vmlinux";
+    const SymbolIndex* where = src.vmlinux;
+    if (is_module && !src.module->named(s.name).empty()) {
+      owner = in.target;
+      where = src.module;
+    }
+    auto res = where->resolve({s.name, info.local, info.file, unit_locals});
+    if (!res) {
+      refusals.push_back(res.error().message());
+      continue;
+    }
+    for (const auto& sec : refs[static_cast<uint32_t>(i)])
+      if (!klp_relocation_allowed_in(sec, owner))
+        refusals.push_back("'" + s.name + "' (a symbol of module " + owner + ") is referenced from " + sec +
+                           ", a section the kernel reads while loading the livepatch module, before "
+                           "relocations against " + owner + " can be applied (when " + owner +
+                           " loads); keep the construct (static key, static call, alternative, "
+                           "exception entry) out of the patch or use an exported symbol");
+    if (placeholder_sec == 0) {
+      elf::Section ph;
+      ph.name = kPlaceholderSection;
+      ph.sh_type = SHT_PROGBITS;
+      ph.sh_flags = SHF_ALLOC;
+      ph.sh_addralign = 1;
+      ph.data = {0};
+      placeholder_sec = obj.add_section(std::move(ph));
+    }
+    KlpSymbolPlan p;
+    p.placeholder = kPlaceholderPrefix + tag + std::to_string(n++);
+    p.owner = owner;
+    p.klp_name = ".klp.sym." + owner + "." + s.name + "," + std::to_string(res->sympos);
+    p.bind = s.bind() == STB_WEAK || res->symbol->bind == 'W' ? STB_WEAK : STB_GLOBAL;
+    p.type = elf_type_of(res->symbol->type);
+    s.name = p.placeholder;
+    s.st_shndx = static_cast<uint16_t>(placeholder_sec);
+    s.st_value = 0;
+    s.st_size = 0;
+    s.st_info = elf::st_info(STB_GLOBAL, STT_NOTYPE);
+    plan.symbols.push_back(std::move(p));
+  }
+  if (!refusals.empty()) {
+    std::string msg = what + ": " + std::to_string(refusals.size()) + " reference(s) cannot be livepatched:";
+    for (const auto& r : refusals) msg += "\n  - " + r;
+    return Error(Errc::unsupported, msg);
+  }
+  return plan;
+}
+
+Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const std::vector<ConvertPlan>& plans) {
+  std::map<std::string, const KlpSymbolPlan*> by_placeholder;
+  for (const auto& p : plans)
+    for (const auto& s : p.symbols) by_placeholder[s.placeholder] = &s;
+  std::map<uint32_t, const KlpSymbolPlan*> by_index;
+  for (uint32_t i = 1; i < ko.symbols.size(); ++i) {
+    auto it = by_placeholder.find(ko.symbols[i].name);
+    if (it == by_placeholder.end()) continue;
+    if (ko.symbols[i].bind() == STB_LOCAL)
+      return Error(Errc::internal, what + ": placeholder " + it->first + " became local in the link");
+    by_index[i] = it->second;
+  }
+  if (by_index.size() != by_placeholder.size())
+    return Error(Errc::internal, what + ": " + std::to_string(by_placeholder.size() - by_index.size()) +
+                                     " livepatch placeholder symbol(s) disappeared in the module link");
+
+  size_t moved = 0;
+  size_t original_count = ko.sections.size();
+  for (uint32_t i = 1; i < original_count; ++i) {
+    if (ko.sections[i].sh_type != SHT_RELA || ko.sections[i].has_flag(SHF_RELA_LIVEPATCH)) continue;
+    uint32_t applied = ko.sections[i].sh_info;
+    const std::string applied_name = ko.sections[applied].name;
+    std::vector<elf::Relocation> keep;
+    std::map<std::string, std::vector<elf::Relocation>> klp;  // by .klp.rela section name
+    for (const auto& r : ko.sections[i].relocs) {
+      auto it = by_index.find(r.r_sym);
+      if (it == by_index.end()) {
+        keep.push_back(r);
+        continue;
+      }
+      if (!klp_relocation_allowed_in(applied_name, it->second->owner))
+        return Error(Errc::unsupported, what + ": livepatch symbol " + it->second->klp_name +
+                                            " is referenced from " + applied_name +
+                                            ", which the module loader processes before it can be relocated");
+      // Named after the symbol's object: .klp.rela.vmlinux.* is applied while the module
+      // loads, .klp.rela.<module>.* when that module is (or already was) loaded.
+      klp[".klp.rela." + it->second->owner + "." + applied_name].push_back(r);
+    }
+    if (klp.empty()) continue;
+    ko.sections[i].relocs = std::move(keep);
+    for (auto& [name, entries] : klp) {
+      moved += entries.size();
+      uint32_t idx = ko.find_section(name);
+      if (idx == 0) {
+        // SHF_ALLOC keeps the section in module memory after the load, so the livepatch core
+        // can apply it later (when a patched module is loaded after the patch).
+        idx = ko.add_rela_section(applied, name, SHF_ALLOC | SHF_RELA_LIVEPATCH);
+      }
+      auto& rs = ko.sections[idx].relocs;
+      rs.insert(rs.end(), entries.begin(), entries.end());
+    }
+  }
+  for (auto& [index, plan] : by_index) {
+    auto& sym = ko.symbols[index];
+    sym.name = plan->klp_name;
+    sym.st_shndx = SHN_LIVEPATCH;
+    sym.st_value = 0;
+    sym.st_size = 0;
+    sym.st_info = elf::st_info(plan->bind, plan->type);
+  }
+  return moved;
+}
+
+}  // namespace noreboot::klp
