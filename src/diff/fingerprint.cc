@@ -139,7 +139,7 @@ std::string Fingerprinter::target_key(const Relocation& r, bool from_code) {
 std::string Fingerprinter::compute(uint32_t unit) {
   const Unit& u = ix_.unit(unit);
   std::string out;
-  out.reserve(u.size + 16);
+  out.reserve(std::min<uint64_t>(u.size, ix_.section_of(u).data.size()) + 16);  // NOBITS: no bytes
   out += u.kind == UnitKind::function ? 'F' : 'D';
   out += std::to_string(u.size);
   out += ':';
