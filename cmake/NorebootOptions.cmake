@@ -19,6 +19,13 @@ target_compile_features(noreboot_options INTERFACE cxx_std_20)
 target_compile_options(noreboot_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
   -Wno-missing-field-initializers)
+if(NOREBOOT_FUZZ)
+  # Coverage instrumentation for every library a fuzz target links, not just the target's own
+  # file: without it libFuzzer sees only the entry point and cannot steer into the parsers.
+  target_compile_options(noreboot_options INTERFACE
+    -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  target_link_options(noreboot_options INTERFACE -fsanitize=address,undefined)
+endif()
 if(NOREBOOT_SANITIZE)
   target_compile_options(noreboot_options INTERFACE
     -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)

@@ -105,8 +105,9 @@ Result<PublicKey> verify_bundle(const BundleContents& c, const TrustStore& trust
   return *key;
 }
 
-Status check_target_kernel(const Manifest& manifest, const KernelIdentity& running) {
-  auto diffs = identity_differences(manifest.kernel, running);
+Status check_target_kernel(const Manifest& manifest, const KernelIdentity& actual,
+                           std::string_view actual_label) {
+  auto diffs = identity_differences(manifest.kernel, actual, "bundle", actual_label);
   if (diffs.empty()) return ok_status();
   std::string msg = "bundle '" + manifest.name + "' is for another kernel:";
   for (const auto& d : diffs) msg += "\n  " + d;

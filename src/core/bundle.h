@@ -53,7 +53,9 @@ Result<BundleContents> read_bundle(const std::filesystem::path& path, const Bund
 Result<PublicKey> verify_bundle(const BundleContents& contents, const TrustStore& trust);
 
 // Errc::refused with one line per difference when the bundle is for another kernel.
-Status check_target_kernel(const Manifest& manifest, const KernelIdentity& running);
+// `actual_label` names the other side in the message ("running", "given kernel").
+Status check_target_kernel(const Manifest& manifest, const KernelIdentity& actual,
+                           std::string_view actual_label = "running");
 
 // Completes the manifest (module file/size/sha256, vermagic if empty), validates, signs.
 // Returns the archive bytes; `manifest` holds the final manifest afterwards.

@@ -170,6 +170,10 @@ Result<PublicKey> load_public_key(const std::filesystem::path& path) {
 }
 
 Result<SecretKey> load_secret_key(const std::filesystem::path& path) {
+  // A public key given by mistake gets that diagnosis rather than a complaint about its mode.
+  if (auto head = read_file(path, kMaxKeyFile);
+      head && as_chars(*head).substr(0, kPublicKeyHeader.size()) == kPublicKeyHeader)
+    return Error(Errc::invalid_input, path.string() + ": this is a PUBLIC key file; signing needs the .key file");
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     return Error(errno == ENOENT ? Errc::not_found : Errc::io,

@@ -202,10 +202,14 @@ Result<Object> read_object(std::span<const uint8_t> bytes, std::string_view what
 }
 
 Result<Object> read_object_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return Error(Errc::not_found, path + ": cannot open (does the file exist?)");
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Error(Errc::io, path + ": read failed");
+  std::streamoff size = in.tellg();
+  if (size < 0) return Error(Errc::io, path + ": cannot determine the file size");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  in.seekg(0);
+  in.read(reinterpret_cast<char*>(bytes.data()), size);
+  if (!in) return Error(Errc::io, path + ": read failed");
   return read_object(bytes, path);
 }
 

@@ -1,13 +1,26 @@
 // See klp_convert.h.
 #include "klp/klp_convert.h"
 
-#include <elf.h>
-
 #include <map>
 #include <set>
 
 namespace noreboot::klp {
 namespace {
+
+using elf::SHF_ALLOC;
+using elf::SHF_INFO_LINK;
+using elf::SHF_RELA_LIVEPATCH;
+using elf::SHN_LIVEPATCH;
+using elf::SHN_UNDEF;
+using elf::SHT_PROGBITS;
+using elf::SHT_RELA;
+using elf::STB_GLOBAL;
+using elf::STB_LOCAL;
+using elf::STB_WEAK;
+using elf::STT_FILE;
+using elf::STT_FUNC;
+using elf::STT_NOTYPE;
+using elf::STT_OBJECT;
 
 constexpr const char* kPlaceholderSection = ".noreboot.klp";
 constexpr const char* kPlaceholderPrefix = "__noreboot_klp_";
@@ -22,28 +35,27 @@ uint8_t elf_type_of(char t) {
 }
 
 // Every symbol index referenced by a relocation section, with the applied section's name.
-std::map<uint32_t, std::set<std::string>> referencing_sections(const ElfObject& obj) {
+std::map<uint32_t, std::set<std::string>> referencing_sections(const elf::Object& obj) {
   std::map<uint32_t, std::set<std::string>> out;
-  for (size_t i = 1; i < obj.sections.size(); ++i) {
-    const auto& s = obj.sections[i];
-    if (s.hdr.sh_type != SHT_RELA) continue;
-    auto rs = obj.relas(i);
-    if (!rs) continue;
-    for (const auto& r : *rs) out[r.sym].insert(obj.sections[s.hdr.sh_info].name);
+  for (const auto& s : obj.sections) {
+    if (s.sh_type != SHT_RELA || s.sh_info >= obj.sections.size()) continue;
+    for (const auto& r : s.relocs) out[r.r_sym].insert(obj.sections[s.sh_info].name);
   }
   return out;
 }
 
 }  // namespace
 
-bool klp_relocation_allowed_in(std::string_view name) {
+bool klp_relocation_allowed_in(std::string_view name, std::string_view owner) {
+  if (owner == "vmlinux") return true;  // applied by the module loader with the others
   for (std::string_view p : {".text", ".data", ".rodata"})
     if (name == p || (name.starts_with(p) && name.size() > p.size() && name[p.size()] == '.')) return true;
   return false;
 }
 
-Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput& in, const SymbolSources& src,
-                                         int id) {
+Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
+                                         const SymbolSources& src, int id) {
+  const std::string& object_name_hint = what;
   if (src.vmlinux == nullptr || src.exports == nullptr)
     return Error(Errc::internal, "prepare_patch_object: vmlinux index and exports are required");
   bool is_module = in.target != "vmlinux";
@@ -62,6 +74,17 @@ Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput&
         (s.type() == STT_FUNC || s.type() == STT_OBJECT))
       unit_locals.push_back(s.name);
   }
+  // The differ's output keeps no STT_FILE: fall back to the object's own name (fs/proc/
+  // cmdline.o was compiled from cmdline.c, and GCC's STT_FILE is the source's base name).
+  if (unit_file.empty() && !object_name_hint.empty()) {
+    std::string base = object_name_hint.substr(object_name_hint.find_last_of('/') + 1);
+    if (base.size() > 2 && base.ends_with(".o")) unit_file = base.substr(0, base.size() - 2) + ".c";
+  }
+  // Every reference that was LOCAL in the unit is a name the unit defines: the best evidence
+  // for telling apart units that share a base name.
+  if (in.unit_locals.empty())
+    for (const auto& [name, info] : in.references)
+      if (info.local && info.file.empty()) unit_locals.push_back(name);
 
   std::vector<std::string> refusals;
   ConvertPlan plan;
@@ -82,7 +105,7 @@ Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput&
       refusals.push_back(f.name + ": the patch object does not define this function");
       continue;
     }
-    Symbol fn = obj.symbols[found];
+    elf::Symbol fn = obj.symbols[found];
     bool local = fn.bind() == STB_LOCAL;
     if (fn.bind() == STB_WEAK && target_index.global_binding(old_name) == 'G') {
       refusals.push_back(old_name + ": the patch changes the __weak default, but " + in.target +
@@ -98,11 +121,11 @@ Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput&
       refusals.push_back(old_name + ": the target's symbol of that name is not a function");
       continue;
     }
-    Symbol alias = fn;
+    elf::Symbol alias = fn;
     alias.name = kNewPrefix + tag + std::to_string(fi);
-    alias.set_info(STB_GLOBAL, STT_FUNC);
-    alias.st_other = STV_DEFAULT;
-    obj.symbols.push_back(alias);
+    alias.st_info = elf::st_info(STB_GLOBAL, STT_FUNC);
+    alias.st_other = 0;  // STV_DEFAULT
+    obj.add_symbol(alias);
     plan.functions.push_back({old_name, res->sympos, alias.name});
   }
 
@@ -113,6 +136,7 @@ Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput&
   for (size_t i = 1; i < obj.symbols.size(); ++i) {
     auto& s = obj.symbols[i];
     if (s.st_shndx != SHN_UNDEF || s.name.empty()) continue;
+    if (s.bind() == STB_LOCAL) continue;
     if (!refs.count(static_cast<uint32_t>(i))) continue;  // unreferenced: the linker drops it
     ReferenceInfo info;
     if (auto it = in.references.find(s.name); it != in.references.end()) info = it->second;
@@ -139,23 +163,24 @@ Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput&
       continue;
     }
     for (const auto& sec : refs[static_cast<uint32_t>(i)])
-      if (!klp_relocation_allowed_in(sec))
-        refusals.push_back("'" + s.name + "' is referenced from " + sec +
-                           ", a section the kernel reads while loading the module, before livepatch "
-                           "relocations are applied; it must be exported or the construct (static key, "
-                           "static call, alternative, exception entry) kept out of the patch");
+      if (!klp_relocation_allowed_in(sec, owner))
+        refusals.push_back("'" + s.name + "' (a symbol of module " + owner + ") is referenced from " + sec +
+                           ", a section the kernel reads while loading the livepatch module, before "
+                           "relocations against " + owner + " can be applied (when " + owner +
+                           " loads); keep the construct (static key, static call, alternative, "
+                           "exception entry) out of the patch or use an exported symbol");
     if (placeholder_sec == 0) {
-      Section ph;
+      elf::Section ph;
       ph.name = kPlaceholderSection;
-      ph.hdr.sh_type = SHT_PROGBITS;
-      ph.hdr.sh_flags = SHF_ALLOC;
-      ph.hdr.sh_addralign = 1;
+      ph.sh_type = SHT_PROGBITS;
+      ph.sh_flags = SHF_ALLOC;
+      ph.sh_addralign = 1;
       ph.data = {0};
-      ph.hdr.sh_size = 1;
       placeholder_sec = obj.add_section(std::move(ph));
     }
     KlpSymbolPlan p;
     p.placeholder = kPlaceholderPrefix + tag + std::to_string(n++);
+    p.owner = owner;
     p.klp_name = ".klp.sym." + owner + "." + s.name + "," + std::to_string(res->sympos);
     p.bind = s.bind() == STB_WEAK || res->symbol->bind == 'W' ? STB_WEAK : STB_GLOBAL;
     p.type = elf_type_of(res->symbol->type);
@@ -163,83 +188,76 @@ Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput&
     s.st_shndx = static_cast<uint16_t>(placeholder_sec);
     s.st_value = 0;
     s.st_size = 0;
-    s.set_info(STB_GLOBAL, STT_NOTYPE);
+    s.st_info = elf::st_info(STB_GLOBAL, STT_NOTYPE);
     plan.symbols.push_back(std::move(p));
   }
   if (!refusals.empty()) {
-    std::string msg = obj.what() + ": " + std::to_string(refusals.size()) + " reference(s) cannot be livepatched:";
+    std::string msg = what + ": " + std::to_string(refusals.size()) + " reference(s) cannot be livepatched:";
     for (const auto& r : refusals) msg += "\n  - " + r;
     return Error(Errc::unsupported, msg);
   }
   return plan;
 }
 
-Result<size_t> finalize_module(ElfObject& ko, const std::vector<ConvertPlan>& plans) {
-  std::map<std::string, std::pair<const KlpSymbolPlan*, std::string>> by_placeholder;  // -> (plan, target)
+Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const std::vector<ConvertPlan>& plans) {
+  std::map<std::string, const KlpSymbolPlan*> by_placeholder;
   for (const auto& p : plans)
-    for (const auto& s : p.symbols) by_placeholder[s.placeholder] = {&s, p.target};
-  std::map<uint32_t, std::pair<const KlpSymbolPlan*, std::string>> by_index;
-  for (size_t i = 1; i < ko.symbols.size(); ++i) {
+    for (const auto& s : p.symbols) by_placeholder[s.placeholder] = &s;
+  std::map<uint32_t, const KlpSymbolPlan*> by_index;
+  for (uint32_t i = 1; i < ko.symbols.size(); ++i) {
     auto it = by_placeholder.find(ko.symbols[i].name);
     if (it == by_placeholder.end()) continue;
     if (ko.symbols[i].bind() == STB_LOCAL)
-      return Error(Errc::internal, ko.what() + ": placeholder " + it->first + " became local in the link");
-    by_index[static_cast<uint32_t>(i)] = it->second;
+      return Error(Errc::internal, what + ": placeholder " + it->first + " became local in the link");
+    by_index[i] = it->second;
   }
   if (by_index.size() != by_placeholder.size())
-    return Error(Errc::internal, ko.what() + ": " + std::to_string(by_placeholder.size() - by_index.size()) +
+    return Error(Errc::internal, what + ": " + std::to_string(by_placeholder.size() - by_index.size()) +
                                      " livepatch placeholder symbol(s) disappeared in the module link");
 
   size_t moved = 0;
   size_t original_count = ko.sections.size();
-  for (size_t i = 1; i < original_count; ++i) {
-    if (ko.sections[i].hdr.sh_type != SHT_RELA || (ko.sections[i].hdr.sh_flags & kShfRelaLivepatch)) continue;
-    NR_TRY(auto rs, ko.relas(i));
-    std::vector<Rela> keep;
-    std::map<std::string, std::vector<Rela>> klp;  // by rela section target
-    size_t applied = ko.sections[i].hdr.sh_info;
+  for (uint32_t i = 1; i < original_count; ++i) {
+    if (ko.sections[i].sh_type != SHT_RELA || ko.sections[i].has_flag(SHF_RELA_LIVEPATCH)) continue;
+    uint32_t applied = ko.sections[i].sh_info;
     const std::string applied_name = ko.sections[applied].name;
-    for (const auto& r : rs) {
-      auto it = by_index.find(r.sym);
+    std::vector<elf::Relocation> keep;
+    std::map<std::string, std::vector<elf::Relocation>> klp;  // by .klp.rela section name
+    for (const auto& r : ko.sections[i].relocs) {
+      auto it = by_index.find(r.r_sym);
       if (it == by_index.end()) {
         keep.push_back(r);
         continue;
       }
-      if (!klp_relocation_allowed_in(applied_name))
-        return Error(Errc::unsupported, ko.what() + ": livepatch symbol " + it->second.first->klp_name +
+      if (!klp_relocation_allowed_in(applied_name, it->second->owner))
+        return Error(Errc::unsupported, what + ": livepatch symbol " + it->second->klp_name +
                                             " is referenced from " + applied_name +
-                                            ", which the module loader processes before livepatch relocations");
-      klp[".klp.rela." + it->second.second + "." + applied_name].push_back(r);
+                                            ", which the module loader processes before it can be relocated");
+      // Named after the symbol's object: .klp.rela.vmlinux.* is applied while the module
+      // loads, .klp.rela.<module>.* when that module is (or already was) loaded.
+      klp[".klp.rela." + it->second->owner + "." + applied_name].push_back(r);
     }
-    if (keep.size() == rs.size()) continue;
-    ko.set_relas(i, keep);
+    if (klp.empty()) continue;
+    ko.sections[i].relocs = std::move(keep);
     for (auto& [name, entries] : klp) {
       moved += entries.size();
-      size_t existing = ko.find_section(name);
-      if (existing != 0) {
-        NR_TRY(auto prev, ko.relas(existing));
-        prev.insert(prev.end(), entries.begin(), entries.end());
-        ko.set_relas(existing, prev);
-        continue;
+      uint32_t idx = ko.find_section(name);
+      if (idx == 0) {
+        // SHF_ALLOC keeps the section in module memory after the load, so the livepatch core
+        // can apply it later (when a patched module is loaded after the patch).
+        idx = ko.add_rela_section(applied, name, SHF_ALLOC | SHF_RELA_LIVEPATCH);
       }
-      Section s;
-      s.name = name;
-      s.hdr.sh_type = SHT_RELA;
-      s.hdr.sh_flags = SHF_ALLOC | SHF_INFO_LINK | kShfRelaLivepatch;
-      s.hdr.sh_link = static_cast<uint32_t>(ko.symtab_index);
-      s.hdr.sh_info = static_cast<uint32_t>(applied);
-      s.hdr.sh_addralign = 8;
-      size_t idx = ko.add_section(std::move(s));
-      ko.set_relas(idx, entries);
+      auto& rs = ko.sections[idx].relocs;
+      rs.insert(rs.end(), entries.begin(), entries.end());
     }
   }
-  for (auto& [index, pr] : by_index) {
+  for (auto& [index, plan] : by_index) {
     auto& sym = ko.symbols[index];
-    sym.name = pr.first->klp_name;
-    sym.st_shndx = kShnLivepatch;
+    sym.name = plan->klp_name;
+    sym.st_shndx = SHN_LIVEPATCH;
     sym.st_value = 0;
     sym.st_size = 0;
-    sym.set_info(pr.first->bind, pr.first->type);
+    sym.st_info = elf::st_info(plan->bind, plan->type);
   }
   return moved;
 }

@@ -23,15 +23,24 @@
 //     can be applied again when a patched module loads later; SHF_INFO_LINK; sh_info = <sec>)
 //     and renames each placeholder to its `.klp.sym` name with SHN_LIVEPATCH and value 0.
 //
-// What is refused (kernel 6.1 facts, kernel/module/main.c and kernel/livepatch/core.c): the
-// module loader runs module_finalize() (alternatives, paravirt, ORC, retpoline/return sites)
-// and the jump-label and static-call notifiers while the module loads, but livepatch
-// relocations are applied later, in klp_init_object_loaded(). So a klp reference may live only
-// in code and data (.text*, .data*, .rodata*); one in __jump_table (a static key the kernel
-// does not export), .static_call_sites, .altinstructions/.altinstr_replacement, __ex_table,
-// __bug_table or any other special section would be read before it is relocated, and is
-// refused with the symbol and the section. A function whose image copy is a strong override
-// of the patch object's `__weak` default is refused too (patching the default changes nothing).
+// When each relocation is applied (kernel 6.1, kernel/module/main.c, kernel/livepatch/core.c),
+// and so what is refused: the section's object name decides. `.klp.rela.vmlinux.*` sections
+// are applied by the module loader itself, in apply_relocations() together with the ordinary
+// ones (since 5.8), before module_finalize() (alternatives, ORC, retpoline/return sites) and
+// the jump-label and static-call notifiers run. `.klp.rela.<module>.*` sections are applied
+// only when that module is live (klp_init_object_loaded / klp_module_coming), long after the
+// livepatch module's own special sections were processed. So a relocation against a vmlinux
+// symbol may sit in any section (a __jump_table key, a .static_call_sites key), but one
+// against a module's symbol may sit only in code and data (.text*, .data*, .rodata*); one in
+// __jump_table, .static_call_sites, .altinstructions/.altinstr_replacement or any other special
+// section is refused with the symbol and the section. Relocation sections are therefore named
+// after the symbol's object, not the patched object. A function whose image copy is a strong
+// override of the patch object's `__weak` default is refused too (patching the default would
+// change nothing).
+//
+// Objects are edited with the project's ELF model (src/elf): relocations are decoded per
+// section and the symbol and string tables are regenerated on write, so renaming a symbol and
+// moving a relocation are plain value edits.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +49,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "klp/elf_object.h"
+#include "elf/object.h"
 #include "klp/exports.h"
 #include "klp/symbol_index.h"
 
@@ -62,8 +71,12 @@ struct PatchObjectInput {
   std::string target;  // "vmlinux" or the module's name ("xfs")
   std::vector<PatchedFunction> functions;
   std::map<std::string, ReferenceInfo> references;  // by undefined symbol name
-  std::string unit_file;                  // STT_FILE base name; read from the object when empty
-  std::vector<std::string> unit_locals;   // the original unit's local names; read from the object when empty
+  // STT_FILE base name of the unit (cmdline.c). When empty: the object's STT_FILE, else the
+  // object's file name with .o -> .c (the differ's output keeps no STT_FILE).
+  std::string unit_file;
+  // Local names the original unit defines. When empty: the object's defined locals plus every
+  // reference marked local (those are names the unit defined).
+  std::vector<std::string> unit_locals;
 };
 
 struct SymbolSources {
@@ -74,6 +87,7 @@ struct SymbolSources {
 
 struct KlpSymbolPlan {
   std::string placeholder;  // __noreboot_klp_<n>
+  std::string owner;        // the object the symbol lives in: "vmlinux" or a module name
   std::string klp_name;     // .klp.sym.<obj>.<name>,<sympos>
   uint8_t bind = 1;         // STB_GLOBAL or STB_WEAK
   uint8_t type = 0;         // STT_FUNC / STT_OBJECT / STT_NOTYPE
@@ -92,15 +106,16 @@ struct ConvertPlan {
   std::vector<std::string> kept_exports;  // names left as normal relocations
 };
 
-// Pass 1. `id` makes the placeholder names unique across several objects of one module.
+// Pass 1. `what` names the object in messages (its path; also the unit-file fallback).
+// `id` makes the placeholder names unique across several objects of one module.
 // Edits `obj` in place; every refusal is collected into one Error (Errc::unsupported).
-Result<ConvertPlan> prepare_patch_object(ElfObject& obj, const PatchObjectInput& in, const SymbolSources& src,
-                                         int id);
+Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
+                                         const SymbolSources& src, int id);
 
 // Pass 2, on the linked .ko. Returns the number of relocations moved.
-Result<size_t> finalize_module(ElfObject& ko, const std::vector<ConvertPlan>& plans);
+Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const std::vector<ConvertPlan>& plans);
 
-// Is a klp relocation allowed in this section (see above)?
-bool klp_relocation_allowed_in(std::string_view section_name);
+// May a relocation against a symbol of `owner` ("vmlinux" or a module) live in this section?
+bool klp_relocation_allowed_in(std::string_view section_name, std::string_view owner);
 
 }  // namespace noreboot::klp

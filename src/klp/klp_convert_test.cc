@@ -5,7 +5,6 @@
 // the result back.
 #include "klp/klp_convert.h"
 
-#include <elf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -83,18 +82,16 @@ class Convert : public ::testing::Test {
 };
 fs::path Convert::dir_;
 
-std::map<std::string, Rela> relas_by_symbol(const ElfObject& o, const std::string& section) {
-  std::map<std::string, Rela> out;
-  size_t s = o.find_section(section);
+std::map<std::string, elf::Relocation> relas_by_symbol(const elf::Object& o, const std::string& section) {
+  std::map<std::string, elf::Relocation> out;
+  uint32_t s = o.find_section(section);
   if (s == 0) return out;
-  auto rs = o.relas(s);
-  if (!rs) return out;
-  for (const auto& r : *rs) out[o.symbols[r.sym].name] = r;
+  for (const auto& r : o.sections[s].relocs) out[o.symbols[r.r_sym].name] = r;
   return out;
 }
 
 TEST_F(Convert, BothPassesAroundARealLink) {
-  auto obj = ElfObject::read_file((dir_ / "patch/b.o").string());
+  auto obj = elf::read_object_file((dir_ / "patch/b.o").string());
   ASSERT_TRUE(obj.ok()) << obj.error().message();
   auto before = relas_by_symbol(*obj, ".rela.text.target_fn");
   ASSERT_TRUE(before.count("helper") && before.count("hidden_global") && before.count("exported_fn"));
@@ -104,7 +101,7 @@ TEST_F(Convert, BothPassesAroundARealLink) {
   in.functions = {{"target_fn", ""}};
   in.references["helper"] = {true, ""};  // static in b.c: the file comes from the object
   SymbolSources src{&index_, nullptr, &exports_};
-  auto plan = prepare_patch_object(*obj, in, src, 0);
+  auto plan = prepare_patch_object(*obj, "test.o", in, src, 0);
   ASSERT_TRUE(plan.ok()) << plan.error().message();
   ASSERT_EQ(plan->functions.size(), 1u);
   EXPECT_EQ(plan->functions[0].old_name, "target_fn");
@@ -118,36 +115,36 @@ TEST_F(Convert, BothPassesAroundARealLink) {
 
   // Link like Kbuild does (ld -r), with another object first so merged sections move.
   auto prepared = (dir_ / "prepared.o").string();
-  ASSERT_TRUE(obj->write_file(prepared).ok());
+  ASSERT_TRUE(elf::write_object_file(*obj, prepared).ok());
   auto linked = (dir_ / "linked.o").string();
   auto r = run_shell("ld -r -o " + shell_quote(linked) + " " + shell_quote((dir_ / "patch/first.o").string()) + " " +
                          shell_quote(prepared),
                      "ld -r");
   ASSERT_TRUE(r.ok()) << r.error().message();
-  auto ko = ElfObject::read_file(linked);
+  auto ko = elf::read_object_file(linked);
   ASSERT_TRUE(ko.ok()) << ko.error().message();
-  auto moved = finalize_module(*ko, {*plan});
+  auto moved = finalize_module(*ko, linked, {*plan});
   ASSERT_TRUE(moved.ok()) << moved.error().message();
   EXPECT_EQ(*moved, 3u);  // helper and hidden_global in the function, helper in the table
   auto out = (dir_ / "final.ko").string();
-  ASSERT_TRUE(ko->write_file(out).ok());
+  ASSERT_TRUE(elf::write_object_file(*ko, out).ok());
 
   // Read the written file back and check the format of module-elf-format.rst.
-  auto fin = ElfObject::read_file(out);
+  auto fin = elf::read_object_file(out);
   ASSERT_TRUE(fin.ok()) << fin.error().message();
   size_t ks = fin->find_section(".klp.rela.vmlinux..text.target_fn");
   ASSERT_NE(ks, 0u);
-  const auto& h = fin->sections[ks].hdr;
-  EXPECT_EQ(h.sh_type, static_cast<uint32_t>(SHT_RELA));
-  EXPECT_EQ(h.sh_flags, SHF_ALLOC | SHF_INFO_LINK | kShfRelaLivepatch);
+  const auto& h = fin->sections[ks];
+  EXPECT_EQ(h.sh_type, elf::SHT_RELA);
+  EXPECT_EQ(h.sh_flags, elf::SHF_ALLOC | elf::SHF_INFO_LINK | elf::SHF_RELA_LIVEPATCH);
   EXPECT_EQ(fin->sections[h.sh_info].name, ".text.target_fn");
-  EXPECT_EQ(h.sh_link, fin->symtab_index);
+  EXPECT_EQ(h.sh_link, fin->symtab_index());
   auto klp_relas = relas_by_symbol(*fin, ".klp.rela.vmlinux..text.target_fn");
   ASSERT_TRUE(klp_relas.count(".klp.sym.vmlinux.helper,2"));
   ASSERT_TRUE(klp_relas.count(".klp.sym.vmlinux.hidden_global,0"));
   // Same offsets, types and addends as in the compiler's object.
   EXPECT_EQ(klp_relas[".klp.sym.vmlinux.helper,2"].r_offset, before["helper"].r_offset);
-  EXPECT_EQ(klp_relas[".klp.sym.vmlinux.helper,2"].type, before["helper"].type);
+  EXPECT_EQ(klp_relas[".klp.sym.vmlinux.helper,2"].r_type, before["helper"].r_type);
   EXPECT_EQ(klp_relas[".klp.sym.vmlinux.helper,2"].r_addend, before["helper"].r_addend);
   EXPECT_EQ(klp_relas[".klp.sym.vmlinux.hidden_global,0"].r_offset, before["hidden_global"].r_offset);
   // The ordinary relocations keep the exported one and lose the moved ones.
@@ -162,9 +159,9 @@ TEST_F(Convert, BothPassesAroundARealLink) {
   EXPECT_TRUE(table_moved);
   for (const auto& s : fin->symbols) {
     if (!s.name.starts_with(".klp.sym.")) continue;
-    EXPECT_EQ(s.st_shndx, kShnLivepatch) << s.name;
+    EXPECT_EQ(s.st_shndx, elf::SHN_LIVEPATCH) << s.name;
     EXPECT_EQ(s.st_value, 0u);
-    EXPECT_NE(s.bind(), STB_LOCAL);
+    EXPECT_NE(s.bind(), elf::STB_LOCAL);
     EXPECT_FALSE(s.name.starts_with("__noreboot_klp_"));
   }
   // The alias the stub uses points at the patched function's code.
@@ -172,7 +169,7 @@ TEST_F(Convert, BothPassesAroundARealLink) {
   for (const auto& s : fin->symbols)
     if (s.name == plan->functions[0].new_symbol) {
       alias = true;
-      EXPECT_EQ(s.bind(), STB_GLOBAL);
+      EXPECT_EQ(s.bind(), elf::STB_GLOBAL);
       EXPECT_EQ(fin->sections[s.st_shndx].name, ".text.target_fn");
     }
   EXPECT_TRUE(alias);
@@ -183,41 +180,112 @@ TEST_F(Convert, BothPassesAroundARealLink) {
   EXPECT_EQ(re->find("readelf: Warning"), std::string::npos) << *re;
 }
 
-TEST_F(Convert, RefusesKlpReferenceFromJumpTable) {
-  auto obj = ElfObject::read_file((dir_ / "jump/b.o").string());
+TEST_F(Convert, VmlinuxSymbolInJumpTableIsAppliedAtLoad) {
+  // .klp.rela.vmlinux.* is applied by the module loader before jump labels are processed,
+  // so a __jump_table key that vmlinux does not export is fine.
+  auto obj = elf::read_object_file((dir_ / "jump/b.o").string());
   ASSERT_TRUE(obj.ok());
   PatchObjectInput in;
   in.target = "vmlinux";
   in.functions = {{"target_fn", ""}};
   SymbolSources src{&index_, nullptr, &exports_};
-  auto plan = prepare_patch_object(*obj, in, src, 0);
+  auto plan = prepare_patch_object(*obj, "jump/b.o", in, src, 0);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  auto moved = finalize_module(*obj, "jump/b.o", {*plan});
+  ASSERT_TRUE(moved.ok()) << moved.error().message();
+  EXPECT_EQ(*moved, 1u);
+  uint32_t ks = obj->find_section(".klp.rela.vmlinux.__jump_table");
+  ASSERT_NE(ks, 0u);
+  EXPECT_EQ(obj->sections[obj->sections[ks].sh_info].name, "__jump_table");
+}
+
+TEST_F(Convert, RefusesModuleSymbolInJumpTable) {
+  // Against a module's symbol, the relocation is applied only when that module loads: far
+  // too late for the livepatch module's own __jump_table.
+  auto mod = SymbolIndex::from_elf((dir_ / "kernel/b.o").string(), "mymod", SymOrder::symtab);
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  auto obj = elf::read_object_file((dir_ / "jump/b.o").string());
+  ASSERT_TRUE(obj.ok());
+  PatchObjectInput in;
+  in.target = "mymod";
+  in.functions = {{"target_fn", ""}};
+  SymbolSources src{&index_, &*mod, &exports_};
+  auto plan = prepare_patch_object(*obj, "jump/b.o", in, src, 0);
   ASSERT_FALSE(plan.ok());
   EXPECT_EQ(plan.error().code(), Errc::unsupported);
   EXPECT_NE(plan.error().message().find("__jump_table"), std::string::npos) << plan.error().message();
   EXPECT_NE(plan.error().message().find("hidden_global"), std::string::npos);
+  EXPECT_NE(plan.error().message().find("mymod"), std::string::npos);
+}
+
+TEST_F(Convert, ModuleTargetNamesSectionsAfterEachSymbolsObject) {
+  // A fix in module "mymod": its own static goes to .klp.rela.mymod.*, a vmlinux symbol the
+  // module uses to .klp.rela.vmlinux.* (applied at load).
+  auto mod = SymbolIndex::from_elf((dir_ / "kernel/a.o").string(), "mymod", SymOrder::symtab);
+  ASSERT_TRUE(mod.ok()) << mod.error().message();
+  auto obj = elf::read_object_file((dir_ / "patch/b.o").string());
+  ASSERT_TRUE(obj.ok());
+  PatchObjectInput in;
+  in.target = "mymod";
+  in.references["helper"] = {true, "a.c"};
+  in.unit_file = "a.c";
+  SymbolSources src{&index_, &*mod, &exports_};
+  auto plan = prepare_patch_object(*obj, "patch/b.o", in, src, 0);
+  ASSERT_TRUE(plan.ok()) << plan.error().message();
+  auto moved = finalize_module(*obj, "patch/b.o", {*plan});
+  ASSERT_TRUE(moved.ok()) << moved.error().message();
+  auto mine = relas_by_symbol(*obj, ".klp.rela.mymod..text.target_fn");
+  auto kernel = relas_by_symbol(*obj, ".klp.rela.vmlinux..text.target_fn");
+  EXPECT_TRUE(mine.count(".klp.sym.mymod.helper,0"));
+  EXPECT_TRUE(kernel.count(".klp.sym.vmlinux.hidden_global,0"));
+}
+
+TEST_F(Convert, WithoutFileMarkerTheObjectNameNamesTheUnit) {
+  // The differ's output keeps no STT_FILE symbol; its file name (b.o) tells the unit (b.c).
+  auto obj = elf::read_object_file((dir_ / "patch/b.o").string());
+  ASSERT_TRUE(obj.ok());
+  std::vector<bool> drop(obj->symbols.size(), false);
+  for (size_t i = 1; i < obj->symbols.size(); ++i) drop[i] = obj->symbols[i].type() == elf::STT_FILE;
+  ASSERT_TRUE(obj->remove_symbols(drop).ok());
+  PatchObjectInput in;
+  in.target = "vmlinux";
+  in.functions = {{"target_fn", ""}};
+  in.references["helper"] = {true, ""};
+  SymbolSources src{&index_, nullptr, &exports_};
+  auto anonymous = prepare_patch_object(*obj, "diff/unknown", in, src, 0);
+  ASSERT_FALSE(anonymous.ok());  // two copies of helper and of target_fn, no way to tell
+  EXPECT_NE(anonymous.error().message().find("ambiguous"), std::string::npos) << anonymous.error().message();
+  obj = elf::read_object_file((dir_ / "patch/b.o").string());
+  ASSERT_TRUE(obj->remove_symbols(drop).ok());
+  auto named = prepare_patch_object(*obj, "work/diff/kernel/b.o", in, src, 0);
+  ASSERT_TRUE(named.ok()) << named.error().message();
+  EXPECT_EQ(named->functions[0].old_sympos, 2u);
+  bool helper = false;
+  for (const auto& p : named->symbols) helper |= p.klp_name == ".klp.sym.vmlinux.helper,2";
+  EXPECT_TRUE(helper);
 }
 
 TEST_F(Convert, RefusesPatchingAWeakDefaultTheImageOverrides) {
-  auto obj = ElfObject::read_file((dir_ / "weak/a.o").string());
+  auto obj = elf::read_object_file((dir_ / "weak/a.o").string());
   ASSERT_TRUE(obj.ok());
   PatchObjectInput in;
   in.target = "vmlinux";
   in.functions = {{"weak_fn", ""}};
   SymbolSources src{&index_, nullptr, &exports_};
-  auto plan = prepare_patch_object(*obj, in, src, 0);
+  auto plan = prepare_patch_object(*obj, "test.o", in, src, 0);
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.error().message().find("__weak"), std::string::npos) << plan.error().message();
 }
 
 TEST_F(Convert, RefusesUnknownFunctionAndAmbiguousReference) {
-  auto obj = ElfObject::read_file((dir_ / "patch/b.o").string());
+  auto obj = elf::read_object_file((dir_ / "patch/b.o").string());
   ASSERT_TRUE(obj.ok());
   PatchObjectInput in;
   in.target = "vmlinux";
   in.functions = {{"not_in_object", ""}};
   in.references["helper"] = {true, "c.c"};  // no unit c.c defines helper
   SymbolSources src{&index_, nullptr, &exports_};
-  auto plan = prepare_patch_object(*obj, in, src, 0);
+  auto plan = prepare_patch_object(*obj, "test.o", in, src, 0);
   ASSERT_FALSE(plan.ok());
   // Every problem is reported, not just the first.
   EXPECT_NE(plan.error().message().find("not_in_object"), std::string::npos);

@@ -205,6 +205,11 @@ Result<Resolution> SymbolIndex::resolve(const SymbolQuery& q) const {
     for (const auto* k : all)
       if (k->bind == 'L' && (q.file.empty() || (k->block >= 0 && blocks_[static_cast<size_t>(k->block)] == q.file)))
         picked.push_back(k);
+    // A shipped module's symbol table has no STT_FILE markers: its locals belong to no known
+    // file. Accept such a copy only when it is the one local of that name (checked below).
+    if (picked.empty())
+      for (const auto* k : all)
+        if (k->bind == 'L' && k->block < 0) picked.push_back(k);
     if (picked.empty())
       return Error(Errc::not_found, where + " (local to " + (q.file.empty() ? "?" : q.file) +
                                             ") has no copy from that file in the kernel; copies: " + describe(all));

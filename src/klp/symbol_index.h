@@ -33,7 +33,7 @@
 #include <vector>
 
 #include "core/result.h"
-#include "klp/elf_object.h"
+#include "klp/elf_view.h"
 
 namespace noreboot::klp {
 

@@ -226,3 +226,33 @@ TEST(RealKernel, AmbiguousBaseNameNarrowedByUnitLocals) {
 
 }  // namespace
 }  // namespace noreboot::klp
+
+namespace noreboot::klp {
+namespace {
+
+TEST(RealKernel, ModuleSymbolsComeFromTheShippedKo) {
+  auto k = kernel_files_for(real_abi());
+  if (!std::filesystem::exists(k.moddir)) GTEST_SKIP() << "no " << k.moddir;
+  auto idx = module_index(k, "binfmt_misc");
+  ASSERT_TRUE(idx.ok()) << idx.error().message();
+  // `enabled` is a static int of binfmt_misc.c; the shipped .ko has no STT_FILE markers, so a
+  // name that is unique among the module's locals resolves whatever file is asked for.
+  auto r = idx->resolve({"enabled", true, "binfmt_misc.c", {}});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->sympos, 0u);
+  EXPECT_EQ(r->symbol->type, 'O');
+  auto f = idx->resolve({"bm_status_read", true, "binfmt_misc.c", {}});
+  ASSERT_TRUE(f.ok()) << f.error().message();
+  EXPECT_EQ(f->symbol->type, 'F');
+  // '-' and '_' are the same in module names; unknown modules are an error.
+  EXPECT_TRUE(find_module_file(k, "binfmt-misc").ok());
+  auto none = module_index(k, "no_such_module");
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code(), Errc::not_found);
+  // Module order is symbol-table order: init-section symbols are not counted (the kernel
+  // drops them from a module's kallsyms after init).
+  for (const auto& s : idx->symbols()) EXPECT_NE(s.name, "init_misc_binfmt");
+}
+
+}  // namespace
+}  // namespace noreboot::klp

@@ -21,4 +21,11 @@ vm() {
   sed 's/^/  [vm-run stderr] /' "$err"
   return "$rc"
 }
-current_abi() { eval "$("$VM/../../scripts/kernel-fetch" --quiet)"; echo "$NR_ABI"; }
+# Resolve the kernel once per test (kernel-fetch asks apt, ~1 s); vm-run and build-module
+# take NOREBOOT_ABI from the environment.
+if [ -z "${NOREBOOT_ABI:-}" ]; then
+  NOREBOOT_ABI=$("$VM/../../scripts/kernel-fetch" | sed -n 's/^NR_ABI=//p')
+  [ -n "$NOREBOOT_ABI" ] || fail "scripts/kernel-fetch did not name a kernel ABI"
+fi
+export NOREBOOT_ABI
+current_abi() { echo "$NOREBOOT_ABI"; }

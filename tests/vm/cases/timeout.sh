@@ -32,7 +32,7 @@ qemu_of() {
 }
 gone() { ! { kill -0 "$1" 2>/dev/null && grep -q qemu "/proc/$1/cmdline" 2>/dev/null; }; }
 for sig in TERM KILL; do
-  "$VM_RUN" -- sleep 100000 > "$T/out.$sig" 2> "$T/err.$sig" &
+  TMPDIR=$T "$VM_RUN" -- sleep 100000 > "$T/out.$sig" 2> "$T/err.$sig" &   # run folder inside $T
   vpid=$!
   qpid=$(qemu_of "$T/err.$sig")
   sleep 2

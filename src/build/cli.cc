@@ -1,0 +1,164 @@
+#include "build/cli.h"
+
+#include <charconv>
+#include <iostream>
+
+#include "build/build.h"
+#include "core/log.h"
+
+#ifdef NOREBOOT_HAVE_DIFF
+#include "diff/cli.h"
+#endif
+
+namespace noreboot::build {
+namespace fs = std::filesystem;
+
+const char* const kUsage =
+    "usage:\n"
+    "  noreboot-build --kernel debian:ABI|debian:current --patch FIX.patch -o OUT.nrp\n"
+    "                 [--key KEY] [--sequence N] [--fix CVE-ID:text]... [--name NAME]\n"
+    "                 [--keep-work DIR] [--jobs N]\n"
+    "  noreboot-build --tree DIR --patch FIX.patch -o OUT.nrp [...]\n"
+    "  noreboot-build prepare --kernel debian:ABI|debian:current | --tree DIR\n"
+    "  noreboot-build compile (--kernel K | --tree DIR) --patch FIX.patch --work DIR\n"
+    "  noreboot-build diff ORIG.o PATCHED.o [--json]\n"
+    "exit codes: 0 done, 1 error, 2 usage, 3 refused (reasons on stderr), 4 the fix changes nothing\n";
+
+namespace {
+
+Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from, bool& help) {
+  BuildConfig c;
+  for (size_t i = from; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](const char* what) -> Result<std::string> {
+      if (i + 1 >= args.size()) return Error(Errc::invalid_argument, a + " needs " + what);
+      return args[++i];
+    };
+    if (a == "-h" || a == "--help") { help = true; return c; }
+    if (a == "--kernel") { NR_TRY(c.kernel, value("debian:ABI or debian:current")); }
+    else if (a == "--tree") { NR_TRY(auto v, value("a prepared kernel tree")); c.tree = v; }
+    else if (a == "--patch") { NR_TRY(auto v, value("a patch file")); c.patch = v; }
+    else if (a == "-o" || a == "--output") { NR_TRY(auto v, value("an output file")); c.output = v; }
+    else if (a == "--key") { NR_TRY(auto v, value("a secret key file")); c.key = v; }
+    else if (a == "--keep-work" || a == "--work") { NR_TRY(auto v, value("a folder")); c.keep_work = v; }
+    else if (a == "--name") { NR_TRY(c.name, value("a module name")); }
+    else if (a == "--fix") {
+      NR_TRY(auto v, value("ID:text"));
+      if (v.find(':') == std::string::npos)
+        return Error(Errc::invalid_argument, "--fix '" + v + "': expected ID:text, e.g. CVE-2024-1234:fix the race in foo");
+      c.fixes.push_back(v);
+    } else if (a == "--sequence" || a == "--jobs") {
+      NR_TRY(auto v, value("a number"));
+      uint64_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc() || p != v.data() + v.size() || (a == "--jobs" && (n == 0 || n > 64)))
+        return Error(Errc::invalid_argument, a + " '" + v + "' is not a valid number");
+      if (a == "--sequence") c.sequence = n;
+      else c.jobs = static_cast<int>(n);
+    } else {
+      return Error(Errc::invalid_argument, "unknown argument '" + a + "' (see --help)");
+    }
+  }
+  if (!c.kernel.empty() && !c.tree.empty())
+    return Error(Errc::invalid_argument, "give either --kernel or --tree, not both");
+  if (!c.name.empty()) {
+    for (char ch : c.name)
+      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
+        return Error(Errc::invalid_argument, "--name '" + c.name + "': use letters, digits and '_' only (it becomes a module name)");
+  }
+  return c;
+}
+
+void print_refusals(const std::vector<Refusal>& refusals) {
+  for (const auto& r : refusals) std::cerr << format_refusal(r) << "\n";
+  std::cerr << refusals.size() << " change(s) refused; nothing was written\n";
+}
+
+}  // namespace
+
+Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return CliOutcome::usage;
+  }
+  const std::string& cmd = args[0];
+  if (cmd == "diff") {
+#ifdef NOREBOOT_HAVE_DIFF
+    // The differ prints its own report and answers with its exit code (the same scheme).
+    switch (noreboot::diff::run_cli(std::vector<std::string>(args.begin() + 1, args.end()))) {
+      case 0: return CliOutcome::ok;
+      case 2: return CliOutcome::usage;
+      case 3: return CliOutcome::refused;
+      case 4: return CliOutcome::no_change;
+      default: return CliOutcome::failed;
+    }
+#else
+    return Error(Errc::unavailable, "diff: not built yet (src/diff is not part of this build)");
+#endif
+  }
+  bool help = false;
+  size_t from = (cmd == "prepare" || cmd == "compile") ? 1 : 0;
+  NR_TRY(auto config, parse_args(args, from, help));
+  if (help) {
+    std::cout << kUsage;
+    return CliOutcome::ok;
+  }
+  if (cmd == "prepare") {
+    StepClock clock;
+    NR_TRY(auto profile, resolve_profile(config, clock));
+    std::cout << "NR_ABI=" << profile.abi << "\nNR_TREE=" << profile.tree.string() << "\n";
+    return CliOutcome::ok;
+  }
+  if (cmd == "compile") {
+    if (config.keep_work.empty()) return Error(Errc::invalid_argument, "compile needs --work DIR (where the objects go)");
+    config.stop = BuildConfig::Stop::compile;
+  }
+  NR_TRY(auto result, run_build(config));
+  std::error_code ec;
+  auto cleanup = [&] {
+    if (config.keep_work.empty() && !result.work.empty()) fs::remove_all(result.work, ec);
+  };
+  if (!result.clock.steps().empty()) std::cerr << "timings:\n" << result.clock.summary();
+  switch (result.outcome) {
+    case Outcome::refused:
+      print_refusals(result.refusals);
+      cleanup();
+      return CliOutcome::refused;
+    case Outcome::no_change:
+      std::cerr << "the fix changes no object: nothing to patch\n";
+      cleanup();
+      return CliOutcome::no_change;
+    case Outcome::built:
+      break;
+  }
+  if (!result.bundle.empty()) {
+    std::cout << result.bundle << "\n";
+    cleanup();
+    return CliOutcome::ok;
+  }
+  for (const auto& u : result.units)
+    std::cout << u.unit.owner << " " << u.original.string() << " " << u.patched.string()
+              << (u.identical ? " unchanged" : " changed") << "\n";
+  cleanup();
+  return CliOutcome::ok;
+}
+
+int exit_code_for(const Result<CliOutcome>& r) {
+  if (!r.ok()) {
+    switch (r.error().code()) {
+      case Errc::invalid_argument: return 2;
+      case Errc::unsupported: return 3;
+      default: return 1;
+    }
+  }
+  switch (r.value()) {
+    case CliOutcome::ok: return 0;
+    case CliOutcome::refused: return 3;
+    case CliOutcome::no_change: return 4;
+    case CliOutcome::usage: return 2;
+    case CliOutcome::failed: return 1;
+  }
+  return 1;
+}
+
+}  // namespace noreboot::build

@@ -1,0 +1,184 @@
+#include "build/compile.h"
+
+#include <atomic>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "build/file_lock.h"
+#include "build/process.h"
+#include "core/log.h"
+
+namespace noreboot::build {
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path tree_lock_file(const KernelProfile& p) {
+  return p.kdir.empty() ? p.tree / ".noreboot-build.lock" : p.kdir / ".tree.lock";
+}
+
+bool has_our_flags(const std::string& cmd) { return cmd.find(kKcflags) != std::string::npos; }
+
+}  // namespace
+
+Result<bool> same_bytes(const fs::path& a, const fs::path& b) {
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  if (!fa) return Error(Errc::not_found, "cannot read " + a.string());
+  if (!fb) return Error(Errc::not_found, "cannot read " + b.string());
+  std::istreambuf_iterator<char> ea, eb;
+  return std::equal(std::istreambuf_iterator<char>(fa), ea, std::istreambuf_iterator<char>(fb), eb);
+}
+
+Status record_commands(const KernelProfile& profile, std::vector<Unit>& units, const fs::path& modules_order,
+                       const CompileOptions& opts) {
+  std::vector<std::string> missing;
+  for (auto& u : units) {
+    auto cmd = read_recorded_command(profile.tree, u.object);
+    if (!cmd.ok() || !has_our_flags(cmd.value()) || !fs::exists(profile.tree / u.object))
+      missing.push_back(u.object);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += " " + m;
+    opts.clock->begin("kbuild", "first compile of" + list + " in the cached tree (records the exact commands)");
+    NR_TRY(auto lock, FileLock::acquire(tree_lock_file(profile), "compiling in the kernel tree"));
+    auto make = make_command(profile, opts.jobs);
+    make.insert(make.end(), missing.begin(), missing.end());
+    fs::path log = opts.work / "kbuild.log";
+    if (auto r = run_checked(make, {.cwd = profile.tree, .log = log}); !r.ok())
+      return std::move(r).error().context("Kbuild could not compile the original of" + list +
+                                          " (is the file built with this kernel's config?)");
+    opts.clock->end("kbuild");
+  }
+  for (auto& u : units) {
+    NR_TRY(u.command, read_recorded_command(profile.tree, u.object));
+    if (!has_our_flags(u.command))
+      return Error(Errc::internal, u.object + ": Kbuild recorded a command without " + std::string(kKcflags));
+    NR_TRY_STATUS(resolve_owner(u, modules_order));
+  }
+  return ok_status();
+}
+
+Status stage_sources(const KernelProfile& profile, const PatchSet& patch, const fs::path& patch_file,
+                     const CompileOptions& opts) {
+  std::error_code ec;
+  for (const char* side : {"src-orig", "src-patched"}) {
+    fs::path root = opts.work / side;
+    fs::remove_all(root, ec);
+    for (const auto& f : patch.files) {
+      fs::path from = profile.tree / f.old_path;
+      if (!fs::exists(from)) {
+        if (f.kind == ChangeKind::added) continue;
+        return Error(Errc::invalid_input, "the fix changes " + f.old_path + ", which is not in the " + profile.abi +
+                                              " source (" + profile.tree.string() + "): is the patch for this kernel?");
+      }
+      fs::create_directories((root / f.old_path).parent_path());
+      fs::copy_file(from, root / f.old_path, fs::copy_options::overwrite_existing, ec);
+      if (ec) return Error(Errc::io, "cannot copy " + from.string() + ": " + ec.message());
+    }
+  }
+  fs::path log = opts.work / "patch.log";
+  fs::remove(log, ec);
+  NR_TRY(auto r, run_process({"patch", "-p" + std::to_string(patch.strip), "--batch", "--forward",
+                              "--no-backup-if-mismatch", "-r", "-", "-d", (opts.work / "src-patched").string(),
+                              "-i", fs::absolute(patch_file).string()},
+                             {.log = log}));
+  if (r.exit_code != 0)
+    return Error(Errc::invalid_input, "the fix " + patch_file.string() + " does not apply to the " + profile.abi +
+                                          " source:\n" + tail_of(log) +
+                                          "  make the patch against Debian's linux-source of this kernel");
+  return ok_status();
+}
+
+std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::path& out_object) {
+  const std::string& cmd = unit.command;
+  fs::path dep = out_object.parent_path() / ("." + out_object.filename().string() + ".d");
+  std::string unit_dir = fs::path(unit.source).parent_path().string();
+  std::string out;
+  size_t i = 0;
+  while (i < cmd.size()) {
+    if (cmd[i] == ' ' || cmd[i] == '\t') { out += cmd[i++]; continue; }
+    size_t j = cmd.find_first_of(" \t", i);
+    if (j == std::string::npos) j = cmd.size();
+    std::string tok = cmd.substr(i, j - i);
+    if (tok == unit.object) {
+      out += out_object.string();
+    } else if (tok == unit.source) {
+      // The directory exactly as GCC saw it for the original ("fs/proc", not "./fs/proc"):
+      // it is recorded in DWARF and in __FILE__ of headers found there.
+      out += "-iquote " + (unit_dir.empty() ? std::string(".") : unit_dir) + " -ffile-prefix-map=" + src_root.string() + "/= " +
+             (src_root / unit.source).string();
+    } else if (tok.rfind("-Wp,-MMD,", 0) == 0) {
+      out += "-Wp,-MMD," + dep.string();
+    } else {
+      out += tok;
+    }
+    i = j;
+  }
+  return out;
+}
+
+Result<std::vector<CompiledUnit>> compile_units(const KernelProfile& profile, const std::vector<Unit>& units,
+                                                const CompileOptions& opts) {
+  struct Job { size_t unit; bool patched; };
+  std::vector<Job> jobs;
+  std::vector<CompiledUnit> out;
+  for (size_t k = 0; k < units.size(); ++k) {
+    CompiledUnit cu{units[k], opts.work / "orig" / units[k].object, opts.work / "patched" / units[k].object};
+    std::error_code ec;
+    fs::create_directories(cu.original.parent_path(), ec);
+    fs::create_directories(cu.patched.parent_path(), ec);
+    fs::remove(cu.original, ec);
+    fs::remove(cu.patched, ec);
+    out.push_back(cu);
+    jobs.push_back({k, false});
+    jobs.push_back({k, true});
+  }
+  opts.clock->begin("compile", std::to_string(jobs.size()) + " objects on the fast path, " +
+                                   std::to_string(opts.jobs) + " at a time");
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  std::vector<Error> errors;
+  auto worker = [&] {
+    for (;;) {
+      size_t n = next++;
+      if (n >= jobs.size()) return;
+      const auto& job = jobs[n];
+      const CompiledUnit& cu = out[job.unit];
+      fs::path obj = job.patched ? cu.patched : cu.original;
+      fs::path src_root = opts.work / (job.patched ? "src-patched" : "src-orig");
+      fs::path log = obj;
+      log += ".log";
+      auto start = std::chrono::steady_clock::now();
+      auto r = run_checked({"sh", "-c", fast_command(cu.unit, src_root, obj)}, {.cwd = profile.tree, .log = log});
+      std::lock_guard<std::mutex> g(mu);
+      if (!r.ok()) {
+        errors.push_back(std::move(r).error().context(std::string(job.patched ? "patched " : "original ") +
+                                                      cu.unit.source));
+      } else {
+        log::info("[compile] {} {} ({})", job.patched ? "patched " : "original", cu.unit.object, elapsed_text(start));
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, opts.jobs); ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (!errors.empty()) {
+    std::string msg;
+    for (const auto& e : errors) msg += (msg.empty() ? "" : "\n") + e.message();
+    return Error(errors.front().code(), msg);
+  }
+  opts.clock->end("compile");
+  for (auto& cu : out) {
+    NR_TRY(bool same, same_bytes(cu.original, profile.tree / cu.unit.object));
+    if (!same)
+      return Error(Errc::internal, "the fast-path compile of " + cu.unit.source + " differs from Kbuild's " +
+                                       (profile.tree / cu.unit.object).string() +
+                                       ": the recorded command could not be replayed exactly; please report this");
+    NR_TRY(cu.identical, same_bytes(cu.original, cu.patched));
+  }
+  return out;
+}
+
+}  // namespace noreboot::build

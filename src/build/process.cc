@@ -1,0 +1,117 @@
+#include "build/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <fstream>
+
+namespace noreboot::build {
+
+std::string shell_quote(const std::string& word) {
+  if (!word.empty() && word.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                              "0123456789_-./=:,+@%") == std::string::npos)
+    return word;
+  std::string out = "'";
+  for (char c : word) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
+std::string shell_join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += shell_quote(a);
+  }
+  return out;
+}
+
+std::string tail_of(const std::filesystem::path& file, int lines) {
+  std::ifstream in(file);
+  std::deque<std::string> last;
+  std::string line;
+  while (std::getline(in, line)) {
+    last.push_back(line);
+    if (static_cast<int>(last.size()) > lines) last.pop_front();
+  }
+  std::string out;
+  for (const auto& l : last) out += "    " + l + "\n";
+  return out;
+}
+
+Result<ProcessResult> run_process(const std::vector<std::string>& argv, const ProcessOptions& opts) {
+  if (argv.empty()) return Error(Errc::internal, "run_process: empty command");
+  int out_pipe[2] = {-1, -1};
+  if (opts.capture_stdout && pipe2(out_pipe, O_CLOEXEC) != 0)
+    return Error(Errc::io, std::string("pipe: ") + std::strerror(errno));
+  int log_fd = -1;
+  if (!opts.log.empty()) {
+    log_fd = ::open(opts.log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0)
+      return Error(Errc::io, "cannot open log " + opts.log.string() + ": " + std::strerror(errno));
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  std::vector<std::string> env_store = opts.env;
+  pid_t pid = fork();
+  if (pid < 0) return Error(Errc::io, std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    // Child: only async-signal-safe calls until exec.
+    int in = ::open(opts.stdin_file.empty() ? "/dev/null" : opts.stdin_file.c_str(), O_RDONLY);
+    if (in >= 0) dup2(in, 0);
+    if (log_fd >= 0) {
+      dup2(log_fd, 2);
+      if (!opts.capture_stdout) dup2(log_fd, 1);
+    }
+    if (opts.capture_stdout) dup2(out_pipe[1], 1);
+    if (!opts.cwd.empty() && chdir(opts.cwd.c_str()) != 0) _exit(126);
+    for (auto& e : env_store) putenv(e.data());
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  if (log_fd >= 0) ::close(log_fd);
+  ProcessResult result;
+  if (opts.capture_stdout) {
+    ::close(out_pipe[1]);
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::read(out_pipe[0], buf, sizeof buf);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      result.out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(out_pipe[0]);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return Error(Errc::io, std::string("waitpid: ") + std::strerror(errno));
+  }
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
+  if (result.exit_code == 127)
+    return Error(Errc::not_found, "cannot run '" + argv[0] + "' (not installed or not on PATH)");
+  if (result.exit_code == 126 && !opts.cwd.empty())
+    return Error(Errc::not_found, "cannot enter folder " + opts.cwd.string() + " to run " + argv[0]);
+  return result;
+}
+
+Result<std::string> run_checked(const std::vector<std::string>& argv, const ProcessOptions& opts) {
+  NR_TRY(auto r, run_process(argv, opts));
+  if (r.exit_code != 0) {
+    std::string msg = "command failed (exit " + std::to_string(r.exit_code) + "): " + shell_join(argv);
+    if (!opts.cwd.empty()) msg += "\n  in " + opts.cwd.string();
+    if (!opts.log.empty()) msg += "\n  last lines of " + opts.log.string() + ":\n" + tail_of(opts.log);
+    return Error(Errc::unavailable, msg);
+  }
+  return std::move(r.out);
+}
+
+}  // namespace noreboot::build

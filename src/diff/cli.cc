@@ -1,0 +1,127 @@
+#include "diff/cli.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "elf/object.h"
+
+namespace noreboot::diff {
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: noreboot-build diff ORIG.o PATCHED.o [--json] [-o OUT.o]\n"
+    "  Compares two objects of one source file (compiled with -ffunction-sections\n"
+    "  -fdata-sections), names the changed and new functions and writes OUT.o with what a\n"
+    "  livepatch needs. Exit: 0 changes, 3 refused, 4 no change, 2 usage, 1 error.\n";
+
+const char* bind_name(uint8_t b) { return b == 0 ? "local" : b == 2 ? "weak" : "global"; }
+const char* type_name(uint8_t t) { return t == 2 ? "func" : t == 1 ? "object" : t == 6 ? "tls" : "notype"; }
+
+}  // namespace
+
+std::string result_json(const DiffResult& r, const std::string& output_path) {
+  using nlohmann::json;
+  json j;
+  j["changed"] = r.changed;
+  j["new"] = r.added;
+  json refused = json::array();
+  for (const auto& x : r.refused) refused.push_back({{"symbol", x.symbol}, {"reason", x.reason}, {"hint", x.hint}});
+  j["refused"] = refused;
+  j["new_data"] = r.new_data;
+  j["changed_rodata"] = r.changed_rodata;
+  j["removed"] = r.removed;
+  json fns = json::array();
+  for (const auto& f : r.functions)
+    fns.push_back({{"name", f.name}, {"patched_name", f.patched_name},
+                   {"status", f.kind == ChangeKind::changed ? "changed" : "new"},
+                   {"bind", bind_name(f.bind)}, {"section", f.section}});
+  j["functions"] = fns;
+  json refs = json::array();
+  for (const auto& x : r.references)
+    refs.push_back({{"name", x.name}, {"bind", bind_name(x.bind)}, {"type", type_name(x.type)},
+                    {"defined_in_object", x.defined_in_object}});
+  j["references"] = refs;
+  j["output"] = output_path.empty() ? json(nullptr) : json(output_path);
+  j["stats"] = {{"orig_functions", r.stats.orig_functions},
+                {"patched_functions", r.stats.patched_functions},
+                {"orig_objects", r.stats.orig_objects},
+                {"patched_objects", r.stats.patched_objects},
+                {"kept_special_entries", r.stats.kept_special_entries},
+                {"timings_ms", r.stats.timings_ms}};
+  return j.dump(2);
+}
+
+int run_cli(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  std::string out_path;
+  bool json_out = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--json") {
+      json_out = true;
+    } else if (a == "-o" || a == "--output") {
+      if (i + 1 >= args.size()) {
+        std::cerr << "noreboot-build diff: " << a << " needs a file name\n" << kUsage;
+        return 2;
+      }
+      out_path = args[++i];
+    } else if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "noreboot-build diff: unknown option " << a << "\n" << kUsage;
+      return 2;
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (files.size() != 2) {
+    std::cerr << "noreboot-build diff: expected ORIG.o and PATCHED.o, got " << files.size() << " file(s)\n" << kUsage;
+    return 2;
+  }
+  auto orig = elf::read_object_file(files[0]);
+  if (!orig) {
+    std::cerr << "noreboot-build diff: " << orig.error().message() << "\n";
+    return 1;
+  }
+  auto patched = elf::read_object_file(files[1]);
+  if (!patched) {
+    std::cerr << "noreboot-build diff: " << patched.error().message() << "\n";
+    return 1;
+  }
+  DiffOptions opt;
+  opt.orig_name = files[0];
+  opt.patched_name = files[1];
+  opt.build_output = !out_path.empty();
+  auto result = diff_objects(*orig, *patched, opt);
+  if (!result) {
+    std::cerr << "noreboot-build diff: " << result.error().message() << "\n";
+    return 1;
+  }
+  const DiffResult& r = *result;
+  bool wrote = false;
+  if (r.has_output) {
+    auto st = elf::write_object_file(r.output, out_path);
+    if (!st.ok()) {
+      std::cerr << "noreboot-build diff: " << st.error().message() << "\n";
+      return 1;
+    }
+    wrote = true;
+  }
+  if (json_out) std::cout << result_json(r, wrote ? out_path : std::string()) << "\n";
+  for (const auto& x : r.refused)
+    std::cerr << "noreboot-build diff: refused: " << x.symbol << ": " << x.reason << "\n  what to do: " << x.hint << "\n";
+  if (!r.refused.empty()) return 3;
+  if (r.changed.empty() && r.added.empty()) {
+    if (!json_out) std::cerr << "noreboot-build diff: no function changed\n";
+    return 4;
+  }
+  if (!json_out) {
+    for (const auto& f : r.functions)
+      std::cout << (f.kind == ChangeKind::changed ? "changed " : "new ") << f.name << "\n";
+  }
+  return 0;
+}
+
+}  // namespace noreboot::diff

@@ -1,0 +1,95 @@
+# Shared helpers of the differ's shell scenarios (mold style: one tiny scenario per file).
+# A scenario writes $T/orig.c and $T/patched.c, builds them (build_plain: gcc with the kernel's
+# code-generation flags; build_kmod: as an out-of-tree module object against the target
+# kernel's real headers, so WARN_ON, static_branch, get_user ... produce the real special
+# sections), runs the differ and asserts on its exit code, JSON and the output object.
+#
+# Environment (set by CMake): NR_DIFF_TOOL (the differ command; called as "$NR_DIFF_TOOL diff
+# ORIG PATCHED --json -o OUT"), NR_SOURCE_DIR (the project, for scripts/kernel-fetch).
+set -euo pipefail
+: "${NR_DIFF_TOOL:?NR_DIFF_TOOL must name the differ binary}"
+: "${NR_SOURCE_DIR:?NR_SOURCE_DIR must name the project source directory}"
+CASE=$(basename "$0" .sh)
+T=$(mktemp -d "${TMPDIR:-/tmp}/nr-diff-$CASE.XXXXXX")
+[ -n "${NR_KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
+
+fail() {
+  echo "FAIL [$CASE]: $*" >&2
+  [ -f "$T/out.json" ] && { echo "--- differ JSON:" >&2; cat "$T/out.json" >&2; }
+  [ -f "$T/err" ] && { echo "--- differ stderr:" >&2; cat "$T/err" >&2; }
+  exit 1
+}
+
+# Kernel code generation for objects that need no kernel headers.
+PLAIN_CFLAGS="-O2 -ffunction-sections -fdata-sections -pg -mfentry -mrecord-mcount -fno-asynchronous-unwind-tables \
+  -fno-pic -mcmodel=kernel -fno-jump-tables -fno-common"
+
+build_plain() {
+  local f
+  for f in orig patched; do
+    gcc-12 -c $PLAIN_CFLAGS ${EXTRA_CFLAGS:-} -o "$T/$f.o" "$T/$f.${SRC_EXT:-c}" 2>"$T/$f.log" ||
+      { cat "$T/$f.log" >&2; fail "compiling $f.${SRC_EXT:-c}"; }
+  done
+}
+
+# Both files are compiled at the same path (as the builder does), so __FILE__ and the
+# dynamic-debug file names agree.
+build_kmod() {
+  eval "$("$NR_SOURCE_DIR/scripts/kernel-fetch" --quiet)"
+  local f d="$T/kbuild"
+  mkdir -p "$d"
+  echo 'obj-m := m.o' > "$d/Kbuild"
+  for f in orig patched; do
+    cp "$T/$f.c" "$d/m.c"
+    rm -f "$d/m.o"
+    make -s -C "$NR_HEADERS" M="$d" CC=gcc-12 KCFLAGS="-ffunction-sections -fdata-sections" m.o \
+      >"$d/$f.log" 2>&1 || { cat "$d/$f.log" >&2; fail "kernel-flags build of $f.c"; }
+    cp "$d/m.o" "$T/$f.o"
+  done
+}
+
+run_diff() {
+  set +e
+  "$NR_DIFF_TOOL" diff "$T/orig.o" "$T/patched.o" --json -o "$T/out.o" >"$T/out.json" 2>"$T/err"
+  RC=$?
+  set -e
+}
+
+expect_exit() {
+  [ "$RC" = "$1" ] || fail "exit code $RC, expected $1"
+}
+
+# expect_json JQ_FILTER EXPECTED: compares compact JSON; arrays of names are compared sorted.
+expect_json() {
+  local got
+  got=$(jq -c "$1 | if type == \"array\" and all(type == \"string\") then sort else . end" "$T/out.json") ||
+    fail "bad JSON output"
+  [ "$got" = "$2" ] || fail "$1 is $got, expected $2"
+}
+
+expect_refused() {  # SYMBOL REASON-SUBSTRING
+  jq -e --arg s "$1" --arg r "$2" '.refused | any(.symbol == $s and (.reason | contains($r)))' "$T/out.json" \
+    >/dev/null || fail "no refusal of $1 with reason containing '$2'"
+  grep -q "refused: $1: " "$T/err" || fail "refusal of $1 not on stderr"
+}
+
+expect_section() { readelf -SW "$T/out.o" | grep -qE " $1 " || fail "output has no section $1"; }
+expect_no_section() { ! readelf -SW "$T/out.o" | grep -qE " $1 " || fail "output has section $1"; }
+# expect_symbol NAME NDX-PATTERN (UND or a number)
+expect_symbol() {
+  readelf -sW "$T/out.o" | awk -v n="$1" '$8 == n {print $7}' | grep -qE "^$2\$" ||
+    fail "symbol $1 is not '$2' in the output: $(readelf -sW "$T/out.o" | awk -v n="$1" '$8 == n')"
+}
+expect_no_symbol() { ! readelf -sW "$T/out.o" | awk '{print $8}' | grep -qxF "$1" || fail "output has symbol $1"; }
+section_size() {  # OBJECT SECTION -> size in bytes (empty if absent)
+  local hex
+  hex=$(readelf -SW "$1" | awk -v n="$2" '{for (i = 1; i <= NF; i++) if ($i == n) {print $(i + 4); exit}}')
+  [ -z "$hex" ] || echo $((16#$hex))
+}
+# The output object must be well formed and link as a relocatable object.
+expect_linkable() {
+  readelf -aW "$T/out.o" >"$T/readelf.txt" 2>&1 || fail "readelf failed on the output"
+  ! grep -qiE "warning|error" "$T/readelf.txt" || fail "readelf complains: $(grep -iE 'warning|error' "$T/readelf.txt" | head -3)"
+  ld -r -o "$T/linked.o" "$T/out.o" 2>"$T/ld.err" || fail "ld -r failed: $(cat "$T/ld.err")"
+}
+pass() { echo "PASS [$CASE]"; }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# vm tier, the fix corpus end to end: build every buildable fix of tests/patches with
+# noreboot-build (NAME.patch + NAME.check), check each bundle's layout, then in ONE boot of the
+# target kernel load, check, disable, unload and re-check every module, and replace one
+# cumulative patch with another (guest-corpus.sh). Usage: run-corpus.sh NOREBOOT_BUILD
+set -euo pipefail
+build=$1
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+vm_run=${NOREBOOT_VM_RUN:-$repo/tests/vm/vm-run}
+[ -x "$vm_run" ] || { echo "run-corpus: $vm_run missing (the vm harness, tests/vm)"; exit 1; }
+T=$(mktemp -d /tmp/nr-corpus.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+mkdir -p "$T/ko"
+export XDG_CONFIG_HOME=$T/config   # a throw-away publisher key, not the user's
+
+names=() seq=0
+for check in "$here"/*.check; do
+  n=$(basename "$check" .check)
+  seq=$((seq + 1))
+  start=$SECONDS
+  if ! "$build" --kernel "debian:${NOREBOOT_ABI:-current}" --patch "$here/$n.patch" --sequence $seq \
+      --fix "TEST-$seq:corpus fix $n" -o "$T/$n.nrp" > "$T/$n.log" 2>&1; then
+    echo "FAIL build $n:"; sed 's/^/  /' "$T/$n.log"; exit 1
+  fi
+  members=$(tar -tf "$T/$n.nrp" | sort | tr '\n' ' ')
+  [ "$members" = "manifest.json manifest.sig nr_${n//-/_}.ko " ] || { echo "FAIL bundle $n has: $members"; exit 1; }
+  tar -xf "$T/$n.nrp" -C "$T/ko" "nr_${n//-/_}.ko"
+  mv "$T/ko/nr_${n//-/_}.ko" "$T/ko/$n.ko"
+  echo "built $n in $((SECONDS - start)) s: $(grep '^  total' "$T/$n.log" | awk '{print $2}') s by its own timing"
+  [ "$n" = cmdline-v2 ] || names+=("$n")
+done
+[ ${#names[@]} -ge 10 ] || { echo "FAIL only ${#names[@]} buildable fixes"; exit 1; }
+
+eval "$("$repo/scripts/kernel-fetch" --abi "${NOREBOOT_ABI:-current}" --quiet)"
+rc=0
+"$vm_run" --timeout 900 --share "$T/ko" --share "$here" --share "$NR_MODDIR" --env "MODDIR=$NR_MODDIR" -- sh "$here/guest-corpus.sh" "$T/ko" "$here" \
+  "${names[@]}" -- cmdline cmdline-v2 > "$T/out" 2>&1 || rc=$?
+cat "$T/out"
+for n in "${names[@]}"; do grep -q "^ok $n\( (.*)\)\?\$" "$T/out" || { echo "FAIL: no 'ok $n' from the guest"; rc=1; }; done
+grep -q '^ok cumulative cmdline -> cmdline-v2$' "$T/out" || { echo "FAIL: cumulative replace"; rc=1; }
+grep -q '^PASS$' "$T/out" || rc=1
+exit $rc
