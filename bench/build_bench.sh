@@ -10,7 +10,9 @@
 # (its Kbuild compile included: the object and .cmd are removed from the tree first).
 # --cold: the same one-file fix with an empty NOREBOOT_CACHE (every download, unpack, prepare,
 # symbol index), in a temporary folder removed afterwards (needs ~5 GB and the network).
-# Prints a Markdown table. The machine's load matters: it is printed with the results.
+# Prints a Markdown table: per-step wall seconds, the whole build's wall time, and "cpu", the
+# user+sys CPU seconds of the builder and every process it ran (make, gcc, objtool, ld): on a
+# shared, overloaded machine that is the figure to compare. The load is printed too.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
@@ -37,9 +39,11 @@ one() {
   local label=$1 patch=$2 log=$T/log
   local start end
   start=$(date +%s.%N)
-  "$bin" --kernel "debian:$abi" --patch "$patch" --sequence 1 -o "$T/out.nrp" > "$log" 2>&1 ||
+  /usr/bin/time -o "$T/cpu" -f "%U %S" \
+    "$bin" --kernel "debian:$abi" --patch "$patch" --sequence 1 -o "$T/out.nrp" > "$log" 2>&1 ||
     { echo "build_bench: $label failed:" >&2; cat "$log" >&2; exit 1; }
   end=$(date +%s.%N)
+  awk -v l="$label" '{printf "%s cpu %.2f\n", l, $1 + $2}' "$T/cpu" >> "$T/times"
   sed -n '/^timings:/,/^  total/p' "$log" | awk -v l="$label" 'NR > 1 {print l, $1, $2}' >> "$T/times"
   awk -v l="$label" -v a="$start" -v b="$end" 'BEGIN {printf "%s wall %.2f\n", l, b - a}' >> "$T/times"
 }
@@ -64,7 +68,7 @@ labels="small-first small-warm sched-first sched-warm"
 [ "$cold" = 1 ] && labels="cold $labels"
 printf '| step |'; for l in $labels; do printf ' %s |' "$l"; done; echo
 printf '|---|'; for l in $labels; do printf -- '---:|'; done; echo
-for s in $steps wall; do
+for s in $steps wall cpu; do
   printf '| %s |' "$s"
   for l in $labels; do printf ' %s |' "$(awk -v l="$l" -v s="$s" '$1 == l && $2 == s {print $3}' "$T/times" | median)"; done
   echo
