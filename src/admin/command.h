@@ -35,6 +35,7 @@ using CommandTable = std::vector<Command>;
 void register_key_commands(CommandTable& table);
 void register_bundle_commands(CommandTable& table);
 void register_identity_commands(CommandTable& table);
+void register_server_commands(CommandTable& table);  // cmd_server.cc (server part)
 
 // Exit codes of noreboot-admin: 0 success; 2 usage error; 3 the bundle was rejected (bad
 // signature, untrusted key, hash mismatch, malformed archive, wrong kernel); 1 anything else.

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   register_key_commands(table);
   register_bundle_commands(table);
   register_identity_commands(table);
+  register_server_commands(table);
   std::vector<std::string> args(argv + 1, argv + argc);
   Context ctx{std::cout, std::cerr};
   int code = run_admin(table, args, ctx);

@@ -422,9 +422,9 @@ std::string Api::Impl::checkin_body(const HostRecord& host, const std::optional<
   return api::to_json(resp);
 }
 
-std::optional<api::Offer> Api::Impl::decide(const HostRecord& host, const FleetSnapshot& snap) {
+std::optional<api::Offer> Api::Impl::decide(const HostRecord& host, const FleetSnapshot& fleet) {
   std::int64_t t = now();
-  auto d = choose_offer(host, snap, t, [&](const std::string& sha) {
+  auto d = choose_offer(host, fleet, t, [&](const std::string& sha) {
     auto o = store.host_outcome(host.id, sha);
     return !o || *o == "failed";  // unknown (store trouble) counts as failed: offer nothing
   });
@@ -470,9 +470,9 @@ void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
   }
   if (auto st = store.update_host_status(h); !st) return respond(error_response(fail_from(st.error())));
 
-  auto snap = snapshot();
-  if (!snap) return respond(error_response(fail_from(snap.error())));
-  auto offer = decide(h, **snap);
+  auto fleet = snapshot();
+  if (!fleet) return respond(error_response(fail_from(fleet.error())));
+  auto offer = decide(h, **fleet);
   if (offer || wait == 0) {
     HttpResponse r;
     r.body = checkin_body(h, offer);

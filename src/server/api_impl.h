@@ -103,7 +103,7 @@ struct Api::Impl {
   HttpResponse enroll(const HttpRequest& req);
   HttpResponse report(const HttpRequest& req);
   HttpResponse download(const HttpRequest& req, const std::string& sha);
-  std::optional<api::Offer> decide(const HostRecord& host, const FleetSnapshot& snap);
+  std::optional<api::Offer> decide(const HostRecord& host, const FleetSnapshot& fleet);
   std::string checkin_body(const HostRecord& host, const std::optional<api::Offer>& offer) const;
   void evaluate_rollouts();
 

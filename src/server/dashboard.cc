@@ -4,7 +4,7 @@
 // who is still exposed), rollouts with their stage progress and a host's history, in a
 // browser, without another service. Approach: a few pages rendered from the same queries as
 // the JSON API (fleet_json, rollout_to_json), escaped with html_escape. Login is a form that
-// stores an admin or read token in an HttpOnly, SameSite=Strict cookie; the pages only read,
+// stores an admin or read token in an HttpOnly, SameSite=Lax cookie (8 hours); the pages only read,
 // so there is no state-changing form to protect against CSRF. Trade-off: no live updates
 // (a meta refresh every 10 s) — enough for watching a rollout.
 #include <ctime>
@@ -79,7 +79,7 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
     r.status = 303;
     r.content_type = "text/plain";
     r.headers.emplace_back("Location", "/");
-    r.headers.emplace_back("Set-Cookie", "nr_token=" + token + "; Path=/; HttpOnly; SameSite=Strict" +
+    r.headers.emplace_back("Set-Cookie", "nr_token=" + token + "; Path=/; Max-Age=28800; HttpOnly; SameSite=Lax" +
                                              (opt.secure_cookies ? "; Secure" : ""));
     return r;
   }

@@ -7,6 +7,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <array>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -44,7 +46,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(16 * 1024);
-    parser_->body_limit(64 * 1024);
+    // Beast refuses a too-large Content-Length already while reading the header; lift the
+    // limit here and apply the route's own in on_header, where we can answer 413.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: 1.74 compares optionals wrongly
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(opt_.idle_seconds));
     http::async_read_header(stream_, buffer_, *parser_,
                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -53,6 +57,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void on_header(beast::error_code ec) {
+    if (ec == http::error::body_limit) return reply_and_close(413, "request body exceeds the limit");
     if (ec) return close(ec == http::error::header_limit ? 431 : 0);
     auto& h = parser_->get();
     std::string target(h.target());
@@ -111,7 +116,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(opt_.io_seconds));
     http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
       if (ec) return self->close(0);
-      if (!res->keep_alive()) return self->close(0);
+      if (!res->keep_alive()) return self->drain_and_close();
       self->read_header();
     });
   }
@@ -123,6 +128,31 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     r.status = status;
     r.body = api::to_json(api::ApiError{status == 413 ? "too_large" : "invalid_input", message});
     write(std::move(r));
+  }
+
+  // After an early answer (413) the client may still be sending its body: stop writing,
+  // read and discard what comes for a bounded time, then close. Closing with unread data
+  // would reset the connection and the client would never see the answer.
+  void drain_and_close() {
+    if constexpr (std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      return close(0);
+    } else {
+      beast::error_code ec;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      stream_.expires_after(std::chrono::seconds(5));
+      drain_budget_ = 128u << 20;
+      drain();
+    }
+  }
+  void drain() {
+    if constexpr (!std::is_same_v<Stream, beast::ssl_stream<beast::tcp_stream>>) {
+      if (!drain_buf_) drain_buf_ = std::make_unique<std::array<char, 16384>>();
+      stream_.async_read_some(net::buffer(*drain_buf_), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+        if (ec || n >= self->drain_budget_) return self->close(0);
+        self->drain_budget_ -= n;
+        self->drain();
+      });
+    }
   }
 
   void close(int status) {
@@ -147,6 +177,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   unsigned version_ = 11;
+  std::unique_ptr<std::array<char, 16384>> drain_buf_;
+  std::size_t drain_budget_ = 0;
 };
 
 class BeastServer final : public HttpServer {

@@ -1,0 +1,376 @@
+// noreboot-admin's server commands: publish, rollout, pin/unpin, hosts, host, fleet, token,
+// audit. Each is one or two API calls (docs/api.md); people get aligned tables, scripts get
+// the server's JSON with --json.
+//
+// Every command takes --server URL (or NOREBOOT_SERVER), an admin token through --token-file
+// FILE or NOREBOOT_ADMIN_TOKEN (never on the command line, where `ps` would show it), and
+// --cacert PEM for a server with a private CA.
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "admin/cmd_server_client.h"
+#include "admin/command.h"
+#include "core/api_types.h"
+
+namespace noreboot::admin {
+namespace {
+
+using nlohmann::json;
+
+const std::vector<OptionSpec> kCommon = {{"server"}, {"token-file"}, {"cacert"}, {"json", 0, false}};
+
+std::vector<OptionSpec> with_common(std::vector<OptionSpec> extra) {
+  extra.insert(extra.end(), kCommon.begin(), kCommon.end());
+  return extra;
+}
+
+const char* kCommonHelp = R"(
+common options:
+  --server URL       the server (default: $NOREBOOT_SERVER)
+  --token-file FILE  file holding an admin token (default: $NOREBOOT_ADMIN_TOKEN)
+  --cacert PEM       CA certificate for a server with a private or self-signed certificate
+  --json             print the server's JSON instead of a table
+)";
+
+Result<ServerTarget> target(const ParsedArgs& a) {
+  ServerTarget t;
+  const char* env_url = std::getenv("NOREBOOT_SERVER");
+  t.url = a.value("server").value_or(env_url ? env_url : "");
+  if (auto f = a.value("token-file")) {
+    std::ifstream in(*f);
+    if (!in) return Error(Errc::invalid_argument, "--token-file " + *f + ": cannot read it");
+    std::getline(in, t.token);
+    while (!t.token.empty() && (t.token.back() == '\r' || t.token.back() == ' ')) t.token.pop_back();
+  } else if (const char* env = std::getenv("NOREBOOT_ADMIN_TOKEN")) {
+    t.token = env;
+  }
+  t.cacert = a.value("cacert").value_or("");
+  return t;
+}
+
+std::string when(std::int64_t t) {
+  if (t <= 0) return "-";
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string str(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "-";
+  return j.dump();
+}
+
+// Prints rows as left-aligned columns.
+void table(std::ostream& out, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> w;
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      if (w.size() <= i) w.push_back(0);
+      w[i] = std::max(w[i], r[i].size());
+    }
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i)
+      out << (i + 1 < r.size() ? r[i] + std::string(w[i] - r[i].size() + 2, ' ') : r[i]);
+    out << "\n";
+  }
+}
+
+Status print_json(Context& ctx, const json& j) {
+  ctx.out << j.dump(2) << "\n";
+  return ok_status();
+}
+
+void print_rollout(Context& ctx, const json& r) {
+  const auto& st = r["stages"];
+  int cur = r["current_stage"].get<int>();
+  ctx.out << "rollout " << str(r["id"]) << "  " << str(r["patch_name"]) << " #" << r["sequence"] << "  "
+          << str(r["state"]) << (r["halt_reason"].get<std::string>().empty() ? "" : " (" + str(r["halt_reason"]) + ")")
+          << "\n  bundle " << str(r["bundle_sha256"]) << "\n  hosts: " << r["counts"]["in_stage"] << " of "
+          << r["counts"]["targeted"] << " in stage; offered " << r["counts"]["offered"] << ", applied "
+          << r["counts"]["applied"] << ", failed " << r["counts"]["failed"] << "\n";
+  std::vector<std::vector<std::string>> rows = {{"  stage", "percent", "soak", "failure budget", ""}};
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    std::string mark = static_cast<int>(i) == cur ? (r["state"] == "completed" ? "done" : "<- current")
+                                                  : (static_cast<int>(i) < cur ? "done" : "");
+    std::ostringstream pct;
+    pct << st[i]["percent"].get<double>() << "%";
+    rows.push_back({"  " + std::to_string(i + 1), pct.str(), std::to_string(st[i]["soak_seconds"].get<std::int64_t>()) + "s",
+                    std::to_string(st[i]["failure_budget"].get<std::int64_t>()), mark});
+  }
+  table(ctx.out, rows);
+}
+
+// ---- commands -------------------------------------------------------------------------------
+
+Status publish(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one FILE.nrp");
+  std::ifstream in(a.positional[0], std::ios::binary);
+  if (!in) return Error(Errc::invalid_argument, a.positional[0] + ": cannot read it");
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  NR_TRY(auto t, target(a));
+  NR_TRY(auto j, server_call(t, "POST", "/v1/bundles", bytes, "application/octet-stream"));
+  if (a.flag("json")) return print_json(ctx, j);
+  ctx.out << "published " << str(j["patch_name"]) << " #" << j["sequence"] << " for " << str(j["kernel"]["release"])
+          << "\n  bundle " << str(j["sha256"]) << " (" << j["size"] << " bytes)\n";
+  return ok_status();
+}
+
+Status rollout(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.empty())
+    return Error(Errc::invalid_argument, "expected a subcommand: create, status, promote, halt, resume");
+  const std::string& sub = a.positional[0];
+  NR_TRY(auto t, target(a));
+  if (sub == "create") {
+    if (a.positional.size() != 1) return Error(Errc::invalid_argument, "rollout create takes options only");
+    auto bundle = a.value("bundle");
+    if (!bundle) return Error(Errc::invalid_argument, "rollout create needs --bundle SHA256");
+    json stages = json::array();
+    for (const auto& s : a.all("stage")) {
+      // PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]]
+      std::vector<std::string> parts;
+      std::stringstream ss(s);
+      for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+      try {
+        if (parts.empty() || parts.size() > 3) throw std::invalid_argument("parts");
+        std::size_t used = 0;
+        double pct = std::stod(parts[0], &used);
+        if (used != parts[0].size()) throw std::invalid_argument("percent");
+        stages.push_back({{"percent", pct}, {"soak_seconds", parts.size() > 1 ? std::stoll(parts[1]) : 0},
+                          {"failure_budget", parts.size() > 2 ? std::stoll(parts[2]) : 0}});
+      } catch (const std::exception&) {
+        return Error(Errc::invalid_argument, "--stage '" + s + "': expected PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]], e.g. 10:3600:2");
+      }
+    }
+    if (stages.empty()) stages.push_back({{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 0}});
+    json body = {{"bundle_sha256", *bundle}, {"groups", a.all("group")}, {"tags", a.all("tag")}, {"stages", stages}};
+    if (auto w = a.value("window")) body["window"] = *w;
+    NR_TRY(auto j, server_call(t, "POST", "/v1/rollouts", body.dump()));
+    if (a.flag("json")) return print_json(ctx, j);
+    print_rollout(ctx, j);
+    return ok_status();
+  }
+  if (sub == "status") {
+    if (a.positional.size() == 2) {
+      NR_TRY(auto j, server_call(t, "GET", "/v1/rollouts/" + a.positional[1]));
+      if (a.flag("json")) return print_json(ctx, j);
+      print_rollout(ctx, j);
+      return ok_status();
+    }
+    NR_TRY(auto j, server_call(t, "GET", "/v1/rollouts"));
+    if (a.flag("json")) return print_json(ctx, j);
+    std::vector<std::vector<std::string>> rows = {{"ID", "PATCH", "STATE", "STAGE", "APPLIED", "FAILED", "REASON"}};
+    for (const auto& r : j["rollouts"])
+      rows.push_back({str(r["id"]), str(r["patch_name"]) + " #" + std::to_string(r["sequence"].get<std::int64_t>()),
+                      str(r["state"]),
+                      std::to_string(r["current_stage"].get<int>() + 1) + "/" + std::to_string(r["stages"].size()),
+                      std::to_string(r["counts"]["applied"].get<std::int64_t>()),
+                      std::to_string(r["counts"]["failed"].get<std::int64_t>()), str(r["halt_reason"])});
+    table(ctx.out, rows);
+    return ok_status();
+  }
+  if (sub == "promote" || sub == "halt" || sub == "resume") {
+    if (a.positional.size() != 2) return Error(Errc::invalid_argument, "rollout " + sub + " needs a rollout ID");
+    json body = json::object();
+    if (auto r = a.value("reason")) body["reason"] = *r;
+    NR_TRY(auto j, server_call(t, "POST", "/v1/rollouts/" + a.positional[1] + "/" + sub, body.dump()));
+    if (a.flag("json")) return print_json(ctx, j);
+    print_rollout(ctx, j);
+    return ok_status();
+  }
+  return Error(Errc::invalid_argument, "unknown rollout subcommand '" + sub + "' (create, status, promote, halt, resume)");
+}
+
+Status pin(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one GROUP");
+  json body = {{"group", a.positional[0]}};
+  if (auto b = a.value("bundle")) body["bundle_sha256"] = *b;
+  if (auto u = a.value("until")) {
+    try {
+      body["until"] = std::stoll(*u);
+    } catch (const std::exception&) {
+      return Error(Errc::invalid_argument, "--until: expected a Unix time in seconds");
+    }
+  }
+  NR_TRY(auto t, target(a));
+  NR_TRY(auto j, server_call(t, "POST", "/v1/pins", body.dump()));
+  if (a.flag("json")) return print_json(ctx, j);
+  ctx.out << "group " << str(j["group"]) << " pinned"
+          << (j["bundle_sha256"].get<std::string>().empty() ? "" : " to bundle " + str(j["bundle_sha256"]))
+          << (j["until"].get<std::int64_t>() ? " until " + when(j["until"]) : "") << "\n";
+  return ok_status();
+}
+
+Status unpin(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one GROUP");
+  NR_TRY(auto t, target(a));
+  NR_TRY(auto j, server_call(t, "DELETE", "/v1/pins/" + a.positional[0]));
+  if (a.flag("json")) return print_json(ctx, j);
+  ctx.out << "group " << a.positional[0] << " unpinned\n";
+  return ok_status();
+}
+
+Status hosts(const ParsedArgs& a, Context& ctx) {
+  NR_TRY(auto t, target(a));
+  std::string q = "?limit=" + a.value("limit").value_or("1000");
+  if (auto g = a.value("group")) q += "&group=" + *g;
+  if (auto s = a.value("state")) q += "&state=" + *s;
+  NR_TRY(auto j, server_call(t, "GET", "/v1/hosts" + q));
+  if (a.flag("json")) return print_json(ctx, j);
+  std::vector<std::vector<std::string>> rows = {{"HOST", "ID", "GROUP", "KERNEL", "STATE", "APPLIED", "LAST SEEN"}};
+  for (const auto& h : j["hosts"])
+    rows.push_back({str(h["hostname"]), str(h["id"]), str(h["group"]), str(h["kernel"]["release"]), str(h["state"]),
+                    h["applied"].is_null() ? "-" : str(h["applied"]["name"]) + " #" + std::to_string(h["applied"]["sequence"].get<std::int64_t>()),
+                    when(h["last_seen"].get<std::int64_t>())});
+  table(ctx.out, rows);
+  ctx.out << j["total"] << " hosts\n";
+  return ok_status();
+}
+
+Status host(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one HOST_ID");
+  NR_TRY(auto t, target(a));
+  NR_TRY(auto j, server_call(t, "GET", "/v1/hosts/" + a.positional[0]));
+  if (a.flag("json")) return print_json(ctx, j);
+  ctx.out << str(j["hostname"]) << " (" << str(j["id"]) << "), group " << str(j["group"]) << "\n  kernel "
+          << str(j["kernel"]["release"]) << " " << str(j["kernel"]["build_id"]) << "\n  state " << str(j["state"])
+          << (j["applied"].is_null() ? "" : ", applied " + str(j["applied"]["name"]) + " #" + std::to_string(j["applied"]["sequence"].get<std::int64_t>()))
+          << (j["last_error"].get<std::string>().empty() ? "" : "\n  last error: " + str(j["last_error"])) << "\n";
+  std::vector<std::vector<std::string>> rows = {{"  TIME", "EVENT", "DETAIL"}};
+  for (const auto& e : j["history"]) rows.push_back({"  " + when(e["time"]), str(e["kind"]), e["detail"].dump().substr(0, 120)});
+  table(ctx.out, rows);
+  return ok_status();
+}
+
+Status fleet(const ParsedArgs& a, Context& ctx) {
+  NR_TRY(auto t, target(a));
+  NR_TRY(auto j, server_call(t, "GET", "/v1/fleet"));
+  if (a.flag("json")) return print_json(ctx, j);
+  ctx.out << j["hosts"] << " hosts\n\nby state:\n";
+  std::vector<std::vector<std::string>> rows;
+  for (auto& [k, v] : j["by_state"].items()) rows.push_back({"  " + k, std::to_string(v.get<std::int64_t>())});
+  table(ctx.out, rows);
+  ctx.out << "\nby kernel:\n";
+  rows = {};
+  for (const auto& k : j["by_kernel"]) rows.push_back({"  " + str(k["release"]), str(k["build_id"]), std::to_string(k["hosts"].get<std::int64_t>())});
+  table(ctx.out, rows);
+  ctx.out << "\nfixes applied:\n";
+  rows = {};
+  for (const auto& k : j["fixes"])
+    rows.push_back({"  " + str(k["patch_name"]) + " #" + std::to_string(k["sequence"].get<std::int64_t>()),
+                    str(k["sha256"]).substr(0, 12), std::to_string(k["hosts"].get<std::int64_t>()) + " hosts"});
+  table(ctx.out, rows);
+  ctx.out << "\nstill exposed:\n";
+  rows = {};
+  for (const auto& k : j["exposed"])
+    rows.push_back({"  " + str(k["release"]), "newest #" + std::to_string(k["latest_sequence"].get<std::int64_t>()),
+                    std::to_string(k["hosts_behind"].get<std::int64_t>()) + " hosts behind"});
+  table(ctx.out, rows);
+  ctx.out << "\nrollouts: " << j["rollouts"]["running"] << " running, " << j["rollouts"]["halted"] << " halted, "
+          << j["rollouts"]["completed"] << " completed\n";
+  return ok_status();
+}
+
+Status token(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.empty())
+    return Error(Errc::invalid_argument, "expected: create-enrollment, create-admin, list, revoke ID");
+  const std::string& sub = a.positional[0];
+  std::string kind = a.flag("admin") || sub == "create-admin" ? "admin" : "enrollment";
+  NR_TRY(auto t, target(a));
+  if (sub == "create-enrollment" || sub == "create-admin") {
+    json body = {{"name", a.value("name").value_or("")}};
+    if (kind == "enrollment") {
+      body["group"] = a.value("group").value_or("");
+      body["tags"] = a.all("tag");
+      try {
+        if (auto ttl = a.value("ttl")) body["ttl_seconds"] = std::stoll(*ttl);
+        if (auto m = a.value("max-uses")) body["max_uses"] = std::stoll(*m);
+      } catch (const std::exception&) {
+        return Error(Errc::invalid_argument, "--ttl and --max-uses take whole numbers");
+      }
+    } else {
+      body["role"] = a.value("role").value_or("read");
+    }
+    NR_TRY(auto j, server_call(t, "POST", "/v1/tokens/" + kind, body.dump()));
+    if (a.flag("json")) return print_json(ctx, j);
+    ctx.out << str(j["token"]) << "\n";
+    ctx.err << "token " << str(j["id"]) << " created (shown once; store it safely)\n";
+    return ok_status();
+  }
+  if (sub == "list") {
+    NR_TRY(auto j, server_call(t, "GET", "/v1/tokens/" + kind));
+    if (a.flag("json")) return print_json(ctx, j);
+    std::vector<std::vector<std::string>> rows = {{"ID", "NAME", kind == "admin" ? "ROLE" : "GROUP", "USES", "EXPIRES", "REVOKED"}};
+    for (const auto& k : j["tokens"])
+      rows.push_back({str(k["id"]), str(k["name"]), kind == "admin" ? str(k["role"]) : str(k["group"]),
+                      std::to_string(k["uses"].get<std::int64_t>()) +
+                          (k["max_uses"].get<std::int64_t>() ? "/" + std::to_string(k["max_uses"].get<std::int64_t>()) : ""),
+                      when(k["expires_at"]), k["revoked"].get<bool>() ? "yes" : "no"});
+    table(ctx.out, rows);
+    return ok_status();
+  }
+  if (sub == "revoke") {
+    if (a.positional.size() != 2) return Error(Errc::invalid_argument, "token revoke needs a token ID (t_...)");
+    NR_TRY(auto j, server_call(t, "DELETE", "/v1/tokens/" + kind + "/" + a.positional[1]));
+    if (a.flag("json")) return print_json(ctx, j);
+    ctx.out << "revoked " << a.positional[1] << "\n";
+    return ok_status();
+  }
+  return Error(Errc::invalid_argument, "unknown token subcommand '" + sub + "'");
+}
+
+Status audit(const ParsedArgs& a, Context& ctx) {
+  NR_TRY(auto t, target(a));
+  NR_TRY(auto j, server_call(t, "GET", "/v1/audit"));
+  if (a.flag("json")) return print_json(ctx, j);
+  std::vector<std::vector<std::string>> rows = {{"TIME", "ACTOR", "ACTION", "DETAIL"}};
+  for (const auto& e : j["entries"]) rows.push_back({when(e["time"]), str(e["actor"]), str(e["action"]), e["detail"].dump().substr(0, 100)});
+  table(ctx.out, rows);
+  return ok_status();
+}
+
+}  // namespace
+
+void register_server_commands(CommandTable& t) {
+  std::string c = kCommonHelp;
+  t.push_back({"publish", "upload a signed bundle to the server",
+               "usage: noreboot-admin publish [options] FILE.nrp\n\nUploads the bundle; the server checks its signature "
+               "against its publisher keys and stores it by SHA-256.\n" + c,
+               with_common({}), publish});
+  t.push_back({"rollout", "create a rollout, show its status, promote, halt or resume it",
+               "usage: noreboot-admin rollout create --bundle SHA256 [--stage PCT[:SOAK[:BUDGET]]]... [--group G]...\n"
+               "                                      [--tag T]... [--window HH:MM-HH:MM]\n"
+               "       noreboot-admin rollout status [ID]\n"
+               "       noreboot-admin rollout promote|halt|resume ID [--reason TEXT]\n\n"
+               "Stages are cumulative percentages of the targeted hosts, each with a soak time in seconds and a\n"
+               "failure budget (failed hosts tolerated); e.g. --stage 1:600:0 --stage 10:3600:2 --stage 100:0:10.\n" + c,
+               with_common({{"bundle"}, {"stage", 0, true, true}, {"group", 0, true, true}, {"tag", 0, true, true},
+                            {"window"}, {"reason"}}),
+               rollout});
+  t.push_back({"pin", "hold a group at a bundle (--bundle) or freeze it until a time (--until)",
+               "usage: noreboot-admin pin GROUP [--bundle SHA256] [--until UNIX_TIME]\n" + c,
+               with_common({{"bundle"}, {"until"}}), pin});
+  t.push_back({"unpin", "remove a group's pin", "usage: noreboot-admin unpin GROUP\n" + c, with_common({}), unpin});
+  t.push_back({"hosts", "list enrolled hosts", "usage: noreboot-admin hosts [--group G] [--state S] [--limit N]\n" + c,
+               with_common({{"group"}, {"state"}, {"limit"}}), hosts});
+  t.push_back({"host", "one host with its history", "usage: noreboot-admin host HOST_ID\n" + c, with_common({}), host});
+  t.push_back({"fleet", "fleet summary: states, kernels, fixes, exposure", "usage: noreboot-admin fleet\n" + c,
+               with_common({}), fleet});
+  t.push_back({"token", "enrollment and admin tokens",
+               "usage: noreboot-admin token create-enrollment [--group G] [--tag T]... [--ttl SECONDS] [--max-uses N] [--name N]\n"
+               "       noreboot-admin token create-admin --role admin|read [--name N]\n"
+               "       noreboot-admin token list [--admin]\n"
+               "       noreboot-admin token revoke ID [--admin]\n\nThe new token is printed once on stdout.\n" + c,
+               with_common({{"group"}, {"tag", 0, true, true}, {"ttl"}, {"max-uses"}, {"name"}, {"role"}, {"admin", 0, false}}),
+               token});
+  t.push_back({"audit", "the server's audit log of admin actions", "usage: noreboot-admin audit\n" + c, with_common({}), audit});
+}
+
+}  // namespace noreboot::admin

@@ -1,0 +1,172 @@
+// noreboot-server: the patch server. Thin main: parse options and config, open the store,
+// run the HTTP server until SIGTERM. Exit codes: 0 clean stop, 1 error, 2 usage.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "core/log.h"
+#include "server/api.h"
+#include "server/bundle_check.h"
+#include "server/config.h"
+#include "server/http_server.h"
+
+namespace nr = noreboot;
+namespace srv = noreboot::server;
+
+namespace {
+
+const char* kUsage =
+    "usage: noreboot-server [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
+    "                       [--store sqlite|postgres] [--postgres CONNINFO] [--trust PUB]...\n"
+    "                       [--tls-cert PEM --tls-key PEM] [--threads N] [--log-format json|text]\n"
+    "Runs the noreboot patch server (docs/server.md, API: docs/api.md). Command-line options\n"
+    "override the config file. On first start it writes an admin token to DATA/admin.token.\n";
+
+nr::Status write_secret(const std::filesystem::path& path, const std::string& text) {
+  auto tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::trunc);
+    if (!f) return nr::Error(nr::Errc::io, "cannot write " + tmp.string());
+    ::chmod(tmp.c_str(), 0600);
+    f << text << "\n";
+    if (!f.flush()) return nr::Error(nr::Errc::io, "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) return nr::Error(nr::Errc::io, "rename " + tmp.string() + ": " + ec.message());
+  return nr::ok_status();
+}
+
+int run(int argc, char** argv) {
+  srv::ServerConfig cfg;
+  std::vector<std::pair<std::string, std::string>> overrides;
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (a.rfind("--", 0) != 0 || i + 1 >= argc) {
+      std::cerr << "noreboot-server: unexpected argument '" << a << "'\n" << kUsage;
+      return 2;
+    }
+    std::string v = argv[++i];
+    if (a == "--config") config_path = v;
+    else overrides.emplace_back(a, v);
+  }
+  if (!config_path.empty()) {
+    auto c = srv::load_config_file(config_path, cfg);
+    if (!c) {
+      std::cerr << "noreboot-server: " << c.error().message() << "\n";
+      return 2;
+    }
+    cfg = *c;
+  }
+  bool trust_from_cli = false;
+  for (const auto& [k, v] : overrides) {
+    if (k == "--listen") cfg.listen = v;
+    else if (k == "--data") cfg.data = v;
+    else if (k == "--store") cfg.store = v;
+    else if (k == "--postgres") { cfg.postgres = v; cfg.store = "postgres"; }
+    else if (k == "--tls-cert") cfg.tls_cert = v;
+    else if (k == "--tls-key") cfg.tls_key = v;
+    else if (k == "--threads") cfg.threads = std::atoi(v.c_str());
+    else if (k == "--log-format") cfg.log_format = v;
+    else if (k == "--trust") {
+      if (!trust_from_cli) cfg.trust.clear();
+      trust_from_cli = true;
+      cfg.trust.push_back(v);
+    } else {
+      std::cerr << "noreboot-server: unknown option '" << k << "'\n" << kUsage;
+      return 2;
+    }
+  }
+  if (auto st = srv::validate_config(cfg); !st) {
+    std::cerr << "noreboot-server: " << st.error().message() << "\n";
+    return 2;
+  }
+  nr::log::configure({nr::log::Level::info,
+                      cfg.log_format == "json" ? nr::log::Format::json : nr::log::Format::text, "server"});
+
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.data, ec);
+  if (ec) {
+    nr::log::error("data directory {}: {}", cfg.data, ec.message());
+    return 1;
+  }
+  auto store = cfg.store == "postgres" ? srv::open_postgres_store(cfg.postgres, cfg.postgres_connections)
+                                       : srv::open_sqlite_store(cfg.data);
+  if (!store) {
+    nr::log::error("store: {}", store.error().message());
+    return 1;
+  }
+  auto verifier = srv::make_bundle_verifier(cfg.trust);
+  if (!verifier) {
+    nr::log::error("{}", verifier.error().message());
+    return 1;
+  }
+  if (cfg.trust.empty()) nr::log::warn("no publisher keys configured ('trust'): publishing will be refused");
+
+  srv::ApiOptions opt;
+  opt.checkin_interval = cfg.checkin_interval;
+  opt.max_wait = cfg.max_wait;
+  opt.max_bundle_body = static_cast<std::size_t>(cfg.max_bundle_bytes);
+  opt.secure_cookies = !cfg.tls_cert.empty();
+  auto clock = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  srv::Api api(**store, *verifier, opt, clock);
+  auto token = api.bootstrap_admin_token();
+  if (!token) {
+    nr::log::error("admin token: {}", token.error().message());
+    return 1;
+  }
+  if (!token->empty()) {
+    auto path = std::filesystem::path(cfg.data) / "admin.token";
+    if (auto st = write_secret(path, *token); !st) {
+      nr::log::error("{}", st.error().message());
+      return 1;
+    }
+    nr::log::info("created the first admin token in {}", path.string());
+  }
+
+  auto [host, port] = *srv::split_listen(cfg.listen);
+  srv::HttpServerOptions hopt;
+  hopt.address = host;
+  hopt.port = port;
+  hopt.threads = cfg.threads;
+  hopt.tls_cert = cfg.tls_cert;
+  hopt.tls_key = cfg.tls_key;
+  auto server = srv::HttpServer::create(api, hopt);
+  if (!server) {
+    nr::log::error("{}", server.error().message());
+    return 1;
+  }
+  std::string url = std::string(cfg.tls_cert.empty() ? "http" : "https") + "://" +
+                    (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                    std::to_string((*server)->port());
+  nr::log::info("listening on {} (store: {})", url, cfg.store);
+  std::printf("noreboot-server listening on %s\n", url.c_str());
+  std::fflush(stdout);
+  (*server)->run();
+  nr::log::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "noreboot-server: internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

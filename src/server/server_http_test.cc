@@ -1,0 +1,439 @@
+// The API over real HTTP on 127.0.0.1: a server (SQLite store in a temp dir, an injected
+// clock) runs in a thread; a libcurl client plays agents and administrators. Bundles are
+// built and signed at test time with a freshly generated publisher key.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "core/bundle.h"
+#include "core/keys.h"
+#include "server/api.h"
+#include "server/bundle_check.h"
+#include "server/http_server.h"
+#include "server/rollout.h"
+#include "server/test_client.h"
+
+namespace noreboot::server {
+namespace {
+
+using nlohmann::json;
+using testing::Client;
+using testing::Reply;
+
+const std::string kBuild = "4a5b6c7d8e9f00112233445566778899aabbccdd";
+const std::string kRelease = "6.1.0-56-amd64";
+
+std::string kernel_json(const std::string& build = kBuild) {
+  return json{{"release", kRelease}, {"version", "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1"},
+              {"build_id", build}, {"arch", "x86_64"}}.dump();
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("nr-http-" + std::to_string(getpid()) + "-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir_);
+    key_ = SecretKey::generate("test publisher");
+    std::ofstream(dir_ / "pub.pub") << format_public_key(key_.public_key());
+    auto s = open_sqlite_store((dir_ / "data").string());
+    ASSERT_TRUE(s.ok()) << s.error().message();
+    store_ = std::move(s).value();
+    auto v = make_bundle_verifier({(dir_ / "pub.pub").string()});
+    ASSERT_TRUE(v.ok()) << v.error().message();
+    ApiOptions opt;
+    opt.max_bundle_body = 1 << 20;
+    api_ = std::make_unique<Api>(*store_, *v, opt, [this] { return now_.load(); });
+    auto tok = api_->bootstrap_admin_token();
+    ASSERT_TRUE(tok.ok());
+    admin_ = *tok;
+    HttpServerOptions hopt;
+    hopt.handle_signals = false;
+    auto srv = HttpServer::create(*api_, hopt);
+    ASSERT_TRUE(srv.ok()) << srv.error().message();
+    server_ = std::move(srv).value();
+    thread_ = std::thread([this] { server_->run(); });
+    base_ = "http://127.0.0.1:" + std::to_string(server_->port());
+    client_ = std::make_unique<Client>(base_);
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (thread_.joinable()) thread_.join();
+    client_.reset();
+    server_.reset();
+    api_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  Reply req(const std::string& m, const std::string& path, const std::string& body = "",
+            const std::string& token = "", const std::vector<std::string>& headers = {}) {
+    return client_->request(m, path, body, token, headers);
+  }
+
+  std::string bundle(const std::string& name, std::uint64_t seq, const std::string& build = kBuild,
+                     const SecretKey* key = nullptr) {
+    Manifest m;
+    m.name = name;
+    m.sequence = seq;
+    m.kernel = {kRelease, "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1", build, "x86_64"};
+    m.module.vermagic = "6.1.0-56-amd64 SMP preempt mod_unload modversions";
+    m.builder_version = "test";
+    m.created = "2026-11-23T00:00:00Z";
+    std::string module = "\x7f" "ELF fake module bytes for " + name + std::to_string(seq);
+    auto b = build_bundle(m, as_bytes(module), key ? *key : key_);
+    EXPECT_TRUE(b.ok()) << b.error().message();
+    return std::string(b->begin(), b->end());
+  }
+
+  std::string publish(const std::string& nrp) {
+    auto r = req("POST", "/v1/bundles", nrp, admin_, {"Content-Type: application/octet-stream"});
+    EXPECT_TRUE(r.status == 201 || r.status == 200) << r.status << " " << r.body;
+    return json::parse(r.body).value("sha256", "");
+  }
+
+  std::string enroll_token(const std::string& group, std::int64_t ttl = 3600, int max_uses = 0) {
+    auto r = req("POST", "/v1/tokens/enrollment",
+                 json{{"group", group}, {"ttl_seconds", ttl}, {"max_uses", max_uses}, {"tags", {"eu"}}}.dump(), admin_);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body)["token"];
+  }
+
+  struct Host { std::string id, credential; };
+  Host enroll(const std::string& token, const std::string& hostname = "web-1", const std::string& build = kBuild) {
+    auto r = req("POST", "/v1/enroll",
+                 json{{"token", token}, {"hostname", hostname}, {"kernel", json::parse(kernel_json(build))}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto j = json::parse(r.body);
+    return {j["host_id"], j["credential"]};
+  }
+
+  std::string checkin_body(const std::string& build = kBuild, std::optional<std::pair<std::uint64_t, std::string>> applied = {}) {
+    json a = nullptr;
+    if (applied) a = {{"name", "nr_fix"}, {"sequence", applied->first}, {"bundle_sha256", applied->second}};
+    return json{{"kernel", json::parse(kernel_json(build))}, {"applied", a}, {"state", applied ? "applied" : "idle"},
+                {"agent_version", "test"}}.dump();
+  }
+
+  std::string rollout(const std::string& sha, const json& stages, const json& groups = json::array()) {
+    auto r = req("POST", "/v1/rollouts", json{{"bundle_sha256", sha}, {"groups", groups}, {"stages", stages}}.dump(), admin_);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("id", "");
+  }
+
+  static std::string error_code(const Reply& r) {
+    auto j = json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.contains("error")) return "<no JSON error body: " + r.body.substr(0, 200) + ">";
+    EXPECT_FALSE(j["error"]["message"].get<std::string>().empty());
+    return j["error"]["code"];
+  }
+
+  std::filesystem::path dir_;
+  SecretKey key_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<Api> api_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  std::string base_, admin_;
+  std::unique_ptr<Client> client_;
+  std::atomic<std::int64_t> now_{1795000000};
+};
+
+TEST_F(ServerTest, HealthAndMetrics) {
+  auto h = req("GET", "/healthz");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(json::parse(h.body)["status"], "ok");
+  auto m = req("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("noreboot_http_requests_total{route=\"/healthz\",code=\"200\"} 1"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("noreboot_longpoll_waiting 0"), std::string::npos);
+}
+
+TEST_F(ServerTest, EnrollmentTokensExpireAndRevoke) {
+  std::string tok = enroll_token("web", 100, 0);
+  Host h = enroll(tok);
+  EXPECT_EQ(h.id.size(), 26u);
+  EXPECT_EQ(h.credential.rfind("nrh_", 0), 0u);
+  auto hj = json::parse(req("GET", "/v1/hosts/" + h.id, "", admin_).body);
+  EXPECT_EQ(hj["group"], "web");
+  EXPECT_EQ(hj["history"][0]["kind"], "enrolled");
+
+  auto bad = req("POST", "/v1/enroll", json{{"token", "nre_000"}, {"hostname", "x"}, {"kernel", json::parse(kernel_json())}}.dump());
+  EXPECT_EQ(bad.status, 401);
+  EXPECT_EQ(error_code(bad), "unauthorized");
+  now_ += 100;  // expired
+  auto expired = req("POST", "/v1/enroll", json{{"token", tok}, {"hostname", "y"}, {"kernel", json::parse(kernel_json())}}.dump());
+  EXPECT_EQ(expired.status, 401);
+  std::string tok2 = enroll_token("db");
+  auto list = json::parse(req("GET", "/v1/tokens/enrollment", "", admin_).body);
+  std::string id2 = list["tokens"][1]["id"];
+  EXPECT_EQ(req("DELETE", "/v1/tokens/enrollment/" + id2, "", admin_).status, 200);
+  auto revoked = req("POST", "/v1/enroll", json{{"token", tok2}, {"hostname", "z"}, {"kernel", json::parse(kernel_json())}}.dump());
+  EXPECT_EQ(revoked.status, 401);
+  EXPECT_EQ(json::parse(req("GET", "/v1/hosts", "", admin_).body)["total"], 1);
+}
+
+TEST_F(ServerTest, AdminRolesAndBadTokens) {
+  EXPECT_EQ(req("GET", "/v1/fleet").status, 401);
+  EXPECT_EQ(req("GET", "/v1/fleet", "", "nra_nonsense").status, 401);
+  auto ro = req("POST", "/v1/tokens/admin", json{{"name", "viewer"}, {"role", "read"}}.dump(), admin_);
+  ASSERT_EQ(ro.status, 201) << ro.body;
+  std::string read_token = json::parse(ro.body)["token"];
+  EXPECT_EQ(req("GET", "/v1/fleet", "", read_token).status, 200);
+  auto denied = req("POST", "/v1/bundles", bundle("nr_fix", 1), read_token);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_EQ(error_code(denied), "forbidden");
+  EXPECT_EQ(json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"].size(), 0u);
+  // A host credential is not an admin token.
+  Host h = enroll(enroll_token("web"));
+  EXPECT_EQ(req("GET", "/v1/fleet", "", h.credential).status, 401);
+  auto audit = json::parse(req("GET", "/v1/audit", "", admin_).body);
+  EXPECT_EQ(audit["entries"][0]["action"], "token.enrollment.create");
+}
+
+TEST_F(ServerTest, PublishVerifiesSignaturesAndIsContentAddressed) {
+  std::string nrp = bundle("nr_fix", 1);
+  auto r = req("POST", "/v1/bundles", nrp, admin_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto j = json::parse(r.body);
+  EXPECT_EQ(j["sequence"], 1);
+  EXPECT_EQ(j["kernel"]["build_id"], kBuild);
+  EXPECT_EQ(req("POST", "/v1/bundles", nrp, admin_).status, 200);  // same bytes: same id
+
+  SecretKey stranger = SecretKey::generate("stranger");
+  auto untrusted = req("POST", "/v1/bundles", bundle("nr_fix", 2, kBuild, &stranger), admin_);
+  EXPECT_EQ(untrusted.status, 422);
+  EXPECT_EQ(error_code(untrusted), "refused");
+  EXPECT_NE(untrusted.body.find(stranger.id()), std::string::npos) << untrusted.body;
+  std::string tampered = bundle("nr_fix", 3);
+  auto at = tampered.find("fake module bytes");
+  ASSERT_NE(at, std::string::npos);
+  tampered[at] ^= 0x20;  // the module no longer matches the signed manifest
+  EXPECT_EQ(req("POST", "/v1/bundles", tampered, admin_).status, 422);
+  EXPECT_EQ(req("POST", "/v1/bundles", "not a tar at all", admin_).status, 422);
+  auto big = req("POST", "/v1/bundles", std::string(2 << 20, 'x'), admin_);
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(error_code(big), "too_large");
+  EXPECT_EQ(json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"].size(), 1u);
+}
+
+TEST_F(ServerTest, CheckinOfferDownloadAndSafetyRules) {
+  std::string tok = enroll_token("web");
+  Host h = enroll(tok, "web-1");
+  Host other_kernel = enroll(tok, "web-2", "ffffffffffffffffffffffffffffffffffffffff");
+  auto none = req("POST", "/v1/checkin", checkin_body(), h.credential);
+  ASSERT_EQ(none.status, 200) << none.body;
+  EXPECT_TRUE(json::parse(none.body)["offer"].is_null());
+
+  std::string nrp = bundle("nr_fix", 2);
+  std::string sha = publish(nrp);
+  rollout(sha, json::array({{{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 0}}}));
+  auto offer = req("POST", "/v1/checkin", checkin_body(), h.credential);
+  ASSERT_EQ(offer.status, 200);
+  auto o = json::parse(offer.body)["offer"];
+  ASSERT_FALSE(o.is_null()) << offer.body;
+  EXPECT_EQ(o["sha256"], sha);
+  EXPECT_EQ(o["sequence"], 2);
+  EXPECT_EQ(o["size"], nrp.size());
+
+  // Never for another kernel, never not newer than what runs.
+  auto wrong = req("POST", "/v1/checkin", checkin_body("ffffffffffffffffffffffffffffffffffffffff"), other_kernel.credential);
+  EXPECT_TRUE(json::parse(wrong.body)["offer"].is_null()) << wrong.body;
+  auto same = req("POST", "/v1/checkin", checkin_body(kBuild, std::make_pair(2, sha)), h.credential);
+  EXPECT_TRUE(json::parse(same.body)["offer"].is_null());
+  auto newer = req("POST", "/v1/checkin", checkin_body(kBuild, std::make_pair(5, std::string(64, 'c'))), h.credential);
+  EXPECT_TRUE(json::parse(newer.body)["offer"].is_null());
+
+  // Download: whole, ETag, 304, ranges, 416; host credential or admin token.
+  auto d = req("GET", o["url"], "", h.credential);
+  ASSERT_EQ(d.status, 200);
+  EXPECT_EQ(d.body, nrp);
+  EXPECT_EQ(d.headers["etag"], "\"" + sha + "\"");
+  EXPECT_EQ(req("GET", o["url"], "", h.credential, {"If-None-Match: \"" + sha + "\""}).status, 304);
+  auto part = req("GET", o["url"], "", h.credential, {"Range: bytes=10-19"});
+  EXPECT_EQ(part.status, 206);
+  EXPECT_EQ(part.body, nrp.substr(10, 10));
+  EXPECT_EQ(part.headers["content-range"], "bytes 10-19/" + std::to_string(nrp.size()));
+  auto tail = req("GET", o["url"], "", h.credential, {"Range: bytes=-5"});
+  EXPECT_EQ(tail.body, nrp.substr(nrp.size() - 5));
+  EXPECT_EQ(req("GET", o["url"], "", h.credential, {"Range: bytes=999999-"}).status, 416);
+  auto head = req("HEAD", o["url"], "", h.credential);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.headers["content-length"], std::to_string(nrp.size()));
+  EXPECT_EQ(req("GET", o["url"], "", admin_).status, 200);
+  EXPECT_EQ(req("GET", o["url"]).status, 401);
+  EXPECT_EQ(req("GET", "/v1/bundles/" + std::string(64, 'e'), "", h.credential).status, 404);
+}
+
+TEST_F(ServerTest, BadInputIsRefusedWithJsonErrorsAndNothingStored) {
+  Host h = enroll(enroll_token("web"));
+  auto hist_before = json::parse(req("GET", "/v1/hosts/" + h.id, "", admin_).body)["history"].size();
+  // Path characters in an artifact id.
+  for (std::string path : {"/v1/bundles/..%2f..%2fetc%2fpasswd", "/v1/bundles/../../etc/passwd",
+                           "/v1/bundles/abc", "/v1/bundles/%00"}) {
+    auto r = req("GET", path, "", h.credential);
+    EXPECT_EQ(r.status, 400) << path << " " << r.body;
+    EXPECT_EQ(error_code(r), "invalid_input") << path;
+  }
+  // Malformed JSON, wrong types, SQL-looking strings where names are expected.
+  auto r1 = req("POST", "/v1/checkin", "{\"kernel\":", h.credential);
+  EXPECT_EQ(r1.status, 400);
+  EXPECT_NE(r1.body.find("not valid JSON"), std::string::npos);
+  auto r2 = req("POST", "/v1/checkin", R"({"kernel":{"release":"x","build_id":"'; DROP TABLE hosts;--","arch":"x86_64"},"state":"idle"})", h.credential);
+  EXPECT_EQ(r2.status, 400);
+  EXPECT_NE(r2.body.find("kernel.build_id"), std::string::npos);
+  auto r3 = req("POST", "/v1/checkin?wait=99999", checkin_body(), h.credential);
+  EXPECT_EQ(r3.status, 400);
+  auto r4 = req("POST", "/v1/rollouts", R"({"bundle_sha256":")" + std::string(64, 'a') + R"(","groups":["web'; --"],"stages":[{"percent":5}]})", admin_);
+  EXPECT_EQ(r4.status, 400) << r4.body;
+  auto r5 = req("GET", "/v1/hosts?group=x%27%20OR%201%3D1", "", admin_);
+  EXPECT_EQ(r5.status, 400);
+  auto r6 = req("GET", "/v1/hosts/h_'or'1'='1", "", admin_);
+  EXPECT_EQ(r6.status, 400);
+  // SQL-looking text where free text is allowed is stored as text.
+  auto e = req("POST", "/v1/enroll", json{{"token", enroll_token("db")}, {"hostname", "x'); DELETE FROM hosts; --"},
+                                          {"kernel", json::parse(kernel_json())}}.dump());
+  EXPECT_EQ(e.status, 201);
+  auto hosts = json::parse(req("GET", "/v1/hosts", "", admin_).body);
+  EXPECT_EQ(hosts["total"], 2);
+  // A host reporting for another host.
+  auto report = json{{"host_id", "h_000000000000000000000000"}, {"state", "failed"}, {"kernel", json::parse(kernel_json())},
+                     {"bundle_sha256", std::string(64, 'a')}, {"errors", {"boom"}}};
+  auto r7 = req("POST", "/v1/report", report.dump(), h.credential);
+  EXPECT_EQ(r7.status, 403);
+  EXPECT_EQ(error_code(r7), "forbidden");
+  auto after = json::parse(req("GET", "/v1/hosts/" + h.id, "", admin_).body);
+  EXPECT_EQ(after["history"].size(), hist_before);
+  EXPECT_EQ(after["state"], "idle");
+  // Bad credential, oversized JSON, unknown route, wrong method.
+  EXPECT_EQ(req("POST", "/v1/checkin", checkin_body(), "nrh_bogus").status, 401);
+  auto big = req("POST", "/v1/checkin", std::string(100 * 1024, ' '), h.credential);
+  EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(error_code(big), "too_large");
+  EXPECT_EQ(req("GET", "/v1/nope", "", admin_).status, 404);
+  EXPECT_EQ(req("GET", "/v1/checkin", "", h.credential).status, 405);
+}
+
+TEST_F(ServerTest, LongPollIsAnsweredWhenARolloutStarts) {
+  Host h = enroll(enroll_token("web"));
+  std::string sha = publish(bundle("nr_fix", 1));
+  Reply parked;
+  auto started = std::chrono::steady_clock::now();
+  std::thread agent([&] {
+    Client c(base_);
+    parked = c.request("POST", "/v1/checkin?wait=20", checkin_body(), h.credential);
+  });
+  for (int i = 0; i < 100 && api_->waiting() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_EQ(api_->waiting(), 1u);
+  rollout(sha, json::array({{{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 0}}}));
+  agent.join();
+  auto waited = std::chrono::steady_clock::now() - started;
+  EXPECT_LT(waited, std::chrono::seconds(3));
+  ASSERT_EQ(parked.status, 200) << parked.error;
+  EXPECT_EQ(json::parse(parked.body)["offer"]["sha256"], sha);
+
+  // With nothing to offer, the poll ends at its deadline (clock advanced) with "nothing".
+  Reply empty;
+  std::thread agent2([&] {
+    Client c(base_);
+    empty = c.request("POST", "/v1/checkin?wait=5", checkin_body(kBuild, std::make_pair(1, sha)), h.credential);
+  });
+  for (int i = 0; i < 100 && api_->waiting() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  now_ += 6;
+  agent2.join();
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_TRUE(json::parse(empty.body)["offer"].is_null());
+}
+
+TEST_F(ServerTest, FailuresPastTheBudgetHaltTheRolloutAndBlockTheBundle) {
+  std::string tok = enroll_token("web");
+  std::vector<Host> hosts;
+  for (int i = 0; i < 40; ++i) hosts.push_back(enroll(tok, "web-" + std::to_string(i)));
+  std::string sha = publish(bundle("nr_fix", 1));
+  std::string id = rollout(sha, json::array({{{"percent", 50}, {"soak_seconds", 3600}, {"failure_budget", 1}},
+                                             {{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 5}}}));
+  std::vector<Host> offered, not_offered;
+  for (auto& h : hosts) {
+    auto o = json::parse(req("POST", "/v1/checkin", checkin_body(), h.credential).body)["offer"];
+    bool expect = placement_bucket(id, h.id) < 50;
+    ASSERT_EQ(!o.is_null(), expect) << h.id;
+    (expect ? offered : not_offered).push_back(h);
+  }
+  ASSERT_GE(offered.size(), 3u);
+  ASSERT_GE(not_offered.size(), 1u);
+  auto fail_report = [&](const Host& h) {
+    auto body = json{{"host_id", h.id}, {"state", "failed"}, {"kernel", json::parse(kernel_json())}, {"bundle_sha256", sha},
+                     {"errors", {"transition stuck"}}, {"blocked_tasks", {{{"pid", 7}, {"comm", "kworker"}, {"stack", "schedule"}}}}};
+    return req("POST", "/v1/report", body.dump(), h.credential);
+  };
+  EXPECT_EQ(fail_report(offered[0]).status, 200);
+  for (int i = 0; i < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body)["state"], "running");
+  EXPECT_EQ(fail_report(offered[1]).status, 200);
+  json status;
+  for (int i = 0; i < 50; ++i) {
+    status = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+    if (status["state"] == "halted") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["state"], "halted") << status.dump();
+  EXPECT_EQ(status["counts"]["failed"], 2);
+  EXPECT_NE(status["halt_reason"].get<std::string>().find("exceed the failure budget"), std::string::npos);
+  auto hj = json::parse(req("GET", "/v1/hosts/" + offered[0].id, "", admin_).body);
+  EXPECT_EQ(hj["state"], "failed");
+  EXPECT_EQ(hj["last_error"], "transition stuck");
+  EXPECT_EQ(hj["history"][0]["detail"]["blocked_tasks"][0]["comm"], "kworker");
+  auto b = json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"][0];
+  EXPECT_TRUE(b["blocked"].get<bool>());
+  // Offered to no one else, not even after promotion attempts.
+  for (auto& h : offered)
+    EXPECT_TRUE(json::parse(req("POST", "/v1/checkin", checkin_body(), h.credential).body)["offer"].is_null());
+  EXPECT_EQ(req("POST", "/v1/rollouts/" + id + "/promote", "", admin_).status, 409);
+  auto audit = json::parse(req("GET", "/v1/audit", "", admin_).body);
+  EXPECT_EQ(audit["entries"][0]["action"], "rollout.halted");
+}
+
+TEST_F(ServerTest, StagesAdvanceWithTimeAndPinsHoldGroups) {
+  std::string tok = enroll_token("web");
+  std::vector<Host> hosts;
+  for (int i = 0; i < 30; ++i) hosts.push_back(enroll(tok, "web-" + std::to_string(i)));
+  std::string sha1 = publish(bundle("nr_fix", 1));
+  std::string id = rollout(sha1, json::array({{{"percent", 10}, {"soak_seconds", 60}, {"failure_budget", 0}},
+                                              {{"percent", 100}, {"soak_seconds", 60}, {"failure_budget", 0}}}));
+  auto count_offers = [&] {
+    int n = 0;
+    for (auto& h : hosts) n += !json::parse(req("POST", "/v1/checkin", checkin_body(), h.credential).body)["offer"].is_null();
+    return n;
+  };
+  int first = count_offers();
+  EXPECT_LT(first, 30);
+  now_ += 61;
+  json st;
+  for (int i = 0; i < 50; ++i) {
+    st = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+    if (st["current_stage"] == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(st["current_stage"], 1) << st.dump();
+  EXPECT_EQ(count_offers(), 30);
+  // Pin the group until later: nothing is offered; delete the pin: offers again.
+  ASSERT_EQ(req("POST", "/v1/pins", json{{"group", "web"}, {"until", now_ + 1000}}.dump(), admin_).status, 201);
+  EXPECT_EQ(count_offers(), 0);
+  ASSERT_EQ(req("DELETE", "/v1/pins/web", "", admin_).status, 200);
+  EXPECT_EQ(count_offers(), 30);
+  auto fleet = json::parse(req("GET", "/v1/fleet", "", admin_).body);
+  EXPECT_EQ(fleet["hosts"], 30);
+  EXPECT_EQ(fleet["exposed"][0]["hosts_behind"], 30);
+  EXPECT_EQ(fleet["rollouts"]["running"], 1);
+}
+
+}  // namespace
+}  // namespace noreboot::server

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# noreboot-admin's server commands against a real noreboot-server (ctest: admin_server_cli,
+# label unit): keygen + sign a bundle at test time, publish it, tokens, enroll a host over
+# HTTP, rollouts (create/status/halt/resume/promote), pins, hosts, fleet, audit; --json output
+# parses; errors give the server's message and the documented exit codes.
+set -euo pipefail
+server=${1:?usage: admin-cli.sh NOREBOOT-SERVER NOREBOOT-ADMIN}
+admin=${2:?usage: admin-cli.sh NOREBOOT-SERVER NOREBOOT-ADMIN}
+work=$(mktemp -d /tmp/nr-admincli.XXXXXX)
+pid=
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+[ -n "${NR_DEBUG:-}" ] && set -x
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$admin" keygen "$work/pub" >/dev/null
+build=00112233445566778899aabbccddeeff00112233
+printf '\177ELF not really a module' >"$work/nr_fix.ko"
+cat >"$work/manifest.json" <<JSON
+{"name": "nr_fix", "sequence": 1,
+ "kernel": {"release": "6.1.0-56-amd64", "version": "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1", "build_id": "$build", "arch": "x86_64"},
+ "module": {"vermagic": "6.1.0-56-amd64 SMP preempt mod_unload modversions"},
+ "fixes": [{"id": "CVE-0000-0001", "description": "test"}]}
+JSON
+"$admin" sign --key "$work/pub.key" --manifest "$work/manifest.json" --module "$work/nr_fix.ko" -o "$work/fix.nrp" >/dev/null
+
+"$server" --listen 127.0.0.1:0 --data "$work/data" --trust "$work/pub.pub" --log-format text >"$work/out" 2>"$work/err" &
+pid=$!
+for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+export NOREBOOT_SERVER=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/out" | head -1)
+[ -n "$NOREBOOT_SERVER" ] || fail "server did not start: $(cat "$work/err")"
+tf=(--token-file "$work/data/admin.token")
+
+echo "== publish"
+"$admin" publish "${tf[@]}" "$work/fix.nrp" | tee "$work/pub.txt"
+grep -q "published nr_fix #1 for 6.1.0-56-amd64" "$work/pub.txt" || fail "publish output"
+sha=$(sha256sum "$work/fix.nrp" | cut -d' ' -f1)
+grep -q "$sha" "$work/pub.txt" || fail "publish does not show the bundle's sha256"
+head -c 3000 /dev/urandom >"$work/junk.nrp"
+set +e; "$admin" publish "${tf[@]}" "$work/junk.nrp" 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 3 ] || fail "publishing junk: exit $rc (want 3)"
+grep -q "422" "$work/e" || fail "no server message: $(cat "$work/e")"
+
+echo "== tokens, enroll a host"
+enroll=$("$admin" token create-enrollment "${tf[@]}" --group web --tag eu --ttl 600 --max-uses 5 2>/dev/null)
+case "$enroll" in nre_*) ;; *) fail "enrollment token: $enroll";; esac
+host_json=$(curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-1\",\"kernel\":{\"release\":\"6.1.0-56-amd64\",\"version\":\"#1\",\"build_id\":\"$build\",\"arch\":\"x86_64\"}}")
+cred=$(echo "$host_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["credential"])')
+hid=$(echo "$host_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["host_id"])')
+"$admin" token list "${tf[@]}" | grep -q "web.*1/5" || fail "token list does not show one use of five"
+ro=$("$admin" token create-admin "${tf[@]}" --role read --name viewer 2>/dev/null)
+echo "$ro" >"$work/ro.token"
+
+echo "== rollout"
+"$admin" rollout create "${tf[@]}" --bundle "$sha" --stage 100:3600:0 --group web --json >"$work/r.json"
+rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/r.json")
+offer=$(curl -sf -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" \
+  -d "{\"kernel\":{\"release\":\"6.1.0-56-amd64\",\"version\":\"#1\",\"build_id\":\"$build\",\"arch\":\"x86_64\"},\"applied\":null,\"state\":\"idle\"}")
+echo "$offer" | grep -q "\"sha256\":\"$sha\"" || fail "no offer after rollout create: $offer"
+"$admin" rollout status "${tf[@]}" | grep -q "$rid.*nr_fix #1.*running" || fail "rollout status table"
+"$admin" rollout status "${tf[@]}" "$rid" | grep -q "1 of 1 in stage" || fail "rollout detail"
+"$admin" rollout halt "${tf[@]}" "$rid" --reason "operator says stop" | grep -q "halted (operator says stop)" || fail "halt"
+set +e; "$admin" rollout promote "${tf[@]}" "$rid" 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "409" "$work/e" || fail "promote of a halted rollout: exit $rc $(cat "$work/e")"
+"$admin" rollout resume "${tf[@]}" "$rid" | grep -q "running" || fail "resume"
+set +e; "$admin" rollout halt --token-file "$work/ro.token" "$rid" 2>"$work/e"; rc=$?; set -e
+[ "$rc" != 0 ] && grep -q "403" "$work/e" || fail "read-only token could halt: exit $rc"
+
+echo "== pins, hosts, fleet, audit"
+"$admin" pin "${tf[@]}" web --until 4102444800 | grep -q "pinned until 2100-01-01" || fail "pin"
+"$admin" unpin "${tf[@]}" web | grep -q unpinned || fail "unpin"
+"$admin" hosts "${tf[@]}" | grep -q "web-1.*$hid.*web" || fail "hosts table"
+"$admin" host "${tf[@]}" "$hid" | grep -q "enrolled" || fail "host history"
+"$admin" fleet "${tf[@]}" --json | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["hosts"]==1, j' || fail "fleet --json"
+"$admin" fleet --token-file "$work/ro.token" | grep -q "1 hosts behind" || fail "fleet table (read-only token)"
+"$admin" audit "${tf[@]}" | grep -q "rollout.halt" || fail "audit"
+set +e; NOREBOOT_ADMIN_TOKEN=nra_wrong "$admin" fleet 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "401" "$work/e" || fail "bad token: exit $rc $(cat "$work/e")"
+set +e; "$admin" fleet 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 2 ] && grep -q "no admin token" "$work/e" || fail "missing token: exit $rc $(cat "$work/e")"
+echo "admin-cli: all checks passed"
