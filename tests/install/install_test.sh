@@ -147,7 +147,7 @@ if has noreboot-builder; then
   grep -q "kernel-fetch: 'no_such_abi' is not a kernel ABI" <<<"$out" &&
     grep -q '/usr/lib/noreboot/kernel-fetch --abi no_such_abi' <<<"$out" ||
     fail "noreboot-build did not run /usr/lib/noreboot/kernel-fetch (exit $rc): $out"
-  echo "  noreboot-build ran kernel-fetch for a bogus ABI and refused: $(tail -n 1 <<<"$out")"
+  echo "  noreboot-build ran /usr/lib/noreboot/kernel-fetch, which refused: $(grep -m1 "kernel-fetch:" <<<"$out")"
 fi
 
 step "systemd-analyze verify on the installed units"
