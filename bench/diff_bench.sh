@@ -7,7 +7,8 @@
 # $NOREBOOT_CACHE/kernels/<ABI>/tree) plus objtool, so they carry the real special sections.
 # Compiled pairs are cached under $NOREBOOT_CACHE/kernels/<ABI>/diff-bench (flock, temp dir
 # renamed into place). Without a prepared tree, it says so and stops (exit 77).
-# Output: one line per pair with median wall time of RUNS runs, max RSS, and the JSON result.
+# Output: one line per pair: median wall and CPU time of RUNS runs (the machine is shared: wall
+# time includes waiting for a CPU), max RSS, and what the differ found.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 tool=${1:-$here/build/src/diff/noreboot-diff}
@@ -64,18 +65,21 @@ echo "# machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in core fork; do
   o=$out/$name.orig.o p=$out/$name.patched.o
   times=()
+  cpus=()
   rss=0
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$out/time.$$" "$tool" diff "$o" "$p" --json -o "$out/$name.out.o" >"$out/$name.json" 2>/dev/null || true
-    read -r t m < "$out/time.$$"
+    /usr/bin/time -f "%e %U %S %M" -o "$out/time.$$" "$tool" diff "$o" "$p" --json -o "$out/$name.out.o" >"$out/$name.json" 2>/dev/null || true
+    read -r t u sy m < "$out/time.$$"
     times+=("$t")
+    cpus+=("$(awk -v a="$u" -v b="$sy" 'BEGIN {printf "%.2f", a + b}')")
     [ "$m" -gt "$rss" ] && rss=$m
   done
   rm -f "$out/time.$$"
   median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+  cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
   inner=$(jq -r '.stats.timings_ms.total' "$out/$name.json")
   echo "$name.o: $(stat -c %s "$o") bytes, $(jq -r '.stats.orig_functions' "$out/$name.json") functions;" \
        "changed $(jq -c '.changed' "$out/$name.json") new $(jq -c '.new' "$out/$name.json")" \
        "refused $(jq -c '[.refused[].symbol]' "$out/$name.json");" \
-       "median wall ${median} s of $runs (diff itself ${inner} ms), max RSS $((rss / 1024)) MB"
+       "median of $runs: wall ${median} s, cpu (user+sys) ${cpu} s; last run's diff passes ${inner} ms; max RSS $((rss / 1024)) MB"
 done

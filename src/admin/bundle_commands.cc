@@ -158,7 +158,7 @@ Status verify(const ParsedArgs& args, Context& ctx) {
     if (!id) return std::move(id).error();
     auto match = check_target_kernel(m, *id, args.value("kernel") ? "given kernel" : "running");
     if (!match.ok()) return Error(match.error()).context(path);
-    kernel_note = " (matches the given kernel)";
+    kernel_note = args.value("kernel") ? " (matches the given kernel)" : " (matches the running kernel)";
   }
   ctx.out << "OK " << path << ": " << m.name << " sequence " << m.sequence << ", signed by key "
           << signer->id << (signer->comment.empty() ? "" : " (" + signer->comment + ")") << "\n"

@@ -54,8 +54,8 @@ Result<int> module_fd(const AgentContext& ctx, const std::string& name, ByteView
   return fd;
 }
 
-std::string kernel_lines_since(KernelInterface& kernel, uint64_t from) {
-  auto recs = kernel.kmsg_since(from);
+std::string kernel_lines(KmsgCursor& cursor) {
+  auto recs = cursor.read_new();
   if (!recs.ok() || recs->empty()) return "";
   std::string out = "\nkernel log:";
   for (const auto& r : *recs) out += "\n  " + r.text;
@@ -176,7 +176,7 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
   // The crash-loop guard's record: durable before the kernel sees the module.
   journal.candidate = pending;
   NR_TRY_STATUS(ctx.store.set_step(journal, Step::loading, unix_now()));
-  NR_TRY(uint64_t kmsg_from, ctx.kernel->kmsg_next_seq());
+  NR_TRY(auto kmsg, ctx.kernel->kmsg_tail());
   NR_TRY(int fd, module_fd(ctx, m.name, contents->module));
   report.prep_ms = ms_since(t_start);
   auto t_load = Clock::now();
@@ -184,7 +184,7 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
   report.load_ms = ms_since(t_load);
   ::close(fd);
   if (!loaded.ok()) {
-    Error e = Error(loaded.error().code(), loaded.error().message() + kernel_lines_since(*ctx.kernel, kmsg_from))
+    Error e = Error(loaded.error().code(), loaded.error().message() + kernel_lines(*kmsg))
                   .context("loading " + m.name);
     (void)fail_step(ctx, state, journal, e.message());
     return e;
@@ -236,9 +236,13 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
 
   // Watch the kernel log for trouble for a while.
   auto t_watch = Clock::now();
+  std::vector<KmsgRecord> since_load;
   for (;;) {
-    auto recs = ctx.kernel->kmsg_since(kmsg_from);
-    if (recs.ok()) report.kernel_warnings = kernel_trouble(*recs);
+    auto recs = kmsg->read_new();
+    if (recs.ok()) {
+      since_load.insert(since_load.end(), recs->begin(), recs->end());
+      report.kernel_warnings = kernel_trouble(since_load);
+    }
     if (ms_since(t_watch) >= ctx.config.watch_seconds * 1000) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

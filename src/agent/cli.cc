@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "agent/apply.h"
+#include "agent/daemon.h"
 #include "agent/fake_kernel.h"
 #include "agent/fs_util.h"
 #include "agent/real_kernel.h"
@@ -186,6 +187,41 @@ Outcome cmd_status(const GlobalOptions& g, const std::vector<std::string>& a, bo
   return Outcome::ok;
 }
 
+Outcome cmd_enroll(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& out, std::ostream& err) {
+  EnrollOptions o;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] == "--token" && i + 1 < a.size()) o.token = a[++i];
+    else if (a[i] == "--server" && i + 1 < a.size()) o.server = a[++i];
+    else if (a[i] == "--tag" && i + 1 < a.size()) o.tags.push_back(a[++i]);
+    else if (a[i] == "--hostname" && i + 1 < a.size()) o.hostname = a[++i];
+    else if (a[i] == "--force") o.force = true;
+    else return fail(err, Error(Errc::invalid_argument, "enroll: unexpected argument '" + a[i] + "'\n" + kUsage), Outcome::usage);
+  }
+  auto rt = make_runtime(g, err);
+  if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
+  auto c = enroll((*rt)->ctx, o);
+  if (!c.ok()) return fail(err, c.error(), c.error().code() == Errc::invalid_argument ? Outcome::usage : Outcome::failed);
+  out << "enrolled as " << c->host_id << " with " << c->server << (c->group.empty() ? "" : " (group " + c->group + ")")
+      << "\n";
+  return Outcome::ok;
+}
+
+Outcome cmd_agent(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& err) {
+  DaemonOptions o;
+  for (const auto& x : a) {
+    if (x == "--once") o.once = true;
+    else return fail(err, Error(Errc::invalid_argument, "agent: unexpected argument '" + x + "'"), Outcome::usage);
+  }
+  auto rt = make_runtime(g, err);
+  if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
+  log::configure(log::LogConfig{log::Level::info, log::Format::text, "agent"});
+  std::atomic<bool> stop{false};
+  SignalWatcher watcher(stop);
+  Status s = run_daemon((*rt)->ctx, o, stop);
+  if (!s.ok()) return fail(err, s.error(), Outcome::failed);
+  return Outcome::ok;
+}
+
 }  // namespace
 
 Outcome run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -211,6 +247,8 @@ Outcome run_cli(const std::vector<std::string>& args, std::ostream& out, std::os
   if (cmd == "revert") return cmd_revert(g, rest, out, err);
   if (cmd == "status") return cmd_status(g, rest, false, out, err);
   if (cmd == "check") return cmd_status(g, rest, true, out, err);
+  if (cmd == "enroll") return cmd_enroll(g, rest, out, err);
+  if (cmd == "agent") return cmd_agent(g, rest, err);
   err << "noreboot: unknown command '" << cmd << "'\n" << kUsage;
   return Outcome::usage;
 }

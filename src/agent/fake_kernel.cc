@@ -152,6 +152,9 @@ Status FakeKernel::disable_livepatch(const std::string& name) {
 Status FakeKernel::signal_livepatch(const std::string& name) {
   NR_TRY(auto info, livepatch(name));
   if (!info) return Error(Errc::not_found, "no livepatch " + name);
+  if (!fs::exists(livepatch_dir() / name / "signal"))
+    return Error(Errc::not_found, "cannot open " + (livepatch_dir() / name / "signal").string() +
+                                      " for writing: " + errno_text(ENOENT));
   if (!info->transition) return Error(Errc::io, "writing '1' to signal failed: " + errno_text(EINVAL));
   NR_TRY_STATUS(log(root_, 6, "livepatch: signaling remaining tasks"));
   auto stall = read_file(root_ / "fake/stall");

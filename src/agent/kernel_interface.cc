@@ -100,6 +100,27 @@ Result<std::string> ProcSysKernel::boot_id() {
   return read_trimmed(root_ / "proc/sys/kernel/random/boot_id");
 }
 
+namespace {
+class SeqCursor final : public KmsgCursor {
+ public:
+  SeqCursor(KernelInterface& k, uint64_t next) : kernel_(k), next_(next) {}
+  Result<std::vector<KmsgRecord>> read_new() override {
+    NR_TRY(auto recs, kernel_.kmsg_since(next_));
+    if (!recs.empty()) next_ = recs.back().seq + 1;
+    return recs;
+  }
+
+ private:
+  KernelInterface& kernel_;
+  uint64_t next_;
+};
+}  // namespace
+
+Result<std::unique_ptr<KmsgCursor>> KernelInterface::kmsg_tail() {
+  NR_TRY(uint64_t next, kmsg_next_seq());
+  return std::unique_ptr<KmsgCursor>(std::make_unique<SeqCursor>(*this, next));
+}
+
 std::optional<KmsgRecord> parse_kmsg_record(std::string_view record) {
   // "6,1234,5678901,-;text\n" possibly followed by " KEY=value" continuation lines.
   auto semi = record.find(';');

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,14 @@ struct KmsgRecord {
   std::string text;
 };
 
+// New kernel log records from the moment the cursor was made.
+class KmsgCursor {
+ public:
+  virtual ~KmsgCursor() = default;
+  // Records logged since the cursor was made, or since the previous call.
+  virtual Result<std::vector<KmsgRecord>> read_new() = 0;
+};
+
 class KernelInterface {
  public:
   virtual ~KernelInterface() = default;
@@ -74,6 +83,9 @@ class KernelInterface {
   virtual Result<uint64_t> kmsg_next_seq() = 0;
   // Kernel log records with seq >= `from` that are still in the ring buffer.
   virtual Result<std::vector<KmsgRecord>> kmsg_since(uint64_t from) = 0;
+  // A cursor at the end of the kernel log (cheap: does not read the whole ring buffer on a
+  // real kernel, which costs tens of milliseconds).
+  virtual Result<std::unique_ptr<KmsgCursor>> kmsg_tail();
 
   // /proc/sys/kernel/random/boot_id: changes at every boot.
   virtual Result<std::string> boot_id() = 0;

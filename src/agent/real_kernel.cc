@@ -40,11 +40,9 @@ std::string load_hint(int err) {
   }
 }
 
-// Reads every record still in the ring buffer. /dev/kmsg returns one record per read();
+// Reads records from an open /dev/kmsg until there are none left. /dev/kmsg returns one record per read();
 // EPIPE means the record we were at was overwritten: reading on continues with the next one.
-Result<std::vector<KmsgRecord>> read_all_kmsg() {
-  int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return Error(Errc::unavailable, "cannot open /dev/kmsg: " + errno_text(errno));
+Result<std::vector<KmsgRecord>> read_records(int fd) {
   std::vector<KmsgRecord> out;
   std::string buf(8192, '\0');
   for (;;) {
@@ -52,17 +50,32 @@ Result<std::vector<KmsgRecord>> read_all_kmsg() {
     if (n < 0) {
       if (errno == EINTR || errno == EPIPE) continue;
       if (errno == EAGAIN) break;
-      int err = errno;
-      ::close(fd);
-      return Error(Errc::io, "cannot read /dev/kmsg: " + errno_text(err));
+      return Error(Errc::io, "cannot read /dev/kmsg: " + errno_text(errno));
     }
     if (n == 0) break;
     if (auto r = parse_kmsg_record(std::string_view(buf.data(), static_cast<size_t>(n))))
       out.push_back(std::move(*r));
   }
+  return out;
+}
+
+Result<std::vector<KmsgRecord>> read_all_kmsg() {
+  int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Error(Errc::unavailable, "cannot open /dev/kmsg: " + errno_text(errno));
+  auto out = read_records(fd);
   ::close(fd);
   return out;
 }
+
+class FdCursor final : public KmsgCursor {
+ public:
+  explicit FdCursor(int fd) : fd_(fd) {}
+  ~FdCursor() override { ::close(fd_); }
+  Result<std::vector<KmsgRecord>> read_new() override { return read_records(fd_); }
+
+ private:
+  int fd_;
+};
 
 }  // namespace
 
@@ -91,6 +104,17 @@ Status RealKernel::unload_module(const std::string& name) {
 Result<uint64_t> RealKernel::kmsg_next_seq() {
   NR_TRY(auto records, read_all_kmsg());
   return records.empty() ? uint64_t{0} : records.back().seq + 1;
+}
+
+Result<std::unique_ptr<KmsgCursor>> RealKernel::kmsg_tail() {
+  int fd = ::open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return Error(Errc::unavailable, "cannot open /dev/kmsg: " + errno_text(errno));
+  if (::lseek(fd, 0, SEEK_END) < 0) {
+    int err = errno;
+    ::close(fd);
+    return Error(Errc::io, "cannot seek /dev/kmsg: " + errno_text(err));
+  }
+  return std::unique_ptr<KmsgCursor>(std::make_unique<FdCursor>(fd));
 }
 
 Result<std::vector<KmsgRecord>> RealKernel::kmsg_since(uint64_t from) {

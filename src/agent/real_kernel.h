@@ -18,6 +18,8 @@ class RealKernel final : public ProcSysKernel {
   Status unload_module(const std::string& name) override;
   Result<uint64_t> kmsg_next_seq() override;
   Result<std::vector<KmsgRecord>> kmsg_since(uint64_t from) override;
+  // /dev/kmsg opened and lseek'ed to SEEK_END: later reads return only new records.
+  Result<std::unique_ptr<KmsgCursor>> kmsg_tail() override;
 };
 
 }  // namespace noreboot::agent

@@ -11,6 +11,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// kernel/livepatch/transition.c: SIGNALS_TIMEOUT attempts, one a second.
+constexpr double kKernelSignalsAfterSeconds = 15;
+
 double since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
@@ -57,10 +60,22 @@ Result<TransitionOutcome> follow_transition(KernelInterface& kernel, const std::
   }
 
   NR_TRY(out.blocked, kernel.blocked_tasks(1));
-  progress("transition of " + name + " not finished after " + log::format("{}", t.transition_seconds) +
-           " s; " + std::to_string(out.blocked.size()) + " task(s) blocking; signalling them");
-  NR_TRY_STATUS(kernel.signal_livepatch(name));
-  NR_TRY(done, wait_settled(kernel, name, t.signal_seconds, t.poll_seconds));
+  std::string what = "transition of " + name + " not finished after " + log::format("{}", t.transition_seconds) +
+                     " s; " + std::to_string(out.blocked.size()) + " task(s) blocking; ";
+  double signal_wait = t.signal_seconds;
+  Status signalled = kernel.signal_livepatch(name);
+  if (!signalled.ok() && signalled.error().code() == Errc::not_found) {
+    // Since Linux 5.1 there is no .../signal: the kernel sends the fake signal itself after
+    // every 15 unsuccessful attempts (one a second). Wait long enough for it to have done so.
+    signal_wait = std::max(signal_wait, kKernelSignalsAfterSeconds + 2 - since(t0));
+    progress(what + "signalling them (this kernel does it itself after " +
+             log::format("{}", kKernelSignalsAfterSeconds) + " s), waiting " +
+             log::format("{}", static_cast<int>(signal_wait + 0.5)) + " s more");
+  } else {
+    progress(what + "signalling them");
+    if (!signalled.ok()) return signalled.error();
+  }
+  NR_TRY(done, wait_settled(kernel, name, signal_wait, t.poll_seconds));
   if (done) {
     out.result = TransitionResult::completed_after_signal;
     out.seconds = since(t0);

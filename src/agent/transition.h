@@ -10,7 +10,9 @@
 //
 // Approach: poll .../transition every `poll_seconds` until it reads 0 or `transition_seconds`
 // pass; then record the blocking tasks (/proc/<pid>/task/<tid>/patch_state != target, with
-// their stacks), signal, wait `signal_seconds`; if still running, record the blockers again,
+// their stacks), signal (write .../signal where it exists; since Linux 5.1 the kernel sends the
+// fake signal itself after 15 s of transition, so the wait is stretched to cover that), wait
+// `signal_seconds`; if still running, record the blockers again,
 // reverse, and wait `reverse_seconds` for the patch to be freed. The caller gets the outcome
 // and the blockers to report; it unloads the module after a reversal.
 #pragma once

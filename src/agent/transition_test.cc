@@ -60,6 +60,18 @@ TEST_F(TransitionTest, StallIsSignalledThenReversedAndTheBlockerReported) {
   EXPECT_TRUE(reversed_logged);
 }
 
+TEST_F(TransitionTest, WithoutASignalAttributeTheKernelsOwnSignalIsAwaited) {
+  ASSERT_TRUE(write_file_atomic(dir.path() / "fake/stall", "f\n").ok());
+  load("lp_a");
+  std::filesystem::remove(dir.path() / "sys/kernel/livepatch/lp_a/signal");  // as on Linux >= 5.1
+  auto out = follow_transition(kernel, "lp_a", quick, progress);
+  ASSERT_TRUE(out.ok()) << out.error().message();
+  EXPECT_EQ(out->result, TransitionResult::reversed);
+  EXPECT_GE(out->seconds, 17.0);
+  ASSERT_FALSE(said.empty());
+  EXPECT_NE(said[0].find("this kernel does it itself after 15 s"), std::string::npos) << said[0];
+}
+
 TEST_F(TransitionTest, SignalCanResolveAStall) {
   ASSERT_TRUE(write_file_atomic(dir.path() / "fake/stall", "f\nsignal\n").ok());
   load("lp_a");

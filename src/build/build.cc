@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "build/livepatch.h"
+#include "build/process.h"
 #include "build/text_file.h"
 #include "core/log.h"
 
@@ -122,6 +123,22 @@ Result<BuildResult> run_build(const BuildConfig& config) {
   clock.begin("klp", "livepatch module " + name);
   NR_TRY(auto module, make_module(profile, diffs, name, result.work));
   clock.end("klp");
+
+  // sign: optional PKCS#7 module signature (Secure Boot hosts, module.sig_enforce=1) with the
+  // kernel's own sign-file, as `make modules_install` would append it.
+  if (!config.module_sign_key.empty()) {
+    clock.begin("sign", "PKCS#7 module signature with " + config.module_sign_cert.string());
+    fs::path sign_file = profile.tree / "scripts/sign-file";
+    if (!fs::exists(sign_file))
+      return Error(Errc::not_found, sign_file.string() + " is missing: the tree was not prepared with CONFIG_MODULE_SIG");
+    NR_TRY_STATUS(run_checked({sign_file.string(), "sha256", fs::absolute(config.module_sign_key).string(),
+                               fs::absolute(config.module_sign_cert).string(), module.string()},
+                              {.log = result.work / "sign.log"})
+                      .ok() ? ok_status() : Status(Error(Errc::invalid_input, "sign-file refused the key or certificate:\n" +
+                                                                 tail_of(result.work / "sign.log") +
+                                                                 "  give a PEM private key and its X.509 certificate")));
+    clock.end("sign");
+  }
 
   // bundle: manifest with the image's identity, signed.
   clock.begin("bundle", "signed bundle " + config.output.string());

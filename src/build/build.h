@@ -36,6 +36,8 @@ struct BuildConfig {
   std::vector<std::string> fixes;            // --fix CVE-ID:text
   std::string name;                          // --name NAME (livepatch module name)
   std::filesystem::path keep_work;           // --keep-work DIR
+  std::filesystem::path module_sign_key;     // --module-sign-key KEY.pem (PKCS#7 module signature)
+  std::filesystem::path module_sign_cert;    // --module-sign-cert CERT.pem
   std::filesystem::path kernel_fetch;        // override for scripts/kernel-fetch
   int jobs = 2;
   enum class Stop { bundle, compile } stop = Stop::bundle;  // `compile` subcommand stops early

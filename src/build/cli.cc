@@ -18,6 +18,7 @@ const char* const kUsage =
     "  noreboot-build --kernel debian:ABI|debian:current --patch FIX.patch -o OUT.nrp\n"
     "                 [--key KEY] [--sequence N] [--fix CVE-ID:text]... [--name NAME]\n"
     "                 [--keep-work DIR] [--jobs N]\n"
+    "                 [--module-sign-key KEY.pem --module-sign-cert CERT.pem]  (PKCS#7, for Secure Boot hosts)\n"
     "  noreboot-build --tree DIR --patch FIX.patch -o OUT.nrp [...]\n"
     "  noreboot-build prepare --kernel debian:ABI|debian:current | --tree DIR\n"
     "  noreboot-build compile (--kernel K | --tree DIR) --patch FIX.patch --work DIR\n"
@@ -42,6 +43,8 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
     else if (a == "--key") { NR_TRY(auto v, value("a secret key file")); c.key = v; }
     else if (a == "--keep-work" || a == "--work") { NR_TRY(auto v, value("a folder")); c.keep_work = v; }
     else if (a == "--name") { NR_TRY(c.name, value("a module name")); }
+    else if (a == "--module-sign-key") { NR_TRY(auto v, value("a PEM private key")); c.module_sign_key = v; }
+    else if (a == "--module-sign-cert") { NR_TRY(auto v, value("a PEM X.509 certificate")); c.module_sign_cert = v; }
     else if (a == "--fix") {
       NR_TRY(auto v, value("ID:text"));
       if (v.find(':') == std::string::npos)
@@ -59,6 +62,11 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
       return Error(Errc::invalid_argument, "unknown argument '" + a + "' (see --help)");
     }
   }
+  if (c.module_sign_key.empty() != c.module_sign_cert.empty())
+    return Error(Errc::invalid_argument, "--module-sign-key and --module-sign-cert go together (the kernel's sign-file needs both)");
+  for (const auto& f : {c.module_sign_key, c.module_sign_cert})
+    if (!f.empty() && !std::filesystem::exists(f))
+      return Error(Errc::invalid_argument, f.string() + " does not exist");
   if (!c.kernel.empty() && !c.tree.empty())
     return Error(Errc::invalid_argument, "give either --kernel or --tree, not both");
   if (!c.name.empty()) {

@@ -166,19 +166,32 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
                                              "': expected debian:ABI (e.g. debian:6.1.0-56-amd64) or debian:current");
   std::string abi = spec.substr(prefix.size());
   StepClock& clock = *opts.clock;
+  std::string fetch_output;
 
-  clock.begin("fetch", "kernel packages for " + abi + " (scripts/kernel-fetch)");
-  fs::path fetch = opts.kernel_fetch.empty() ? find_kernel_fetch() : opts.kernel_fetch;
-  NR_TRY(auto r, run_process({fetch.string(), "--abi", abi, "--source", "--dbg"}, {.capture_stdout = true}));
-  if (r.exit_code != 0)
-    return Error(r.exit_code == 2 ? Errc::invalid_argument : Errc::unavailable,
-                 fetch.string() + " --abi " + abi + " --source --dbg failed (exit " + std::to_string(r.exit_code) +
-                     "); its message is above");
-  auto vars = parse_assignments(r.out);
-  for (const char* k : {"NR_ABI", "NR_KDIR", "NR_HEADERS", "NR_SOURCE_DEB", "NR_MODDIR"})
-    if (vars[k].empty())
-      return Error(Errc::internal, fetch.string() + " printed no " + k + "; is it the project's kernel-fetch?");
-  clock.end("fetch");
+  // Warm path: an explicit ABI whose tree is complete needs no package look-up at all; the
+  // paths kernel-fetch printed when the tree was made are kept in fetch.env (apt-cache alone
+  // costs 1-4 s, most of a warm build's budget).
+  std::map<std::string, std::string> vars;
+  fs::path known = cache_root() / "kernels" / abi;
+  if (abi != "current" && fs::exists(known / "tree.done") && fs::exists(known / "fetch.env")) {
+    NR_TRY(auto env, read_text(known / "fetch.env"));
+    vars = parse_assignments(env);
+  }
+  if (vars["NR_KDIR"].empty() || !fs::exists(vars["NR_HEADERS"])) {
+    clock.begin("fetch", "kernel packages for " + abi + " (scripts/kernel-fetch)");
+    fs::path fetch = opts.kernel_fetch.empty() ? find_kernel_fetch() : opts.kernel_fetch;
+    NR_TRY(auto r, run_process({fetch.string(), "--abi", abi, "--source", "--dbg"}, {.capture_stdout = true}));
+    if (r.exit_code != 0)
+      return Error(r.exit_code == 2 ? Errc::invalid_argument : Errc::unavailable,
+                   fetch.string() + " --abi " + abi + " --source --dbg failed (exit " + std::to_string(r.exit_code) +
+                       "); its message is above");
+    vars = parse_assignments(r.out);
+    for (const char* k : {"NR_ABI", "NR_KDIR", "NR_HEADERS", "NR_SOURCE_DEB", "NR_MODDIR"})
+      if (vars[k].empty())
+        return Error(Errc::internal, fetch.string() + " printed no " + k + "; is it the project's kernel-fetch?");
+    clock.end("fetch");
+    fetch_output = r.out;
+  }
 
   KernelProfile p;
   p.abi = vars["NR_ABI"];
@@ -192,7 +205,14 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
 
   fs::path done = p.kdir / "tree.done";
   NR_TRY(auto lock, FileLock::acquire(p.kdir / ".tree.lock", "preparing the kernel tree"));
-  if (fs::exists(done) && fs::exists(p.tree / "Module.symvers")) return p;
+  auto remember = [&]() -> Status {
+    if (fetch_output.empty()) return ok_status();
+    return write_text_atomic(p.kdir / "fetch.env", fetch_output);
+  };
+  if (fs::exists(done) && fs::exists(p.tree / "Module.symvers")) {
+    NR_TRY_STATUS(remember());
+    return p;
+  }
   std::error_code ec;
   if (fs::exists(p.tree)) {
     log::info("[prepare] removing {}: an earlier prepare did not finish", p.tree.string());
@@ -206,6 +226,7 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
     return std::move(st).error().context("preparing " + p.abi + " (the unfinished tree is removed by the next run)");
   }
   NR_TRY_STATUS(write_text_atomic(done, p.abi + "\n"));
+  NR_TRY_STATUS(remember());
   return p;
 }
 

@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <ctime>
+#include <set>
+#include <vector>
 
 #include "core/bytes.h"
 
@@ -156,12 +158,26 @@ bool valid_module_name(std::string_view name) {
 
 Result<Manifest> parse_manifest(std::string_view text, std::string_view source) {
   std::string src(source);
+  // Duplicate keys are refused: JSON parsers disagree on which one wins, and a signed manifest
+  // must mean one thing to every reader.
+  std::vector<std::set<std::string>> keys_seen;
+  std::string duplicate;
+  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) keys_seen.emplace_back();
+    else if (event == Json::parse_event_t::object_end && !keys_seen.empty()) keys_seen.pop_back();
+    else if (event == Json::parse_event_t::key && !keys_seen.empty() &&
+             !keys_seen.back().insert(parsed.get<std::string>()).second && duplicate.empty())
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
   Json root;
   try {
-    root = Json::parse(text.begin(), text.end());
+    root = Json::parse(text.begin(), text.end(), callback);
   } catch (const Json::parse_error& e) {
     return Error(Errc::invalid_input, src + ": not valid JSON: " + e.what());
   }
+  if (!duplicate.empty())
+    return Error(Errc::invalid_input, src + ": key '" + duplicate + "' appears twice in one object");
   try {
     return parse_json_manifest(root, src);
   } catch (const std::exception& e) {  // nlohmann type errors should not happen after the checks

@@ -71,6 +71,18 @@ TEST(Manifest, UnknownFieldsAreIgnored) {
   EXPECT_EQ(*r, sample());
 }
 
+TEST(Manifest, DuplicateKeysAreRefused) {
+  std::string text = serialize_manifest(sample());
+  std::string dup = text;
+  dup.insert(text.find("\"name\""), "\"sequence\": 99,\n  ");
+  EXPECT_NE(error_of(dup).find("key 'sequence' appears twice"), std::string::npos);
+  std::string nested = text;
+  nested.insert(text.find("\"release\""), "\"arch\": \"arm64\", ");
+  EXPECT_NE(error_of(nested).find("key 'arch' appears twice"), std::string::npos);
+  // The same key in different objects is fine ("id" in two fixes).
+  EXPECT_TRUE(parse_manifest(text).ok());
+}
+
 TEST(Manifest, NotJson) {
   EXPECT_NE(error_of("{\"name\": ").find("not valid JSON"), std::string::npos);
   EXPECT_NE(error_of("[1,2]").find("must be a JSON object"), std::string::npos);

@@ -35,9 +35,11 @@ SectionRole classify_section(const Section& s) {
   if (s.sh_type != SHT_PROGBITS && s.sh_type != SHT_NOBITS) return SectionRole::ignored;
   for (auto p : kIgnoredPrefixes)
     if (starts_with(s.name, p)) return SectionRole::ignored;
-  if (x86_64::find_special_section(s.name)) return SectionRole::special;
+  const bool has_bytes = s.sh_type == SHT_PROGBITS;  // a NOBITS "special section" is malformed
+  if (x86_64::find_special_section(s.name)) return has_bytes ? SectionRole::special : SectionRole::ignored;
   for (const auto& sp : x86_64::special_sections())
-    if (!sp.paired_with.empty() && sp.paired_with == s.name) return SectionRole::paired;
+    if (!sp.paired_with.empty() && sp.paired_with == s.name)
+      return has_bytes ? SectionRole::paired : SectionRole::ignored;
   if (s.has_flag(SHF_EXECINSTR)) return SectionRole::code;
   if (s.has_flag(SHF_MERGE) && s.has_flag(SHF_STRINGS)) return SectionRole::strings;
   return SectionRole::data;
@@ -108,7 +110,9 @@ Result<ObjectIndex> ObjectIndex::build(const Object& obj, std::string what) {
   for (Unit& u : ix.units_) {
     if (u.size == 0 && count[u.section] == 1 && u.offset == 0) u.size = obj.sections[u.section].size();
   }
-  std::erase_if(ix.units_, [](const Unit& u) { return u.size == 0; });
+  // A zero-sized object alone in an empty section stays a unit: `static struct lock_class_key
+  // __key` is an empty struct without lockdep, and code still takes its address.
+  std::erase_if(ix.units_, [&](const Unit& u) { return u.size == 0 && count[u.section] != 1; });
   for (const Unit& u : ix.units_) {
     uint64_t secsize = obj.sections[u.section].size();
     if (u.offset > secsize || u.size > secsize - u.offset)

@@ -230,7 +230,7 @@ class Emitter {
       if (ps == 0) return ok_status();
       const Section& pair = src_.sections[ps];
       const uint64_t pes = spec->paired_entry_size;
-      if (pair.size() != (s.size() / es) * pes)
+      if (pair.sh_type != SHT_PROGBITS || pair.data.size() != (s.size() / es) * pes)
         return Error(Errc::invalid_input, P_.what() + ": " + pair.name + " has " + std::to_string(pair.size()) +
                                               " bytes, not one " + std::to_string(pes) + "-byte entry per " + s.name + " entry");
       uint32_t po = new_section_like(pair, pair.name);

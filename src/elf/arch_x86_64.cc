@@ -46,9 +46,9 @@ namespace {
 //   struct paravirt_patch_site { u8 *instr; u8 type; u8 len; }                          16
 //   __mcount_loc: one 64-bit absolute address per ftrace call site
 constexpr std::array<SpecialSection, 13> kSpecial = {{
-    {"__bug_table", 12, 0, "", 0},
+    {"__bug_table", 12, 0, "", 0, 8, 2},
     {"__ex_table", 12, 0, "", 0},
-    {".altinstructions", 12, 0, "", 0},
+    {".altinstructions", 12, 0, "", 0, 0, 0, 4, 11, 1},
     {"__jump_table", 16, 0, "", 0},
     {".static_call_sites", 8, 0, "", 0},
     {".orc_unwind_ip", 4, 0, ".orc_unwind", 6},

@@ -45,6 +45,15 @@ struct SpecialSection {
   uint32_t anchor_offset = 0;
   std::string_view paired_with;  // "" if none
   uint32_t paired_entry_size = 0;
+  // A field holding the source line (struct bug_entry.line): masked when comparing, so a fix
+  // that only moves lines changes nothing. 0 size: none.
+  uint32_t line_offset = 0;
+  uint32_t line_size = 0;
+  // An entry that points at out-of-line code of a given length (alt_instr.repl_offset and
+  // alt_instr.replacementlen): where the pointer field and the u8 length are. 0 size: none.
+  uint32_t code_field_offset = 0;
+  uint32_t code_length_offset = 0;
+  uint32_t code_length_size = 0;
 };
 
 // The special sections the differ splits per function (Linux 6.1, x86-64).

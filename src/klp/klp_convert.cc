@@ -55,6 +55,7 @@ bool klp_relocation_allowed_in(std::string_view name, std::string_view owner) {
 
 Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
                                          const SymbolSources& src, int id) {
+  const std::string& object_name_hint = what;
   if (src.vmlinux == nullptr || src.exports == nullptr)
     return Error(Errc::internal, "prepare_patch_object: vmlinux index and exports are required");
   bool is_module = in.target != "vmlinux";
@@ -73,6 +74,17 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
         (s.type() == STT_FUNC || s.type() == STT_OBJECT))
       unit_locals.push_back(s.name);
   }
+  // The differ's output keeps no STT_FILE: fall back to the object's own name (fs/proc/
+  // cmdline.o was compiled from cmdline.c, and GCC's STT_FILE is the source's base name).
+  if (unit_file.empty() && !object_name_hint.empty()) {
+    std::string base = object_name_hint.substr(object_name_hint.find_last_of('/') + 1);
+    if (base.size() > 2 && base.ends_with(".o")) unit_file = base.substr(0, base.size() - 2) + ".c";
+  }
+  // Every reference that was LOCAL in the unit is a name the unit defines: the best evidence
+  // for telling apart units that share a base name.
+  if (in.unit_locals.empty())
+    for (const auto& [name, info] : in.references)
+      if (info.local && info.file.empty()) unit_locals.push_back(name);
 
   std::vector<std::string> refusals;
   ConvertPlan plan;

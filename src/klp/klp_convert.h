@@ -71,8 +71,12 @@ struct PatchObjectInput {
   std::string target;  // "vmlinux" or the module's name ("xfs")
   std::vector<PatchedFunction> functions;
   std::map<std::string, ReferenceInfo> references;  // by undefined symbol name
-  std::string unit_file;                  // STT_FILE base name; read from the object when empty
-  std::vector<std::string> unit_locals;   // the original unit's local names; read from the object when empty
+  // STT_FILE base name of the unit (cmdline.c). When empty: the object's STT_FILE, else the
+  // object's file name with .o -> .c (the differ's output keeps no STT_FILE).
+  std::string unit_file;
+  // Local names the original unit defines. When empty: the object's defined locals plus every
+  // reference marked local (those are names the unit defined).
+  std::vector<std::string> unit_locals;
 };
 
 struct SymbolSources {
@@ -102,7 +106,8 @@ struct ConvertPlan {
   std::vector<std::string> kept_exports;  // names left as normal relocations
 };
 
-// Pass 1. `id` makes the placeholder names unique across several objects of one module.
+// Pass 1. `what` names the object in messages (its path; also the unit-file fallback).
+// `id` makes the placeholder names unique across several objects of one module.
 // Edits `obj` in place; every refusal is collected into one Error (Errc::unsupported).
 Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
                                          const SymbolSources& src, int id);

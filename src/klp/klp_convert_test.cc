@@ -240,6 +240,31 @@ TEST_F(Convert, ModuleTargetNamesSectionsAfterEachSymbolsObject) {
   EXPECT_TRUE(kernel.count(".klp.sym.vmlinux.hidden_global,0"));
 }
 
+TEST_F(Convert, WithoutFileMarkerTheObjectNameNamesTheUnit) {
+  // The differ's output keeps no STT_FILE symbol; its file name (b.o) tells the unit (b.c).
+  auto obj = elf::read_object_file((dir_ / "patch/b.o").string());
+  ASSERT_TRUE(obj.ok());
+  std::vector<bool> drop(obj->symbols.size(), false);
+  for (size_t i = 1; i < obj->symbols.size(); ++i) drop[i] = obj->symbols[i].type() == elf::STT_FILE;
+  ASSERT_TRUE(obj->remove_symbols(drop).ok());
+  PatchObjectInput in;
+  in.target = "vmlinux";
+  in.functions = {{"target_fn", ""}};
+  in.references["helper"] = {true, ""};
+  SymbolSources src{&index_, nullptr, &exports_};
+  auto anonymous = prepare_patch_object(*obj, "diff/unknown", in, src, 0);
+  ASSERT_FALSE(anonymous.ok());  // two copies of helper and of target_fn, no way to tell
+  EXPECT_NE(anonymous.error().message().find("ambiguous"), std::string::npos) << anonymous.error().message();
+  obj = elf::read_object_file((dir_ / "patch/b.o").string());
+  ASSERT_TRUE(obj->remove_symbols(drop).ok());
+  auto named = prepare_patch_object(*obj, "work/diff/kernel/b.o", in, src, 0);
+  ASSERT_TRUE(named.ok()) << named.error().message();
+  EXPECT_EQ(named->functions[0].old_sympos, 2u);
+  bool helper = false;
+  for (const auto& p : named->symbols) helper |= p.klp_name == ".klp.sym.vmlinux.helper,2";
+  EXPECT_TRUE(helper);
+}
+
 TEST_F(Convert, RefusesPatchingAWeakDefaultTheImageOverrides) {
   auto obj = elf::read_object_file((dir_ / "weak/a.o").string());
   ASSERT_TRUE(obj.ok());

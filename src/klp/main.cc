@@ -3,7 +3,8 @@
 //       build (or load) the vmlinux symbol index from the cached -dbg package
 //   noreboot-klp resolve --abi ABI [--module M] [--local --file F.c] NAME
 //       print the sympos of a kernel symbol
-//   noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR]
+//   noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR] [--kbuild]
+//       [--sign-key KEY.pem --sign-cert CERT.pem]
 //       (--object PATCH.o [--target vmlinux|MODULE] [--func NAME]... [--local REF[=FILE.c]]...)...
 //       turn differ output objects into a livepatch module; --local marks an undefined
 //       reference that was a static symbol of the unit (FILE.c: its STT_FILE name, default the
@@ -26,7 +27,8 @@ namespace {
 int usage() {
   std::cerr << "usage: noreboot-klp index --abi ABI\n"
                "       noreboot-klp resolve --abi ABI [--module M] [--local --file F.c] NAME\n"
-               "       noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR]\n"
+               "       noreboot-klp module --abi ABI --name NAME -o OUT.ko [--workdir DIR] [--kbuild]\n"
+               "           [--sign-key KEY.pem --sign-cert CERT.pem]\n"
                "           (--object P.o [--target vmlinux|MOD] [--func F]... [--local REF[=FILE.c]]...)...\n";
   return 2;
 }
@@ -42,14 +44,15 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) return usage();
   std::string cmd = args[0], abi, module, file, name, out, workdir, mod_name;
-  bool local = false;
+  bool local = false, use_kbuild = false;
+  std::string sign_key, sign_cert;
   std::vector<PatchObject> objects;
   for (size_t i = 1; i < args.size(); ++i) {
     auto has_next = i + 1 < args.size();
     auto next = [&]() -> std::string { return args[++i]; };
     const std::string& a = args[i];
     bool takes_value = a == "--abi" || a == "--module" || a == "--file" || a == "--name" || a == "-o" ||
-                       a == "--workdir" || a == "--object" || a == "--target" || a == "--func" ||
+                       a == "--workdir" || a == "--object" || a == "--sign-key" || a == "--sign-cert" || a == "--target" || a == "--func" ||
                        (a == "--local" && cmd == "module");
     if (takes_value && !has_next) return usage();
     if (a == "--abi") abi = next();
@@ -58,6 +61,9 @@ int main(int argc, char** argv) {
     else if (a == "--name") mod_name = next();
     else if (a == "-o") out = next();
     else if (a == "--workdir") workdir = next();
+    else if (a == "--kbuild") use_kbuild = true;
+    else if (a == "--sign-key") sign_key = next();
+    else if (a == "--sign-cert") sign_cert = next();
     else if (a == "--object") {
       objects.push_back({});
       objects.back().path = next();
@@ -99,6 +105,9 @@ int main(int argc, char** argv) {
     req.kernel = k;
     req.output = out;
     req.workdir = workdir.empty() ? out + ".work" : workdir;
+    if (use_kbuild) req.link = ModuleRequest::Link::kbuild;
+    if (sign_key.empty() != sign_cert.empty()) return usage();
+    if (!sign_key.empty()) req.signing = SigningKey{sign_key, sign_cert, "sha256"};
     auto r = build_livepatch_module(req);
     if (!r) return fail(r.error());
     std::cout << r->ko << ": " << r->klp_relocations << " livepatch relocation(s)";

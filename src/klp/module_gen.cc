@@ -2,12 +2,14 @@
 #include "klp/module_gen.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
 
 #include "core/log.h"
+#include "klp/kbuild_direct.h"
 #include "klp/process.h"
 
 namespace noreboot::klp {
@@ -106,6 +108,7 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
 
   std::vector<std::string> refusals;
   std::string parts;
+  std::vector<std::string> part_names;
   for (size_t i = 0; i < req.objects.size(); ++i) {
     const auto& po = req.objects[i];
     SymbolSources src{&vmlinux, nullptr, &exports};
@@ -129,9 +132,11 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
     }
     std::string name = "patch_" + std::to_string(i) + ".o";
     NR_TRY_STATUS(elf::write_object_file(obj, req.workdir + "/" + name + "_shipped"));
+    NR_TRY_STATUS(elf::write_object_file(obj, req.workdir + "/" + name));
     // modpost (srcversion) reads each part's .cmd file; a prepared object has no sources.
     NR_TRY_STATUS(write_text(req.workdir + "/." + name + ".cmd", "cmd_" + name + " := noreboot prepared object\n"));
     parts += " " + name;
+    part_names.push_back(name);
     result.plans.push_back(std::move(*plan));
   }
   if (!refusals.empty()) {
@@ -144,12 +149,25 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
                                                         "-y := noreboot_stub.o" + parts + "\n"));
   lap("prepare");
 
-  log::info("klp: linking {} with Kbuild against {}", req.module_name, req.kernel.headers);
-  NR_TRY(auto out, run_shell("make -s -C " + shell_quote(req.kernel.headers) + " M=" + shell_quote(req.workdir) +
-                                 " CC=" + shell_quote(req.cc) + " modules",
-                             "Kbuild link of " + req.module_name));
-  (void)out;
-  lap("kbuild");
+  bool linked_directly = false;
+  if (req.link == ModuleRequest::Link::direct) {
+    auto recipe = ensure_link_recipe(req.kernel, req.cc);
+    if (!recipe) {
+      log::warn("klp: no recorded link commands ({}); using Kbuild", recipe.error().message());
+    } else {
+      NR_TRY_STATUS(link_direct(*recipe, req.kernel, req.workdir, req.module_name, part_names));
+      linked_directly = true;
+      lap("link");
+    }
+  }
+  if (!linked_directly) {
+    log::info("klp: linking {} with Kbuild against {}", req.module_name, req.kernel.headers);
+    NR_TRY(auto out, run_shell("make -s -C " + shell_quote(req.kernel.headers) + " M=" + shell_quote(req.workdir) +
+                                   " CC=" + shell_quote(req.cc) + " modules",
+                               "Kbuild link of " + req.module_name));
+    (void)out;
+    lap("kbuild");
+  }
 
   std::string linked = req.workdir + "/" + req.module_name + ".ko";
   NR_TRY(auto ko, elf::read_object_file(linked));
@@ -158,6 +176,14 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
                          ec);
   NR_TRY_STATUS(elf::write_object_file(ko, req.output));
   lap("finalize");
+  if (req.signing) {
+    auto signed_ok = sign_module(req.output, *req.signing, req.kernel);
+    if (!signed_ok) {
+      std::remove(req.output.c_str());  // never leave an unsigned module where a signed one was asked for
+      return std::move(signed_ok).error();
+    }
+    lap("sign");
+  }
   result.ko = req.output;
   return result;
 }

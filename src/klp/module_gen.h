@@ -15,8 +15,9 @@
 // add the `.klp.rela`/`.klp.sym` parts (the way kpatch's create-klp-module works after its
 // link too).
 //
-// Trade-off: Kbuild costs a few seconds (make start-up, modpost, two links) where calling
-// gcc/ld/modpost directly would be faster; correctness first, the timings are logged per step.
+// Kbuild's make costs seconds of start-up and rule evaluation; by default the link replays
+// Kbuild's own recorded commands instead (kbuild_direct.h, proven byte-identical by a test),
+// with `Link::kbuild` to run make itself. Timings are reported per step.
 #pragma once
 
 #include <optional>
@@ -25,6 +26,7 @@
 
 #include "core/result.h"
 #include "klp/klp_convert.h"
+#include "klp/module_sign.h"
 #include "klp/symbol_cache.h"
 
 namespace noreboot::klp {
@@ -43,6 +45,9 @@ struct ModuleRequest {
   std::string workdir;        // scratch folder (created; kept for inspection)
   std::string output;         // where the finished .ko goes
   std::string cc = "gcc-12";  // the compiler the target kernel was built with
+  // direct: replay Kbuild's recorded commands (kbuild_direct.h); kbuild: run make.
+  enum class Link { direct, kbuild } link = Link::direct;
+  std::optional<SigningKey> signing;  // sign the finished module (PKCS#7, module_sign.h)
 };
 
 struct StepTime {

@@ -6,6 +6,8 @@
 # fails again. Then the cumulative pair: FIRST loaded and checked, SECOND loaded on top (its
 # klp_patch has replace = true), one transition, FIRST's patch gone and its check failing,
 # SECOND's check passing; then SECOND disabled and both modules removed.
+# NAME.setup / NAME.teardown (optional): load the patch's target module only after the
+# livepatch (MODDIR in the environment: the image's lib/modules/ABI), unload it at the end.
 # Prints "ok NAME" / "FAIL NAME: why" per fix, "timing ..." lines, and "PASS" when all passed.
 set -u
 KODIR=$1 CHECKDIR=$2
@@ -43,9 +45,21 @@ while [ $# -gt 0 ] && [ "$1" != -- ]; do
   n=$1; shift
   if check "$n"; then fail "$n" "check passes before the patch is loaded"; continue; fi
   load "$n" || continue
+  # NAME.setup: the patch targets a module loaded only now, after the livepatch (the livepatch
+  # core applies the patch when the module comes). NAME.teardown unloads it at the end.
+  late=0
+  if [ -f "$CHECKDIR/$n.setup" ]; then
+    late=1
+    sh "$CHECKDIR/$n.setup" || { fail "$n" "setup (loading the target module) failed"; unload "$n"; continue; }
+  fi
   if ! check "$n"; then fail "$n" "check fails while the patch is applied"; unload "$n"; continue; fi
   unload "$n" || continue
   if check "$n"; then fail "$n" "check still passes after disable and rmmod"; continue; fi
+  if [ $late = 1 ]; then
+    sh "$CHECKDIR/$n.teardown" || { fail "$n" "teardown failed"; continue; }
+    echo "ok $n (target module loaded after the livepatch)"
+    continue
+  fi
   echo "ok $n"
 done
 [ "${1:-}" = -- ] && shift

@@ -11,13 +11,15 @@ T=$(mktemp -d /tmp/nr-kill.XXXXXX)
 pid=
 cleanup() { [ -n "$pid" ] && kill -9 -- -"$pid" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
+real_cache=${NOREBOOT_CACHE:-$HOME/.cache/noreboot}
 cat > "$T/fetch" <<FETCH
 #!/bin/sh
-"$repo/scripts/kernel-fetch" "\$@" --quiet | sed "s#^NR_KDIR=.*#NR_KDIR=$T/kdir#"
+NOREBOOT_CACHE=$real_cache "$repo/scripts/kernel-fetch" "\$@" --quiet | sed "s#^NR_KDIR=.*#NR_KDIR=$T/kdir#"
 FETCH
 chmod +x "$T/fetch"
 mkdir -p "$T/kdir"
 export NOREBOOT_KERNEL_FETCH=$T/fetch
+export NOREBOOT_CACHE=$T/cache   # so the builder's warm path (fetch.env of the real cache) is not taken
 
 # run_and_kill LOG PATTERN: start a prepare in its own process group, SIGKILL it once LOG
 # shows PATTERN and a few more seconds have passed.

@@ -79,14 +79,14 @@ ko=$work/nr_klp_vm_cmdline.ko
 # The module's format (see docs/klp.md).
 readelf -SW "$ko" | grep -E '\.klp\.rela\.vmlinux\.\.text\.cmdline_proc_show +RELA .* AIo ' \
   || fail "no .klp.rela section with flags AIo"
-readelf -sW "$ko" | grep -q "OS \[0xff20\] .klp.sym.vmlinux.cpumask_weight,$pos\$" || fail "no klp symbol for cpumask_weight,$pos"
-readelf -sW "$ko" | grep -q "OS \[0xff20\] .klp.sym.vmlinux.enabled_show,$pos2\$" || fail "no klp symbol for enabled_show,$pos2"
-readelf -sW "$ko" | grep -q 'OS \[0xff20\] .klp.sym.vmlinux.saved_command_line,0$' || fail "no klp symbol for saved_command_line"
-readelf -sW "$ko" | grep -q 'klp.sym.vmlinux.seq_printf' && fail "seq_printf is exported and must stay a normal relocation"
+readelf -sW "$ko" | grep >/dev/null "OS \[0xff20\] .klp.sym.vmlinux.cpumask_weight,$pos\$" || fail "no klp symbol for cpumask_weight,$pos"
+readelf -sW "$ko" | grep >/dev/null "OS \[0xff20\] .klp.sym.vmlinux.enabled_show,$pos2\$" || fail "no klp symbol for enabled_show,$pos2"
+readelf -sW "$ko" | grep >/dev/null 'OS \[0xff20\] .klp.sym.vmlinux.saved_command_line,0$' || fail "no klp symbol for saved_command_line"
+readelf -sW "$ko" | grep >/dev/null 'klp.sym.vmlinux.seq_printf' && fail "seq_printf is exported and must stay a normal relocation"
 readelf -rW "$ko" | grep -A3 "^Relocation section '.rela.text.cmdline_proc_show'" >/dev/null || fail "no ordinary relocations left"
-modinfo -F livepatch "$ko" | grep -qx Y || fail "modinfo livepatch is not Y"
-modinfo -F vermagic "$ko" | grep -q "^$NR_ABI SMP preempt mod_unload modversions" || fail "wrong vermagic: $(modinfo -F vermagic "$ko")"
-readelf -SW "$ko" | grep -q '__versions' || fail "no __versions section"
+modinfo -F livepatch "$ko" | grep -x >/dev/null Y || fail "modinfo livepatch is not Y"
+modinfo -F vermagic "$ko" | grep >/dev/null "^$NR_ABI SMP preempt mod_unload modversions" || fail "wrong vermagic: $(modinfo -F vermagic "$ko")"
+readelf -SW "$ko" | grep >/dev/null '__versions' || fail "no __versions section"
 
 cat > "$work/guest.sh" <<'G'
 #!/bin/sh
@@ -109,12 +109,12 @@ G
 chmod +x "$work/guest.sh"
 out=$("$vmrun" --share "$work" --smp 2 --timeout 240 -- "$work/guest.sh")
 echo "$out"
-echo "$out" | grep -q '^before: console=' || fail "unexpected original /proc/cmdline"
-echo "$out" | grep -q '^transition: 0$' || fail "the transition did not finish"
+echo "$out" | grep >/dev/null '^before: console=' || fail "unexpected original /proc/cmdline"
+echo "$out" | grep >/dev/null '^transition: 0$' || fail "the transition did not finish"
 thp=$(echo "$out" | sed -n 's/^thp: //p')
 [ -n "$thp" ] || fail "the guest has no transparent_hugepage/enabled"
-echo "$out" | grep -qF "patched: thp=$thp noreboot-klp cpus=2 console=" || fail "the patch's output is missing or wrong"
-echo "$out" | grep -q '^funcs: cmdline_proc_show,1$' || fail "sysfs does not show the patched function"
-echo "$out" | grep -q '^after: console=' || fail "/proc/cmdline did not come back after disabling"
-echo "$out" | grep -q '^loaded after rmmod: 0$' || fail "the module is still loaded"
+echo "$out" | grep -F >/dev/null "patched: thp=$thp noreboot-klp cpus=2 console=" || fail "the patch's output is missing or wrong"
+echo "$out" | grep >/dev/null '^funcs: cmdline_proc_show,1$' || fail "sysfs does not show the patched function"
+echo "$out" | grep >/dev/null '^after: console=' || fail "/proc/cmdline did not come back after disabling"
+echo "$out" | grep >/dev/null '^loaded after rmmod: 0$' || fail "the module is still loaded"
 echo "PASS"

@@ -37,8 +37,8 @@ make -s -C "$NR_HEADERS" M="$work/src" CC=gcc-12 KCFLAGS="-ffunction-sections -f
 "$klp" module --abi "$NR_ABI" --name nr_klp_vm_module -o "$work/nr_klp_vm_module.ko" \
   --object "$work/src/binfmt_misc.o" --target binfmt_misc --func bm_status_read --local enabled
 ko=$work/nr_klp_vm_module.ko
-readelf -SW "$ko" | grep -qE '\.klp\.rela\.binfmt_misc\.\.text\.bm_status_read +RELA .* AIo ' || fail "no .klp.rela.binfmt_misc section"
-readelf -sW "$ko" | grep -q 'OS \[0xff20\] .klp.sym.binfmt_misc.enabled,0$' || fail "no klp symbol for enabled"
+readelf -SW "$ko" | grep -E >/dev/null '\.klp\.rela\.binfmt_misc\.\.text\.bm_status_read +RELA .* AIo ' || fail "no .klp.rela.binfmt_misc section"
+readelf -sW "$ko" | grep >/dev/null 'OS \[0xff20\] .klp.sym.binfmt_misc.enabled,0$' || fail "no klp symbol for enabled"
 [ -z "$(modinfo -F depends "$ko")" ] || fail "the patch must not depend on binfmt_misc: $(modinfo -F depends "$ko")"
 cp "$(find "$NR_MODDIR" -name binfmt_misc.ko)" "$work/"
 
@@ -68,9 +68,9 @@ G
 chmod +x "$work/guest.sh"
 out=$("$vmrun" --share "$work" --timeout 240 -- "$work/guest.sh")
 echo "$out"
-echo "$out" | grep -q '^objects: .*binfmt_misc' || fail "the patch does not list the binfmt_misc object"
-echo "$out" | grep -q '^patched: noreboot-enabled$' || fail "the patched bm_status_read did not run after binfmt_misc loaded"
-echo "$out" | grep -q '^patched after disabling binfmt: noreboot-disabled$' || fail "the patch does not see binfmt_misc's own 'enabled'"
-echo "$out" | grep -q '^unpatched: enabled$' || fail "the original bm_status_read did not come back"
-echo "$out" | grep -q '^modules left: 0$' || fail "modules still loaded"
+echo "$out" | grep >/dev/null '^objects: .*binfmt_misc' || fail "the patch does not list the binfmt_misc object"
+echo "$out" | grep >/dev/null '^patched: noreboot-enabled$' || fail "the patched bm_status_read did not run after binfmt_misc loaded"
+echo "$out" | grep >/dev/null '^patched after disabling binfmt: noreboot-disabled$' || fail "the patch does not see binfmt_misc's own 'enabled'"
+echo "$out" | grep >/dev/null '^unpatched: enabled$' || fail "the original bm_status_read did not come back"
+echo "$out" | grep >/dev/null '^modules left: 0$' || fail "modules still loaded"
 echo PASS

@@ -3,10 +3,11 @@
 Usage: make-corpus.py TREE   (TREE: $NOREBOOT_CACHE/kernels/<ABI>/tree, from noreboot-build prepare)
 Every edit must match exactly once, so a new Debian source that moved the code fails loudly.
 """
-import os, subprocess, sys, tempfile
+import atexit, os, shutil, subprocess, sys, tempfile
 T = sys.argv[1] if len(sys.argv) > 1 else sys.exit(__doc__)
 OUT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TMP = tempfile.mkdtemp(prefix="nr-corpus-")
+atexit.register(shutil.rmtree, TMP, True)
 
 def mk(name, edits):
     """edits: list of (path, old, new) applied in order; old must occur exactly once."""
@@ -77,3 +78,5 @@ mk("syscall-umask", [("kernel/sys.c", "\tmask = xchg(&current->fs->umask, mask &
                       "\tmask = xchg(&current->fs->umask, (mask | 0001) & S_IRWXUGO);\n")])
 mk("inline-helper", [("fs/proc/array.c", "\tBUILD_BUG_ON(1 + ilog2(TASK_REPORT_MAX) != ARRAY_SIZE(task_state_array));\n\treturn task_state_array",
     "\tBUILD_BUG_ON(1 + ilog2(TASK_REPORT_MAX) != ARRAY_SIZE(task_state_array));\n\tif (tsk == current)\n\t\treturn \"R (running, noreboot)\";\n\treturn task_state_array")])
+mk("module-late", [("fs/binfmt_misc.c", 'char *s = enabled ? "enabled\\n" : "disabled\\n";',
+                    'char *s = enabled ? "enabled (noreboot)\\n" : "disabled\\n";')])

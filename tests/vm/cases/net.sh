@@ -26,7 +26,7 @@ rc=0
 vm "$T/out" "$T/err" --net "$port" -- sh -c '
   echo "host=$NOREBOOT_HOST"
   # (timeout(1), not wget -T: busybox 1.35 wget -T segfaults)
-  try() { if timeout 5 busybox wget -q -O - "$1" 2>/dev/null; then echo "reach $1: yes"; else echo "reach $1: no"; fi; }
+  try() { if timeout 10 busybox wget -q -O - "$1" 2>/dev/null; then echo "reach $1: yes"; else echo "reach $1: no"; fi; }
   try "http://$NOREBOOT_HOST/hello.txt"
   try "http://$NOREBOOT_HOST/hello.txt"
   try "http://10.0.2.2:'"$port"'/hello.txt"

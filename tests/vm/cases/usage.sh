@@ -18,6 +18,7 @@ refuse 125 "--timeout 'soon' is not a positive number" "$VM_RUN" --timeout soon 
 refuse 125 "--net '70000' is not a TCP port" "$VM_RUN" --net 70000 -- true
 refuse 125 "--share '$T/missing' is not a folder" "$VM_RUN" --share "$T/missing" -- true
 refuse 125 "--share / is not allowed" "$VM_RUN" --share / -- true
+refuse 125 "--share-rw '/usr/share' is inside the host's /usr" "$VM_RUN" --share-rw /usr/share -- true
 refuse 125 "--env '1X=y' is not K=V" "$VM_RUN" --env 1X=y -- true
 refuse 125 "--smp '0' is not a vCPU count" "$VM_RUN" --smp 0 -- true
 refuse 2 "is not a folder" "$BUILD_MODULE" "$T/missing"

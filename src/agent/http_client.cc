@@ -1,0 +1,161 @@
+#include "agent/http_client.h"
+
+#include <curl/curl.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "agent/fs_util.h"
+#include "core/api_types.h"
+#include "core/bytes.h"
+
+namespace noreboot::agent {
+
+namespace {
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+size_t append_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t append_file(char* data, size_t size, size_t n, void* user) {
+  return std::fwrite(data, size, n, static_cast<FILE*>(user)) * size;
+}
+
+int check_stop(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* stop = static_cast<const std::atomic<bool>*>(user);
+  return stop && stop->load() ? 1 : 0;
+}
+
+struct Easy {
+  CURL* h = curl_easy_init();
+  curl_slist* headers = nullptr;
+  ~Easy() {
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(h);
+  }
+};
+
+void common(Easy& e, const std::string& url, const std::filesystem::path& ca, const std::atomic<bool>* stop,
+            const std::string& bearer, long timeout, char* errbuf) {
+  curl_easy_setopt(e.h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(e.h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(e.h, CURLOPT_CONNECTTIMEOUT, 15L);
+  curl_easy_setopt(e.h, CURLOPT_TIMEOUT, timeout);
+  curl_easy_setopt(e.h, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt(e.h, CURLOPT_USERAGENT, "noreboot-agent/0.1.0");
+  curl_easy_setopt(e.h, CURLOPT_PROTOCOLS_STR, "https,http");
+  curl_easy_setopt(e.h, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(e.h, CURLOPT_XFERINFOFUNCTION, check_stop);
+  curl_easy_setopt(e.h, CURLOPT_XFERINFODATA, stop);
+  if (!ca.empty()) curl_easy_setopt(e.h, CURLOPT_CAINFO, ca.c_str());
+  if (!bearer.empty()) e.headers = curl_slist_append(e.headers, ("Authorization: Bearer " + bearer).c_str());
+}
+
+Error curl_error(CURLcode rc, const char* errbuf, const std::string& url) {
+  if (rc == CURLE_ABORTED_BY_CALLBACK) return Error(Errc::unavailable, "request to " + url + " cancelled (stopping)");
+  return Error(Errc::unavailable, "request to " + url + " failed: " +
+                                      (errbuf[0] ? std::string(errbuf) : std::string(curl_easy_strerror(rc))));
+}
+
+}  // namespace
+
+HttpClient::HttpClient(std::string base, std::filesystem::path ca_file, const std::atomic<bool>* stop)
+    : base_(std::move(base)), ca_file_(std::move(ca_file)), stop_(stop) {
+  global_init();
+}
+
+Result<HttpResponse> HttpClient::post_json(const std::string& path, const std::string& body,
+                                           const std::string& bearer, long timeout) const {
+  Easy e;
+  if (!e.h) return Error(Errc::internal, "curl_easy_init failed");
+  char errbuf[CURL_ERROR_SIZE] = {0};
+  std::string url = base_ + path;
+  common(e, url, ca_file_, stop_, bearer, timeout, errbuf);
+  e.headers = curl_slist_append(e.headers, "Content-Type: application/json");
+  curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
+  curl_easy_setopt(e.h, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(e.h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  HttpResponse r;
+  curl_easy_setopt(e.h, CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &r.body);
+  CURLcode rc = curl_easy_perform(e.h);
+  if (rc != CURLE_OK) return curl_error(rc, errbuf, url);
+  curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &r.status);
+  return r;
+}
+
+Status HttpClient::download(const std::string& path, const std::string& bearer, const std::filesystem::path& dest,
+                            const std::string& sha256, uint64_t size, long timeout) const {
+  std::filesystem::path part = dest;
+  part += ".part";
+  std::error_code ec;
+  uint64_t have = std::filesystem::exists(part, ec) ? std::filesystem::file_size(part, ec) : 0;
+  if (ec || have > size) {
+    std::filesystem::remove(part, ec);
+    have = 0;
+  }
+  std::string url = base_ + path;
+  if (have < size || size == 0) {
+    FILE* f = std::fopen(part.c_str(), have ? "ab" : "wb");
+    if (!f) return Error(Errc::io, "cannot open " + part.string() + ": " + errno_text(errno));
+    Easy e;
+    char errbuf[CURL_ERROR_SIZE] = {0};
+    common(e, url, ca_file_, stop_, bearer, timeout, errbuf);
+    curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
+    if (have) curl_easy_setopt(e.h, CURLOPT_RANGE, (std::to_string(have) + "-").c_str());
+    // A 200 answer to a Range request means "here is all of it": start the file over.
+    std::string error_body;
+    struct Sink { FILE* f; std::string* err; long status; CURL* h; bool truncated; uint64_t have; } sink{f, &error_body, 0, e.h, false, have};
+    curl_easy_setopt(e.h, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) -> size_t {
+      auto* k = static_cast<Sink*>(u);
+      if (k->status == 0) curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &k->status);
+      if (k->status >= 400) return append_body(d, s, n, k->err);
+      if (k->status == 200 && k->have && !k->truncated) {
+        k->truncated = true;
+        if (std::fflush(k->f) != 0 || ::ftruncate(fileno(k->f), 0) != 0) return 0;
+        std::fseek(k->f, 0, SEEK_SET);
+      }
+      return append_file(d, s, n, k->f);
+    });
+    curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &sink);
+    CURLcode rc = curl_easy_perform(e.h);
+    bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
+    std::fclose(f);
+    if (rc != CURLE_OK) return curl_error(rc, errbuf, url);
+    long status = 0;
+    curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200 && status != 206) {
+      if (status == 416) std::filesystem::remove(part, ec);
+      return Error(status == 404 ? Errc::not_found : Errc::unavailable,
+                   "download " + url + ": " + describe_http_error(HttpResponse{status, error_body}));
+    }
+    if (!flushed) return Error(Errc::io, "cannot write " + part.string());
+  }
+  auto bytes = read_file(part);
+  if (!bytes.ok()) return bytes.error();
+  if (bytes->size() != size || sha256_hex(as_bytes(*bytes)) != sha256) {
+    std::filesystem::remove(part, ec);
+    return Error(Errc::integrity, "download " + url + ": got " + std::to_string(bytes->size()) +
+                                      " bytes with SHA-256 " + sha256_hex(as_bytes(*bytes)) + ", the offer said " +
+                                      std::to_string(size) + " bytes, " + sha256 + " (discarded; will retry)");
+  }
+  std::filesystem::rename(part, dest, ec);
+  if (ec) return Error(Errc::io, "cannot rename " + part.string() + ": " + ec.message());
+  return ok_status();
+}
+
+std::string describe_http_error(const HttpResponse& r) {
+  auto e = api::parse_api_error(r.body);
+  if (e.ok()) return "HTTP " + std::to_string(r.status) + " " + e->code + ": " + e->message;
+  return "HTTP " + std::to_string(r.status) + (r.body.empty() ? "" : ": " + r.body.substr(0, 200));
+}
+
+}  // namespace noreboot::agent

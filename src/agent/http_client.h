@@ -1,0 +1,48 @@
+// A small HTTPS client for the agent over libcurl: JSON POSTs and resumable downloads.
+//
+// libcurl does TLS (system CAs, or the configured ca_file), honours the proxy environment
+// variables (https_proxy, no_proxy ...) by itself, and lets a transfer be abandoned from its
+// progress callback, which is how a SIGTERM ends a long poll at once instead of after it.
+// Downloads go to <dest>.part and resume from its size with a Range request; the SHA-256 and
+// size are checked before the file is renamed into place, so a killed agent never leaves a
+// file that looks complete.
+#pragma once
+
+#include <atomic>
+#include <filesystem>
+#include <string>
+
+#include "core/result.h"
+
+namespace noreboot::agent {
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+};
+
+class HttpClient {
+ public:
+  // base: "https://host:port" (no trailing slash); stop: when it becomes true, transfers abort.
+  HttpClient(std::string base, std::filesystem::path ca_file, const std::atomic<bool>* stop);
+
+  // POST JSON; bearer may be empty. Errc::unavailable for network errors (retry later).
+  Result<HttpResponse> post_json(const std::string& path, const std::string& body,
+                                 const std::string& bearer, long timeout_seconds) const;
+
+  // GET into `dest` (via dest.part, resumed), then checks size and SHA-256.
+  Status download(const std::string& path, const std::string& bearer, const std::filesystem::path& dest,
+                  const std::string& sha256, uint64_t size, long timeout_seconds) const;
+
+  const std::string& base() const { return base_; }
+
+ private:
+  std::string base_;
+  std::filesystem::path ca_file_;
+  const std::atomic<bool>* stop_;
+};
+
+// The server's {"error": {"code", "message"}} body as one line, or the raw status.
+std::string describe_http_error(const HttpResponse& r);
+
+}  // namespace noreboot::agent

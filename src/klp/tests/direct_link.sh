@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The direct link (Kbuild's recorded commands replayed without make) must give the same
+# bytes as Kbuild itself: build one livepatch module both ways in the same folder and compare.
+#
+#   direct_link.sh NOREBOOT_KLP REPO_ROOT
+set -euo pipefail
+klp=$1 repo=$2
+eval "$("$repo/scripts/kernel-fetch" --dbg --quiet)"
+work=$(mktemp -d "${TMPDIR:-/tmp}/klp-direct.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+mkdir "$work/src"
+cat > "$work/src/cmdline.c" <<'C'
+#include <linux/fs.h>
+#include <linux/init.h>
+#include <linux/seq_file.h>
+static __used noinline int cmdline_proc_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "direct-link %s\n", saved_command_line);
+	return 0;
+}
+C
+echo 'obj-m := cmdline.o' > "$work/src/Kbuild"
+make -s -C "$NR_HEADERS" M="$work/src" CC=gcc-12 KCFLAGS="-ffunction-sections -fdata-sections" \
+  KBUILD_MODPOST_WARN=1 modules >/dev/null 2>&1 || true
+[ -s "$work/src/cmdline.o" ] || fail "could not compile the patched cmdline.c"
+
+args=(--abi "$NR_ABI" --name nr_klp_direct --workdir "$work/w" --object "$work/src/cmdline.o" --func cmdline_proc_show)
+"$klp" module "${args[@]}" -o "$work/kbuild.ko" --kbuild | tee "$work/kbuild.log"
+"$klp" module "${args[@]}" -o "$work/direct.ko" | tee "$work/direct.log"
+grep -E >/dev/null ', link [0-9.]+ s' "$work/direct.log" || fail "the default build did not use the direct link"
+grep -E >/dev/null ', kbuild [0-9.]+ s' "$work/kbuild.log" || fail "--kbuild did not run Kbuild"
+cmp "$work/kbuild.ko" "$work/direct.ko" || fail "the direct link differs from Kbuild's"
+modinfo -F vermagic "$work/direct.ko" | grep >/dev/null "^$NR_ABI " || fail "wrong vermagic"
+echo "PASS: $(stat -c %s "$work/direct.ko") bytes, identical"
