@@ -100,6 +100,7 @@ fi
 if want nginx && [ "$store" = sqlite ] && command -v nginx >/dev/null; then
   mkdir -p "$work/www" "$work/nginx"
   cp "$work/fix1.nrp" "$work/www/index.html"
+  chmod o+rx "$work" "$work/www"; chmod o+r "$work/www/index.html"  # nginx workers run as nobody
   nport=$(( 30000 + RANDOM % 20000 ))
   cat >"$work/nginx/nginx.conf" <<CONF
 worker_processes 2;
