@@ -285,8 +285,15 @@ void Api::tick() {
     std::vector<std::pair<std::uint64_t, Impl::Waiter>> keep;
     for (auto& [id, w] : all) {
       auto offer = m.decide(w.host, **snap);
-      if (offer || w.deadline <= t) answer.emplace_back(std::move(w), std::move(offer));
-      else keep.emplace_back(id, std::move(w));
+      if (offer || w.deadline <= t) {
+        // Answer at once: the first hosts should not wait for the last decision.
+        HttpResponse r;
+        r.body = m.checkin_body(w.host, offer);
+        m.metrics.longpoll_answered++;
+        w.respond(std::move(r));
+      } else {
+        keep.emplace_back(id, std::move(w));
+      }
     }
     std::lock_guard lock(m.wait_mu);
     for (auto& [id, w] : keep) m.waiters.emplace(id, std::move(w));
@@ -305,12 +312,15 @@ Result<std::shared_ptr<const FleetSnapshot>> Api::Impl::snapshot() {
   std::lock_guard lock(snap_mu);
   std::uint64_t gen = generation.load();
   std::int64_t t = now();
-  if (snap && snap_generation == gen && t - snap_loaded_at < opt.snapshot_ttl) return snap;
+  if (snap && snap_generation == gen && t - snap_loaded_at < opt.snapshot_ttl && !snapshot_stale.exchange(false))
+    return snap;
   auto fresh = std::make_shared<FleetSnapshot>();
   NR_TRY(fresh->rollouts, store.list_rollouts());
   NR_TRY(auto bundles, store.list_bundles());
   for (auto& b : bundles) fresh->bundles.emplace(b.sha256, std::move(b));
   NR_TRY(fresh->pins, store.list_pins());
+  NR_TRY(auto failed, store.failed_outcomes());
+  fresh->failed.insert(failed.begin(), failed.end());
   // A change made by another server (same database) shows up as a new fingerprint.
   std::ostringstream fp;
   for (const auto& r : fresh->rollouts)
@@ -424,9 +434,10 @@ std::string Api::Impl::checkin_body(const HostRecord& host, const std::optional<
 
 std::optional<api::Offer> Api::Impl::decide(const HostRecord& host, const FleetSnapshot& fleet) {
   std::int64_t t = now();
+  // Failures are few and live in the snapshot (refreshed on every failure report), so a
+  // decision costs no store read; the offer itself is recorded (one write).
   auto d = choose_offer(host, fleet, t, [&](const std::string& sha) {
-    auto o = store.host_outcome(host.id, sha);
-    return !o || *o == "failed";  // unknown (store trouble) counts as failed: offer nothing
+    return fleet.failed.count({host.id, sha}) > 0;
   });
   if (!d.bundle) return std::nullopt;
   if (!store.record_offer(host.id, d.bundle->sha256, t)) return std::nullopt;
@@ -468,7 +479,11 @@ void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
     (void)store.record_outcome(h.id, after, "applied", t);
     (void)store.add_host_event(h.id, {t, "applied", json{{"bundle", after}, {"sequence", h.applied->sequence}}.dump()});
   }
-  if (auto st = store.update_host_status(h); !st) return respond(error_response(fail_from(st.error())));
+  // A check-in that changes nothing only refreshes last_seen: write that at most every 30 s.
+  bool same = host->kernel.build_id == h.kernel.build_id && host->kernel.release == h.kernel.release &&
+              host->state == h.state && before == after && t - host->last_seen < 30;
+  if (!same)
+    if (auto st = store.update_host_status(h); !st) return respond(error_response(fail_from(st.error())));
 
   auto fleet = snapshot();
   if (!fleet) return respond(error_response(fail_from(fleet.error())));
@@ -506,6 +521,7 @@ HttpResponse Api::Impl::report(const HttpRequest& req) {
     if (auto st = store.record_outcome(h.id, body->bundle_sha256, "failed", t); !st)
       return error_response(fail_from(st.error()));
     evaluate_rollouts_now = true;
+    snapshot_stale = true;  // the failure set must include this one before the next decision
   } else if (body->state == api::AgentState::applied && body->applied) {
     (void)store.record_outcome(h.id, body->applied->bundle_sha256, "applied", t);
   }

@@ -69,6 +69,7 @@ struct Api::Impl {
   std::string snap_fingerprint;
   std::atomic<std::uint64_t> generation{0};  // bumped by every change that can create offers
   std::atomic<bool> evaluate_rollouts_now{false};
+  std::atomic<bool> snapshot_stale{false};  // reload without waking long polls (a failure report)
   std::int64_t last_rollout_eval = 0;
 
   // Long polls.

@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,7 @@ struct FleetSnapshot {
   std::vector<RolloutRecord> rollouts;
   std::map<std::string, BundleRecord> bundles;  // by sha256
   std::vector<PinRecord> pins;
+  std::set<std::pair<std::string, std::string>> failed;  // (host id, bundle sha256) that failed
 };
 
 struct OfferDecision {

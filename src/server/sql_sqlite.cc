@@ -2,6 +2,8 @@
 // SQLITE_BUSY failures, prepared statements with bound parameters only.
 #include <sqlite3.h>
 
+#include <unordered_map>
+
 #include "server/sql_pool.h"
 
 namespace noreboot::server {
@@ -10,14 +12,30 @@ namespace {
 class SqliteConn final : public SqlConn {
  public:
   explicit SqliteConn(sqlite3* db) : db_(db) {}
-  ~SqliteConn() override { sqlite3_close_v2(db_); }
+  ~SqliteConn() override {
+    for (auto& [sql, st] : cache_) sqlite3_finalize(st);
+    sqlite3_close_v2(db_);
+  }
   Dialect dialect() const override { return Dialect::sqlite; }
 
   Result<SqlResult> exec(std::string_view sql, const std::vector<SqlParam>& params) override {
+    // Prepared statements are cached per SQL text (the store uses a small, fixed set).
     sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK)
-      return fail("prepare");
-    struct Finalize { sqlite3_stmt* s; ~Finalize() { sqlite3_finalize(s); } } fin{st};
+    std::string key(sql);
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      st = it->second;
+    } else {
+      if (sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK)
+        return fail("prepare");
+      cache_.emplace(key, st);
+    }
+    struct Reset {
+      sqlite3_stmt* s;
+      ~Reset() {
+        sqlite3_reset(s);
+        sqlite3_clear_bindings(s);
+      }
+    } reset{st};
     for (std::size_t i = 0; i < params.size(); ++i) {
       const auto& p = params[i];
       int idx = static_cast<int>(i + 1), rc = SQLITE_OK;
@@ -69,6 +87,7 @@ class SqliteConn final : public SqlConn {
     return Error(errc, std::string("sqlite ") + what + ": " + sqlite3_errmsg(db_));
   }
   sqlite3* db_;
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 }  // namespace

@@ -160,6 +160,8 @@ class Store {
                                 const std::string& outcome, std::int64_t now) = 0;
   virtual Result<std::string> host_outcome(const std::string& host_id, const std::string& sha256) = 0;  // "" if none
   virtual Result<RolloutCounts> bundle_counts(const std::string& sha256) = 0;
+  // Every (host id, bundle sha256) that reported a failure: few, read whole into the snapshot.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> failed_outcomes() = 0;
 
   // Rollouts.
   virtual Status create_rollout(const RolloutRecord& rec) = 0;

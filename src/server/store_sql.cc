@@ -424,6 +424,13 @@ class SqlStore final : public Store {
     return c;
   }
 
+  Result<std::vector<std::pair<std::string, std::string>>> failed_outcomes() override {
+    NR_TRY(auto r, q("SELECT host_id, sha256 FROM host_bundle WHERE outcome = 'failed'"));
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& row : r.rows) out.emplace_back(row.text(0), row.text(1));
+    return out;
+  }
+
   // ---- rollouts
   static std::vector<SqlParam> rollout_params(const RolloutRecord& o) {
     return {sql_text(o.id), sql_text(o.bundle_sha256), sql_text(list_json(o.groups)),
