@@ -52,7 +52,9 @@ struct Runtime {
   std::unique_ptr<KernelInterface> kernel;
 };
 
-Result<std::unique_ptr<Runtime>> make_runtime(const GlobalOptions& g, std::ostream& err) {
+// need_trust: apply and agent refuse to start with an unreadable trusted key; status and check
+// only mention it (they must work on a host whose keys are not installed yet).
+Result<std::unique_ptr<Runtime>> make_runtime(const GlobalOptions& g, std::ostream& err, bool need_trust = false) {
   auto rt = std::make_unique<Runtime>();
   std::filesystem::path root = g.root.value_or("/");
   std::filesystem::path config_path =
@@ -69,7 +71,10 @@ Result<std::unique_ptr<Runtime>> make_runtime(const GlobalOptions& g, std::ostre
   rt->ctx.store = StateStore(rt->ctx.config.state_dir);
   for (const auto& k : rt->ctx.config.trusted_keys) {
     Status s = rt->ctx.trust.add_path(k);
-    if (!s.ok()) return Error(Errc::invalid_argument, s.error().message()).context("trusted_keys in " + config_path.string());
+    if (s.ok()) continue;
+    Error e = Error(Errc::invalid_argument, s.error().message()).context("trusted_keys in " + config_path.string());
+    if (need_trust) return e;
+    err << "noreboot: warning: " << e.message() << "\n";
   }
   rt->ctx.progress = [&err](const std::string& line) { err << "noreboot: " << line << "\n"; };
   return rt;
@@ -91,7 +96,7 @@ Outcome cmd_apply(const GlobalOptions& g, const std::vector<std::string>& a, std
     else return fail(err, Error(Errc::invalid_argument, "apply: unexpected argument '" + a[i] + "'\n" + kUsage), Outcome::usage);
   }
   if (!file) return fail(err, Error(Errc::invalid_argument, std::string("apply: which bundle? (FILE.nrp)\n") + kUsage), Outcome::usage);
-  auto rt = make_runtime(g, err);
+  auto rt = make_runtime(g, err, true);
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   AgentContext& ctx = (*rt)->ctx;
   for (const auto& t : trust)
@@ -212,7 +217,7 @@ Outcome cmd_agent(const GlobalOptions& g, const std::vector<std::string>& a, std
     if (x == "--once") o.once = true;
     else return fail(err, Error(Errc::invalid_argument, "agent: unexpected argument '" + x + "'"), Outcome::usage);
   }
-  auto rt = make_runtime(g, err);
+  auto rt = make_runtime(g, err, true);
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   log::configure(log::LogConfig{log::Level::info, log::Format::text, "agent"});
   std::atomic<bool> stop{false};

@@ -1,6 +1,8 @@
 #include "agent/kernel_interface.h"
 
 #include <charconv>
+#include <chrono>
+#include <thread>
 
 #include "agent/fs_util.h"
 
@@ -89,7 +91,16 @@ Result<std::vector<BlockedTask>> ProcSysKernel::blocked_tasks(int target) {
       t.tgid = std::stoi(pid);
       t.patch_state = state;
       t.comm = read_trimmed(task / "comm").value_or("?");
-      t.stack = read_file(task / "stack").value_or("(stack not readable)");
+      // The kernel prints no stack for a task that is running on another CPU at that moment:
+      // read again a few times before giving up.
+      for (int attempt = 0; attempt < 10; ++attempt) {
+        auto stack = read_file(task / "stack");
+        if (!stack.ok()) { t.stack = "(stack not readable: " + stack.error().message() + ")"; break; }
+        t.stack = *stack;
+        if (!t.stack.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (t.stack.empty()) t.stack = "(no stack: running) wchan " + read_trimmed(task / "wchan").value_or("?");
       out.push_back(std::move(t));
     }
   }

@@ -98,6 +98,6 @@ run 0 status --json
 [ "$(json 'd["blocked"][0]["comm"]')" = nr_stall_thread ] || fail "status: blocked task is not nr_stall_thread"
 json 'd["blocked"][0]["stack"]' | grep -q nr_stall_sleep || fail "status: the blocked stack lacks nr_stall_sleep"
 [ "$(json 'd["step"]')" = failed ] || fail "status: step is not failed after the reversal"
-echo "step: stall reversed and reported: $(grep -m1 'nr_stall_thread' "$W/err" | sed 's/^ *//')"
+echo "step: stall reversed and reported: $(grep -m1 'nr_stall_thread (pid' "$W/err" | sed 's/^ *//')"
 rmmod nr_stall_target || fail "rmmod nr_stall_target"
 echo PASS

@@ -15,7 +15,7 @@ static struct task_struct *nr_stall_thread;
 noinline int nr_stall_sleep(void)
 {
 	while (!kthread_should_stop())
-		msleep(50);
+		msleep(1000);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(nr_stall_sleep);
