@@ -30,8 +30,16 @@ if [ "$live" = 1 ]; then
   echo "after:  /proc/cmdline = $(cat /proc/cmdline)"
   nr status
 fi
-# Let the agent report once more, then stop it cleanly (SIGTERM).
-sleep 2
+# Keep the agent running until it has reported to the server: scripts/demo creates
+# WORK/demo.done once the server shows this host as patched (or gives up), then the agent is
+# stopped cleanly (SIGTERM). The agent reports after watching the kernel log for a few seconds.
+for _ in $(seq 240); do
+  [ -e "$work/demo.done" ] && break
+  kill -0 "$agent_pid" 2>/dev/null || break
+  sleep 0.5
+done
 kill "$agent_pid" 2>/dev/null || true
 wait "$agent_pid" || true
+# The agent's own log goes to stderr: scripts/demo keeps it in its work folder (vm.err).
+sed 's/^/agent: /' /tmp/agent.log >&2
 [ "$live" = 1 ] || { echo "the patch did not become live; the agent's log:"; cat /tmp/agent.log; exit 1; }
