@@ -1,5 +1,7 @@
 #include "agent/cli.h"
 
+#include <algorithm>
+
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -248,6 +250,12 @@ Outcome run_cli(const std::vector<std::string>& args, std::ostream& out, std::os
   if (i >= args.size()) { err << kUsage; return Outcome::usage; }
   std::string cmd = args[i];
   std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
+  // `noreboot COMMAND --help` shows the usage (every command is one line of it) and does nothing.
+  if (std::find_if(rest.begin(), rest.end(), [](const std::string& a) { return a == "-h" || a == "--help"; }) !=
+      rest.end()) {
+    out << kUsage;
+    return Outcome::ok;
+  }
   if (cmd == "apply") return cmd_apply(g, rest, out, err);
   if (cmd == "revert") return cmd_revert(g, rest, out, err);
   if (cmd == "status") return cmd_status(g, rest, false, out, err);

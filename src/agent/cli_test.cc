@@ -120,5 +120,15 @@ TEST_F(CliTest, UsageErrors) {
   EXPECT_EQ(run({"check"}), Outcome::unknown);
 }
 
+TEST_F(CliTest, EveryCommandAnswersHelpWithUsageAndDoesNothing) {
+  for (const char* cmd : {"apply", "revert", "status", "check", "enroll", "agent"}) {
+    EXPECT_EQ(run({cmd, "--help"}), Outcome::ok) << cmd;
+    EXPECT_NE(out.str().find("usage: noreboot"), std::string::npos) << cmd;
+    EXPECT_EQ(err.str(), "") << cmd;
+  }
+  // --help wins even where the command would otherwise refuse its arguments.
+  EXPECT_EQ(run({"apply", "-h", "--bogus"}), Outcome::ok);
+}
+
 }  // namespace
 }  // namespace noreboot::agent
