@@ -15,6 +15,7 @@
 #include "admin/cmd_server_client.h"
 #include "admin/command.h"
 #include "core/api_types.h"
+#include "core/manifest.h"
 
 namespace noreboot::admin {
 namespace {
@@ -52,15 +53,7 @@ Result<ServerTarget> target(const ParsedArgs& a) {
   return t;
 }
 
-std::string when(std::int64_t t) {
-  if (t <= 0) return "-";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
+std::string when(std::int64_t t) { return readable_utc(t); }
 
 std::string str(const json& j) {
   if (j.is_string()) return j.get<std::string>();

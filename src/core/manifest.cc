@@ -208,13 +208,21 @@ std::string serialize_manifest(const Manifest& m) {
   return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
-std::string rfc3339_utc(std::int64_t unix_seconds) {
+namespace {
+std::string format_utc(std::int64_t unix_seconds, const char* format) {
   std::time_t t = static_cast<std::time_t>(unix_seconds);
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+}  // namespace
+
+std::string rfc3339_utc(std::int64_t unix_seconds) { return format_utc(unix_seconds, "%Y-%m-%dT%H:%M:%SZ"); }
+
+std::string readable_utc(std::int64_t unix_seconds) {
+  return unix_seconds <= 0 ? "-" : format_utc(unix_seconds, "%Y-%m-%d %H:%M:%SZ");
 }
 
 std::string rfc3339_utc_now() { return rfc3339_utc(static_cast<std::int64_t>(std::time(nullptr))); }

@@ -64,5 +64,7 @@ bool valid_module_name(std::string_view name);
 // "YYYY-MM-DDTHH:MM:SSZ" for the given time (UTC).
 std::string rfc3339_utc(std::int64_t unix_seconds);
 std::string rfc3339_utc_now();
+// For people (tables, the dashboard): "2026-11-23 02:09:01Z", or "-" for 0 (never).
+std::string readable_utc(std::int64_t unix_seconds);
 
 }  // namespace noreboot

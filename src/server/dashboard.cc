@@ -10,20 +10,13 @@
 #include <ctime>
 #include <sstream>
 
+#include "core/manifest.h"
 #include "server/api_impl.h"
 
 namespace noreboot::server {
 namespace {
 
-std::string fmt_time(std::int64_t t) {
-  if (t <= 0) return "-";
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
-  return buf;
-}
+std::string fmt_time(std::int64_t t) { return readable_utc(t); }
 
 std::string page(const std::string& title, const std::string& body, bool refresh) {
   std::ostringstream o;
