@@ -29,7 +29,7 @@ JSON
 
 "$server" --listen 127.0.0.1:0 --data "$work/data" --trust "$work/pub.pub" --log-format text >"$work/out" 2>"$work/err" &
 pid=$!
-for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
 export NOREBOOT_SERVER=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/out" | head -1)
 [ -n "$NOREBOOT_SERVER" ] || fail "server did not start"
 export NOREBOOT_ADMIN_TOKEN=$(cat "$work/data/admin.token")
@@ -52,7 +52,7 @@ for i in $(seq 1 20); do
   fi
 done
 [ -n "$failed_host" ] || fail "no host was in the first stage"
-for _ in $(seq 30); do
+for _ in $(seq 100); do
   "$admin" rollout status "$rid" --json | grep -q '"state": "halted"' && break
   sleep 0.2
 done
