@@ -5,6 +5,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -251,6 +252,37 @@ Result<Credential> enroll(AgentContext& ctx, const EnrollOptions& o) {
   return c;
 }
 
+namespace {
+
+// Keeps the journal honest while the daemon runs: a patch live for settle_seconds becomes
+// "stable", so a crash hours later is not blamed on it. Skipped when a command holds the lock.
+void reconcile_now(AgentContext& ctx) {
+  auto lock = StateLock::acquire(ctx.store.dir(), false);
+  if (lock.ok()) (void)reconcile_at_start(ctx);
+}
+
+// Not enrolled: the daemon still guards the host (it reapplied the last good bundle at start,
+// promotes a live patch to stable, and records the clean shutdown on SIGTERM, without which
+// the next boot would take the patch for a crash suspect). It looks for a credential every
+// few seconds, so `noreboot enroll` starts the check-ins without a restart.
+Result<Credential> wait_for_enrollment(AgentContext& ctx, std::atomic<bool>& stop, const Error& why) {
+  log::warn("{}; until then the agent only guards this host (reapply at boot, clean-shutdown record)",
+            why.message());
+  notify("READY=1");
+  notify("STATUS=not enrolled: guarding only (run `noreboot enroll --token TOKEN`)");
+  double step = std::clamp<double>(static_cast<double>(ctx.config.settle_seconds) / 2, 1.0, 10.0);
+  while (!stop.load()) {
+    pause(stop, step);
+    if (stop.load()) break;
+    reconcile_now(ctx);
+    auto cred = load_credential(ctx.store);
+    if (cred.ok()) return cred;
+  }
+  return Error(Errc::unavailable, "stopped before enrollment");
+}
+
+}  // namespace
+
 Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& stop) {
   NR_TRY_STATUS(ctx.store.init());
   NR_TRY(std::string boot_id, ctx.kernel->boot_id());
@@ -261,38 +293,45 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
     reapply_at_start(ctx, decision);
   }
   auto cred = load_credential(ctx.store);
-  if (!cred.ok()) {
+  if (!cred.ok() && (o.once || cred.error().code() != Errc::not_found)) {
     notify("STATUS=" + cred.error().message());
     return cred.error();
   }
-  notify("READY=1");
-  notify("STATUS=checking in with " + cred->server);
-  log::info("agent started: host {} checking in with {}", cred->host_id, cred->server);
-  Session session(ctx, *cred, stop);
-  std::mt19937_64 rng(std::random_device{}());
-  auto jitter = [&](double max) { return std::uniform_real_distribution<double>(0, std::max(0.0, max))(rng); };
-  double backoff = 0;
-  while (!stop.load()) {
-    auto resp = session.checkin(o.once ? 0 : ctx.config.long_poll_seconds);
-    if (stop.load()) break;
-    if (!resp.ok()) {
-      backoff = backoff == 0 ? 2 : std::min(backoff * 2, static_cast<double>(ctx.config.interval_seconds));
-      log::warn("check-in failed: {} (retrying in about {} s)", resp.error().message(), static_cast<int>(backoff));
-      notify("STATUS=check-in failed: " + resp.error().message());
-      if (o.once) return resp.error();
-      pause(stop, backoff + jitter(backoff / 2));
-      continue;
+  if (!cred.ok()) {
+    cred = wait_for_enrollment(ctx, stop, cred.error());
+  } else {
+    notify("READY=1");
+  }
+  if (cred.ok()) {
+    notify("STATUS=checking in with " + cred->server);
+    log::info("agent started: host {} checking in with {}", cred->host_id, cred->server);
+    Session session(ctx, *cred, stop);
+    std::mt19937_64 rng(std::random_device{}());
+    auto jitter = [&](double max) { return std::uniform_real_distribution<double>(0, std::max(0.0, max))(rng); };
+    double backoff = 0;
+    while (!stop.load()) {
+      auto resp = session.checkin(o.once ? 0 : ctx.config.long_poll_seconds);
+      if (stop.load()) break;
+      reconcile_now(ctx);
+      if (!resp.ok()) {
+        backoff = backoff == 0 ? 2 : std::min(backoff * 2, static_cast<double>(ctx.config.interval_seconds));
+        log::warn("check-in failed: {} (retrying in about {} s)", resp.error().message(), static_cast<int>(backoff));
+        notify("STATUS=check-in failed: " + resp.error().message());
+        if (o.once) return resp.error();
+        pause(stop, backoff + jitter(backoff / 2));
+        continue;
+      }
+      backoff = 0;
+      if (resp->offer) {
+        Status s = session.handle_offer(*resp->offer);
+        if (!s.ok()) log::warn("offer {}: {}", resp->offer->patch_name, s.error().message());
+        if (o.once) return s;
+        if (s.ok()) continue;  // check in again at once with the new state
+      }
+      if (o.once) break;
+      notify("STATUS=idle; next check-in in " + std::to_string(resp->next_checkin_seconds) + " s");
+      pause(stop, std::min<double>(resp->next_checkin_seconds, ctx.config.interval_seconds) + jitter(ctx.config.jitter_seconds));
     }
-    backoff = 0;
-    if (resp->offer) {
-      Status s = session.handle_offer(*resp->offer);
-      if (!s.ok()) log::warn("offer {}: {}", resp->offer->patch_name, s.error().message());
-      if (o.once) return s;
-      if (s.ok()) continue;  // check in again at once with the new state
-    }
-    if (o.once) break;
-    notify("STATUS=idle; next check-in in " + std::to_string(resp->next_checkin_seconds) + " s");
-    pause(stop, std::min<double>(resp->next_checkin_seconds, ctx.config.interval_seconds) + jitter(ctx.config.jitter_seconds));
   }
   if (stop.load()) {
     notify("STOPPING=1");

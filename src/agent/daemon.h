@@ -10,7 +10,10 @@
 //   again at once; else sleep next_checkin_seconds + random jitter.
 // At start, before the first check-in, it reconciles the journal (crash-loop guard) and
 // reapplies the last good bundle if the guard allows, so a reboot into the same kernel is
-// patched again within seconds, with or without a server.
+// patched again within seconds, with or without a server. A host that is not enrolled still
+// runs the daemon as a guard (reapply at start, live -> stable after settle_seconds, the
+// clean-shutdown record on SIGTERM) and starts checking in once `noreboot enroll` has run;
+// without the daemon's clean-shutdown record every reboot would look like a crash.
 // Network errors back off exponentially (2 s doubling, capped at the check-in interval) with
 // jitter; a 401 means the credential was revoked: status says "re-enroll", and it keeps trying.
 // systemd: READY=1 after start-up, STATUS= lines, WATCHDOG=1 at least every half watchdog
