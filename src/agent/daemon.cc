@@ -1,8 +1,8 @@
 #include "agent/daemon.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include "agent/apply.h"
 #include "agent/fs_util.h"
 #include "agent/http_client.h"
+#include "agent/service_notify.h"
 #include "core/api_types.h"
 #include "core/bytes.h"
 #include "core/kernel_identity.h"
@@ -32,12 +33,12 @@ constexpr const char* kAgentVersion = "0.1.0";
 
 api::KernelId wire_kernel(const KernelIdentity& k) { return {k.release, k.version, k.build_id, k.arch}; }
 
-void notify(const std::string& what) { sd_notify(0, what.c_str()); }
+void notify(const std::string& what) { service_notify(what); }
 
 // Sleeps up to `seconds`, waking early when stop is set; pings the watchdog meanwhile.
 void pause(std::atomic<bool>& stop, double seconds) {
-  uint64_t watchdog_usec = 0;
-  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+  uint64_t watchdog_usec = service_watchdog_usec();
+  bool watchdog = watchdog_usec > 0;
   auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (!stop.load()) {
     auto now = std::chrono::steady_clock::now();
@@ -292,6 +293,7 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
     NR_TRY(auto decision, reconcile_at_start(ctx));
     reapply_at_start(ctx, decision);
   }
+  ::malloc_trim(0);
   auto cred = load_credential(ctx.store);
   if (!cred.ok() && (o.once || cred.error().code() != Errc::not_found)) {
     notify("STATUS=" + cred.error().message());
@@ -324,6 +326,7 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
       backoff = 0;
       if (resp->offer) {
         Status s = session.handle_offer(*resp->offer);
+        ::malloc_trim(0);  // the bundle's bytes and the apply's buffers go back to the system
         if (!s.ok()) log::warn("offer {}: {}", resp->offer->patch_name, s.error().message());
         if (o.once) return s;
         if (s.ok()) continue;  // check in again at once with the new state

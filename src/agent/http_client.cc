@@ -34,13 +34,21 @@ int check_stop(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
   return stop && stop->load() ? 1 : 0;
 }
 
+// One request on the client's long-lived handle: options are reset before and after (no
+// pointer into this request's stack survives it); the connection, TLS session and CA store
+// stay in the handle for the next request.
 struct Easy {
-  CURL* h = curl_easy_init();
-  curl_slist* headers = nullptr;
-  ~Easy() {
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
+  explicit Easy(CURL* handle) : h(handle) {
+    if (h) curl_easy_reset(h);
   }
+  ~Easy() {
+    if (h) curl_easy_reset(h);
+    curl_slist_free_all(headers);
+  }
+  Easy(const Easy&) = delete;
+  Easy& operator=(const Easy&) = delete;
+  CURL* h;
+  curl_slist* headers = nullptr;
 };
 
 void common(Easy& e, const std::string& url, const std::filesystem::path& ca, const std::atomic<bool>* stop,
@@ -68,13 +76,14 @@ Error curl_error(CURLcode rc, const char* errbuf, const std::string& url) {
 }  // namespace
 
 HttpClient::HttpClient(std::string base, std::filesystem::path ca_file, const std::atomic<bool>* stop)
-    : base_(std::move(base)), ca_file_(std::move(ca_file)), stop_(stop) {
+    : base_(std::move(base)), ca_file_(std::move(ca_file)), stop_(stop), handle_(nullptr, curl_easy_cleanup) {
   global_init();
+  handle_.reset(curl_easy_init());
 }
 
 Result<HttpResponse> HttpClient::post_json(const std::string& path, const std::string& body,
                                            const std::string& bearer, long timeout) const {
-  Easy e;
+  Easy e(handle_.get());
   if (!e.h) return Error(Errc::internal, "curl_easy_init failed");
   char errbuf[CURL_ERROR_SIZE] = {0};
   std::string url = base_ + path;
@@ -106,7 +115,11 @@ Status HttpClient::download(const std::string& path, const std::string& bearer, 
   if (have < size || size == 0) {
     FILE* f = std::fopen(part.c_str(), have ? "ab" : "wb");
     if (!f) return Error(Errc::io, "cannot open " + part.string() + ": " + errno_text(errno));
-    Easy e;
+    Easy e(handle_.get());
+    if (!e.h) {
+      std::fclose(f);
+      return Error(Errc::internal, "curl_easy_init failed");
+    }
     char errbuf[CURL_ERROR_SIZE] = {0};
     common(e, url, ca_file_, stop_, bearer, timeout, errbuf);
     curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
