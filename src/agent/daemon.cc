@@ -1,6 +1,7 @@
 #include "agent/daemon.h"
 
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -35,8 +36,10 @@ api::KernelId wire_kernel(const KernelIdentity& k) { return {k.release, k.versio
 
 void notify(const std::string& what) { service_notify(what); }
 
-// Sleeps up to `seconds`, waking early when stop is set; pings the watchdog meanwhile.
-void pause(std::atomic<bool>& stop, double seconds) {
+// Sleeps up to `seconds`, waking early when stop is set; pings the watchdog meanwhile. With a
+// wake fd it sleeps in poll(2) until the signal watcher writes it (no periodic wake-ups unless
+// systemd's watchdog wants pings); without one it looks at `stop` every 500 ms.
+void pause(std::atomic<bool>& stop, int wake_fd, double seconds) {
   uint64_t watchdog_usec = service_watchdog_usec();
   bool watchdog = watchdog_usec > 0;
   auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -44,10 +47,15 @@ void pause(std::atomic<bool>& stop, double seconds) {
     auto now = std::chrono::steady_clock::now();
     if (now >= end) return;
     auto slice = std::chrono::duration_cast<std::chrono::milliseconds>(end - now) + std::chrono::milliseconds(1);
-    // The stop flag is polled at most every 500 ms; sleeping in between costs no CPU to speak of.
-    auto cap = std::chrono::milliseconds(500);
+    auto cap = wake_fd >= 0 ? slice : std::chrono::milliseconds(500);
     if (watchdog) cap = std::min<std::chrono::milliseconds>(cap, std::chrono::milliseconds(watchdog_usec / 2000));
-    std::this_thread::sleep_for(std::min(slice, cap));
+    auto ms = std::min(slice, cap);
+    if (wake_fd >= 0) {
+      pollfd p{wake_fd, POLLIN, 0};
+      (void)::poll(&p, 1, static_cast<int>(std::min<int64_t>(ms.count(), 3'600'000)));
+    } else {
+      std::this_thread::sleep_for(ms);
+    }
     if (watchdog) notify("WATCHDOG=1");
   }
 }
@@ -73,8 +81,8 @@ api::AgentState wire_state(const Journal& j, bool applied) {
 
 class Session {
  public:
-  Session(AgentContext& ctx, Credential cred, std::atomic<bool>& stop)
-      : ctx_(ctx), cred_(std::move(cred)), stop_(stop), http_(cred_.server, ctx.config.ca_file, &stop) {}
+  Session(AgentContext& ctx, Credential cred, std::atomic<bool>& stop, int wake_fd)
+      : ctx_(ctx), cred_(std::move(cred)), stop_(stop), http_(cred_.server, ctx.config.ca_file, &stop, wake_fd) {}
 
   Result<api::CheckinResponse> checkin(int wait) {
     NR_TRY(auto id, read_running_kernel(ctx_.root));
@@ -241,7 +249,7 @@ Result<Credential> enroll(AgentContext& ctx, const EnrollOptions& o) {
   }
   req.kernel = wire_kernel(id);
   req.tags = o.tags;
-  HttpClient http(server, ctx.config.ca_file, nullptr);
+  HttpClient http(server, ctx.config.ca_file, nullptr, -1);
   NR_TRY(auto resp, http.post_json("/v1/enroll", api::to_json(req), "", 30));
   if (resp.status != 201 && resp.status != 200)
     return Error(resp.status == 401 ? Errc::refused : Errc::unavailable, "enroll: " + describe_http_error(resp));
@@ -266,14 +274,14 @@ void reconcile_now(AgentContext& ctx) {
 // promotes a live patch to stable, and records the clean shutdown on SIGTERM, without which
 // the next boot would take the patch for a crash suspect). It looks for a credential every
 // few seconds, so `noreboot enroll` starts the check-ins without a restart.
-Result<Credential> wait_for_enrollment(AgentContext& ctx, std::atomic<bool>& stop, const Error& why) {
+Result<Credential> wait_for_enrollment(AgentContext& ctx, std::atomic<bool>& stop, int wake_fd, const Error& why) {
   log::warn("{}; until then the agent only guards this host (reapply at boot, clean-shutdown record)",
             why.message());
   notify("READY=1");
   notify("STATUS=not enrolled: guarding only (run `noreboot enroll --token TOKEN`)");
   double step = std::clamp<double>(static_cast<double>(ctx.config.settle_seconds) / 2, 1.0, 10.0);
   while (!stop.load()) {
-    pause(stop, step);
+    pause(stop, wake_fd, step);
     if (stop.load()) break;
     reconcile_now(ctx);
     auto cred = load_credential(ctx.store);
@@ -300,14 +308,14 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
     return cred.error();
   }
   if (!cred.ok()) {
-    cred = wait_for_enrollment(ctx, stop, cred.error());
+    cred = wait_for_enrollment(ctx, stop, o.wake_fd, cred.error());
   } else {
     notify("READY=1");
   }
   if (cred.ok()) {
     notify("STATUS=checking in with " + cred->server);
     log::info("agent started: host {} checking in with {}", cred->host_id, cred->server);
-    Session session(ctx, *cred, stop);
+    Session session(ctx, *cred, stop, o.wake_fd);
     std::mt19937_64 rng(std::random_device{}());
     auto jitter = [&](double max) { return std::uniform_real_distribution<double>(0, std::max(0.0, max))(rng); };
     double backoff = 0;
@@ -320,7 +328,7 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
         log::warn("check-in failed: {} (retrying in about {} s)", resp.error().message(), static_cast<int>(backoff));
         notify("STATUS=check-in failed: " + resp.error().message());
         if (o.once) return resp.error();
-        pause(stop, backoff + jitter(backoff / 2));
+        pause(stop, o.wake_fd, backoff + jitter(backoff / 2));
         continue;
       }
       backoff = 0;
@@ -333,7 +341,7 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
       }
       if (o.once) break;
       notify("STATUS=idle; next check-in in " + std::to_string(resp->next_checkin_seconds) + " s");
-      pause(stop, std::min<double>(resp->next_checkin_seconds, ctx.config.interval_seconds) + jitter(ctx.config.jitter_seconds));
+      pause(stop, o.wake_fd, std::min<double>(resp->next_checkin_seconds, ctx.config.interval_seconds) + jitter(ctx.config.jitter_seconds));
     }
   }
   if (stop.load()) {
@@ -349,17 +357,21 @@ struct SignalWatcher::Impl {
   sigset_t set;
 };
 
-SignalWatcher::SignalWatcher(std::atomic<bool>& stop) : impl_(new Impl) {
+SignalWatcher::SignalWatcher(std::atomic<bool>& stop, int wake_fd) : impl_(new Impl) {
   sigemptyset(&impl_->set);
   sigaddset(&impl_->set, SIGTERM);
   sigaddset(&impl_->set, SIGINT);
   sigaddset(&impl_->set, SIGUSR2);  // used to wake the watcher at destruction
   pthread_sigmask(SIG_BLOCK, &impl_->set, nullptr);
-  impl_->thread = std::thread([this, &stop] {
+  impl_->thread = std::thread([this, &stop, wake_fd] {
     for (;;) {
       int sig = 0;
       if (sigwait(&impl_->set, &sig) != 0) continue;
       stop.store(true);
+      if (wake_fd >= 0) {
+        uint64_t one = 1;
+        (void)!::write(wake_fd, &one, sizeof one);
+      }
       if (sig == SIGUSR2) return;
       log::info("signal {} received: stopping", sig);
     }

@@ -49,16 +49,20 @@ Result<Credential> enroll(AgentContext& ctx, const EnrollOptions& options);
 
 struct DaemonOptions {
   bool once = false;  // one check-in (and apply + report if offered), then return
+  // An eventfd the SignalWatcher makes readable on SIGTERM/SIGINT: sleeps and long polls wait
+  // on it, so the idle daemon is not woken by timers. -1: they look at `stop` every 500 ms.
+  int wake_fd = -1;
 };
 
 // Runs until `stop` becomes true (set by the signal watcher) or, with once, after one round.
 Status run_daemon(AgentContext& ctx, const DaemonOptions& options, std::atomic<bool>& stop);
 
 // Blocks SIGTERM/SIGINT in the calling thread (call before starting threads) and starts a
-// thread that sets `stop` when one arrives. The returned object joins it.
+// thread that sets `stop` when one arrives (and makes wake_fd readable, if given). The
+// returned object joins it.
 class SignalWatcher {
  public:
-  explicit SignalWatcher(std::atomic<bool>& stop);
+  explicit SignalWatcher(std::atomic<bool>& stop, int wake_fd = -1);
   ~SignalWatcher();
   SignalWatcher(const SignalWatcher&) = delete;
   SignalWatcher& operator=(const SignalWatcher&) = delete;
