@@ -234,6 +234,8 @@ class BeastServer final : public HttpServer {
     for (int i = 1; i < std::max(1, opt_.threads); ++i) threads.emplace_back([this] { ioc_.run(); });
     ioc_.run();
     for (auto& t : threads) t.join();
+    // Writes still queued answer into this (stopped, still alive) io_context, not a freed one.
+    api_.release_waiters();
   }
 
   void stop() override {

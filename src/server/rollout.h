@@ -41,6 +41,7 @@ struct FleetSnapshot {
   std::map<std::string, BundleRecord> bundles;  // by sha256
   std::vector<PinRecord> pins;
   std::set<std::pair<std::string, std::string>> failed;  // (host id, bundle sha256) that failed
+  std::uint64_t generation = 0;  // the server's change generation it was loaded at
 };
 
 struct OfferDecision {
