@@ -254,6 +254,11 @@ void Api::release_waiters() {
 
 void Api::flush_writes() { impl_->committer.flush(); }
 
+void Api::set_wakeup(std::function<void()> wakeup) {
+  std::lock_guard lock(impl_->wake_mu);
+  impl_->wakeup = std::move(wakeup);
+}
+
 void Api::tick() {
   Impl& m = *impl_;
   std::int64_t t = m.now();
@@ -586,8 +591,9 @@ void Api::Impl::report(const HttpRequest& req, Respond respond) {
         std::lock_guard lock(failed_mu);
         local_failed.emplace(h.id, sha);  // never offered this bundle again
       }
-      evaluate_rollouts_now = true;  // the failure budget is checked at the next tick
+      evaluate_rollouts_now = true;  // the failure budget is checked at the next tick, now
       pending_failures--;
+      wake();
     }
     if (!st) return respond(error_response(fail_from(st.error())));
     host_cache.update(hash, h);
@@ -665,7 +671,7 @@ HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha)
     r.body = content->substr(a, b - a + 1);
     return r;
   }
-  r.body = *content;
+  r.shared_body = std::move(content);
   return r;
 }
 

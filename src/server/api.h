@@ -72,6 +72,9 @@ class Api {
   void release_waiters();
   // Waits until every write queued so far is committed and its request answered.
   void flush_writes();
+  // Called (from any thread) when tick() should run now rather than at the next period: a
+  // publish, a rollout change, a failure report. Empty: wait for the period.
+  void set_wakeup(std::function<void()> wakeup);
 
   // Creates the first admin token when the store has none; returns it ("" if there was one).
   Result<std::string> bootstrap_admin_token();

@@ -107,7 +107,16 @@ struct Api::Impl {
       : store(s), verifier(std::move(v)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
         committer(s, {std::chrono::microseconds(o.commit_linger_us), 20000}) {}
 
-  void changed() { generation.fetch_add(1); }
+  std::mutex wake_mu;
+  std::function<void()> wakeup;  // asks the HTTP layer for an early tick()
+  void wake() {
+    std::lock_guard lock(wake_mu);
+    if (wakeup) wakeup();
+  }
+  void changed() {
+    generation.fetch_add(1);
+    wake();
+  }
   Result<std::shared_ptr<const FleetSnapshot>> snapshot();
 
   // Auth. On failure they fill `fail` and return nullopt.
