@@ -105,7 +105,8 @@ struct Api::Impl {
 
   Impl(Store& s, BundleVerifier v, ApiOptions o, std::function<std::int64_t()> c)
       : store(s), verifier(std::move(v)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
-        committer(s, {std::chrono::microseconds(o.commit_linger_us), 20000}) {}
+        committer([&s](const WriteBatch& b) { return s.apply_writes(b); },
+                  {std::chrono::microseconds(o.commit_linger_us), 20000}) {}
 
   std::mutex wake_mu;
   std::function<void()> wakeup;  // asks the HTTP layer for an early tick()

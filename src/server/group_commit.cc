@@ -5,7 +5,7 @@
 
 namespace noreboot::server {
 
-GroupCommit::GroupCommit(Store& store, Options options) : store_(store), opt_(options) {
+GroupCommit::GroupCommit(Apply apply, Options options) : apply_(std::move(apply)), opt_(options) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -85,12 +85,12 @@ void GroupCommit::commit(std::deque<Part>& parts) {
   }
   const WriteBatch& batch = parts.size() == 1 ? parts.front().batch : all;
   auto started = std::chrono::steady_clock::now();
-  Status st = store_.apply_writes(batch);
+  Status st = apply_(batch);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::vector<Status> results(parts.size(), st);
   if (!st && parts.size() > 1 && st.error().code() != Errc::unavailable) {
     log::warn("group commit of {} parts failed ({}); retrying them one by one", parts.size(), st.error().message());
-    for (std::size_t i = 0; i < parts.size(); ++i) results[i] = store_.apply_writes(parts[i].batch);
+    for (std::size_t i = 0; i < parts.size(); ++i) results[i] = apply_(parts[i].batch);
   }
   std::uint64_t failures = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {

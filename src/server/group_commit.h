@@ -51,7 +51,9 @@ class GroupCommit {
     double commit_seconds = 0;     // time spent in apply_writes
   };
 
-  GroupCommit(Store& store, Options options);
+  // `apply` commits one batch (Store::apply_writes in the server; a fake in tests).
+  using Apply = std::function<Status(const WriteBatch&)>;
+  GroupCommit(Apply apply, Options options);
   ~GroupCommit();  // commits what is queued, runs its callbacks, then stops
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
@@ -73,7 +75,7 @@ class GroupCommit {
   void run();
   void commit(std::deque<Part>& parts);
 
-  Store& store_;
+  Apply apply_;
   Options opt_;
   mutable std::mutex mu_;
   std::condition_variable wake_;     // the committer: work arrived, flush asked, stop
