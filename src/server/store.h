@@ -89,6 +89,9 @@ struct RolloutRecord {
   std::int64_t stage_started_at = 0;
   std::int64_t created_at = 0;
   std::string halt_reason;
+  // Failures counted when the rollout was last resumed: the budget applies to the failures
+  // after that (those hosts are never offered the bundle again anyway).
+  std::int64_t failure_baseline = 0;
 };
 
 struct RolloutCounts {

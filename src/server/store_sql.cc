@@ -54,6 +54,8 @@ const std::vector<Migration>& migrations() {
         "CREATE TABLE pins (grp TEXT PRIMARY KEY, bundle_sha256 TEXT NOT NULL, until_time BIGINT NOT NULL)",
         "CREATE TABLE audit (id {serial}, time BIGINT NOT NULL, actor TEXT NOT NULL,"
         " action TEXT NOT NULL, detail TEXT NOT NULL)"}},
+      // 2: a resumed rollout counts failures from its resume on.
+      {2, {"ALTER TABLE rollouts ADD COLUMN failure_baseline BIGINT NOT NULL DEFAULT 0"}},
   };
   return list;
 }
@@ -132,7 +134,7 @@ HostRecord host_from(const SqlRow& r) {
 
 constexpr const char* kRolloutCols =
     "id, bundle_sha256, groups, tags, stages, mwindow, state, current_stage, stage_started_at,"
-    " created_at, halt_reason";
+    " created_at, halt_reason, failure_baseline";
 RolloutRecord rollout_from(const SqlRow& r) {
   RolloutRecord o;
   o.id = r.text(0); o.bundle_sha256 = r.text(1); o.groups = parse_list(r.text(2));
@@ -143,6 +145,7 @@ RolloutRecord rollout_from(const SqlRow& r) {
   }
   o.state = parse_rollout_state(r.text(6)); o.current_stage = static_cast<int>(r.integer(7));
   o.stage_started_at = r.integer(8); o.created_at = r.integer(9); o.halt_reason = r.text(10);
+  o.failure_baseline = r.integer(11);
   return o;
 }
 
@@ -524,11 +527,12 @@ class SqlStore final : public Store {
             sql_text(list_json(o.tags)), sql_text(stages_json(o.stages)),
             sql_text(o.window ? api::format_window(*o.window) : std::string()),
             sql_text(std::string(rollout_state_name(o.state))), sql_int(o.current_stage),
-            sql_int(o.stage_started_at), sql_int(o.created_at), sql_text(o.halt_reason)};
+            sql_int(o.stage_started_at), sql_int(o.created_at), sql_text(o.halt_reason),
+            sql_int(o.failure_baseline)};
   }
 
   Status create_rollout(const RolloutRecord& o) override {
-    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rollout_params(o)));
     return ok_status();
   }
@@ -547,10 +551,12 @@ class SqlStore final : public Store {
   }
 
   Result<bool> update_rollout(const RolloutRecord& expected, const RolloutRecord& next) override {
-    NR_TRY(auto r, q("UPDATE rollouts SET state = ?, current_stage = ?, stage_started_at = ?, halt_reason = ?"
+    NR_TRY(auto r, q("UPDATE rollouts SET state = ?, current_stage = ?, stage_started_at = ?, halt_reason = ?,"
+                     " failure_baseline = ?"
                      " WHERE id = ? AND state = ? AND current_stage = ? AND stage_started_at = ?",
                      {sql_text(std::string(rollout_state_name(next.state))), sql_int(next.current_stage),
-                      sql_int(next.stage_started_at), sql_text(next.halt_reason), sql_text(expected.id),
+                      sql_int(next.stage_started_at), sql_text(next.halt_reason), sql_int(next.failure_baseline),
+                      sql_text(expected.id),
                       sql_text(std::string(rollout_state_name(expected.state))),
                       sql_int(expected.current_stage), sql_int(expected.stage_started_at)}));
     return r.affected > 0;

@@ -97,12 +97,12 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 TEST_P(StoreTest, MigratesOnceAndReopens) {
   auto v = store_->schema_version();
   ASSERT_TRUE(v.ok()) << v.error().message();
-  EXPECT_EQ(*v, 1);
+  EXPECT_EQ(*v, 2);
   ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "hello").ok());
   auto again = reopen();
   ASSERT_TRUE(again.ok()) << again.error().message();
   store_ = std::move(again).value();
-  EXPECT_EQ(*store_->schema_version(), 1);
+  EXPECT_EQ(*store_->schema_version(), 2);
   auto b = store_->get_bundle(sha('a'));
   ASSERT_TRUE(b.ok() && b->has_value());
   EXPECT_EQ((*b)->sequence, 1);
@@ -221,13 +221,16 @@ TEST_P(StoreTest, RolloutCompareAndSet) {
   EXPECT_EQ(got->stages.size(), 2u);
   EXPECT_DOUBLE_EQ(got->stages[0].percent, 10);
   EXPECT_EQ(got->window->end_minute, 120);
+  EXPECT_EQ(got->failure_baseline, 0);
   RolloutRecord next = *got;
   next.current_stage = 1;
   next.stage_started_at = 1100;
+  next.failure_baseline = 3;
   EXPECT_TRUE(*store_->update_rollout(*got, next));
   EXPECT_FALSE(*store_->update_rollout(*got, next));  // a second server racing loses
   auto now = *store_->get_rollout("r_1");
   EXPECT_EQ(now->current_stage, 1);
+  EXPECT_EQ(now->failure_baseline, 3);
   EXPECT_EQ(store_->list_rollouts()->size(), 1u);
 }
 
