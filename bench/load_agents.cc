@@ -291,6 +291,7 @@ class Bench {
     std::string sha = offer["sha256"], url = offer["url"];
     std::uint64_t seq = offer["sequence"];
     ++offered_;
+    offer_latencies_.push_back(secs(Clock::now() - publish_start_));
     a.conn->request("GET", url, "", a.credential, [this, i, sha, seq](int st, std::string body) {
       auto& ag = agents_[i];
       if (st != 200 || body.empty()) {
@@ -437,6 +438,11 @@ class Bench {
       out["offered"] = offered_;
       out["applied"] = latencies_.size();
       out["failed"] = failed_;
+      std::sort(offer_latencies_.begin(), offer_latencies_.end());
+      if (!offer_latencies_.empty()) {
+        out["offer_p50"] = offer_latencies_[offer_latencies_.size() / 2];
+        out["offer_p99"] = offer_latencies_[std::min(offer_latencies_.size() - 1, offer_latencies_.size() * 99 / 100)];
+      }
       out["p50"] = pct(0.50);
       out["p99"] = pct(0.99);
       out["max"] = latencies_.empty() ? -1.0 : latencies_.back();
@@ -464,7 +470,8 @@ class Bench {
   Clock::time_point start_, measure_start_, publish_start_;
   double measured_ = 0, enroll_seconds_ = 0, halted_at_ = -1;
   long rss_ = -1;
-  std::vector<double> latencies_;
+  std::vector<double> latencies_;        // publish -> "applied" report acknowledged
+  std::vector<double> offer_latencies_;  // publish -> offer received
   std::string rollout_id_;
   json final_rollout_;
 };

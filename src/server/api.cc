@@ -218,7 +218,7 @@ void Api::handle(HttpRequest req, Respond respond) {
   }
   if (seg.size() == 2 && seg[1] == "report") {
     if (method != "POST") return fail(405, "method_not_allowed", "use POST /v1/report");
-    return counted(m.report(req));
+    return m.report(req, counted);
   }
   if (seg.size() == 3 && seg[1] == "bundles" && get) {
     if (!api::is_sha256_hex(seg[2]))
@@ -249,6 +249,14 @@ void Api::release_waiters() {
     r.body = m.checkin_body(w.host, std::nullopt);
     w.respond(std::move(r));
   }
+  m.committer.flush();  // queued writes: commit them and answer their requests now
+}
+
+void Api::flush_writes() { impl_->committer.flush(); }
+
+void Api::set_wakeup(std::function<void()> wakeup) {
+  std::lock_guard lock(impl_->wake_mu);
+  impl_->wakeup = std::move(wakeup);
 }
 
 void Api::tick() {
@@ -256,51 +264,75 @@ void Api::tick() {
   std::int64_t t = m.now();
   if (m.evaluate_rollouts_now.exchange(false) || t != m.last_rollout_eval) {
     m.last_rollout_eval = t;
+    // Every failure report received so far must be counted before a stage may advance.
+    if (m.pending_failures.load() > 0) m.committer.flush();
     m.evaluate_rollouts();
   }
-  auto snap = m.snapshot();  // also notices changes made by other servers
+  std::uint64_t gen = m.generation.load();  // before the snapshot: it is at least this fresh
+  auto snap = m.snapshot();                  // also notices changes made by other servers
+  if (snap.ok()) gen = std::max(gen, (*snap)->generation);
 
-  std::vector<std::pair<Impl::Waiter, std::optional<api::Offer>>> answer;
-  std::unordered_map<std::uint64_t, Impl::Waiter> all;
-  bool reevaluate = false;
+  // Take out the waiters decided at an older generation (decide again) and the expired ones.
+  std::vector<Impl::Waiter> redecide, expired;
   {
     std::lock_guard lock(m.wait_mu);
-    std::uint64_t gen = m.generation.load();
-    reevaluate = snap.ok() && gen != m.waiters_generation;
-    m.waiters_generation = gen;
-    if (reevaluate) {
-      all.swap(m.waiters);  // evaluate outside the lock: new check-ins keep parking meanwhile
-    } else {
-      for (auto it = m.waiters.begin(); it != m.waiters.end();) {
-        if (it->second.deadline <= t) {
-          answer.emplace_back(std::move(it->second), std::nullopt);
-          it = m.waiters.erase(it);
-        } else {
-          ++it;
-        }
+    for (auto it = m.waiters.begin(); it != m.waiters.end();) {
+      if (snap.ok() && it->second.generation < gen) {
+        redecide.push_back(std::move(it->second));
+      } else if (it->second.deadline <= t) {
+        expired.push_back(std::move(it->second));
+      } else {
+        ++it;
+        continue;
       }
+      it = m.waiters.erase(it);
     }
   }
-  if (reevaluate) {
-    std::vector<std::pair<std::uint64_t, Impl::Waiter>> keep;
-    for (auto& [id, w] : all) {
-      auto offer = m.decide(w.host, **snap);
-      if (offer || w.deadline <= t) {
-        // Answer at once: the first hosts should not wait for the last decision.
+  // Offers go out in chunks: each chunk's offers are committed together, then its hosts are
+  // answered, while the next chunk is being decided.
+  constexpr std::size_t kChunk = 256;
+  auto offered = std::make_shared<std::vector<std::pair<Impl::Waiter, api::Offer>>>();
+  WriteBatch writes;
+  auto send = [&] {
+    if (offered->empty()) return;
+    m.committer.submit(std::move(writes), [&m, offered](const Status& st) {
+      for (auto& [w, offer] : *offered) {
+        if (!st) {
+          w.respond(error_response(fail_from(st.error())));
+          continue;
+        }
         HttpResponse r;
         r.body = m.checkin_body(w.host, offer);
+        m.metrics.offers++;
         m.metrics.longpoll_answered++;
         w.respond(std::move(r));
-      } else {
-        keep.emplace_back(id, std::move(w));
       }
+    });
+    writes = WriteBatch{};
+    offered = std::make_shared<std::vector<std::pair<Impl::Waiter, api::Offer>>>();
+  };
+  std::vector<Impl::Waiter> keep;
+  for (auto& w : redecide) {
+    auto offer = m.decide(w.host, **snap);
+    if (offer) {
+      writes.outcomes.push_back({w.host.id, offer->sha256, "offered", t});
+      offered->emplace_back(std::move(w), std::move(*offer));
+      if (offered->size() >= kChunk) send();
+    } else if (w.deadline <= t) {
+      expired.push_back(std::move(w));
+    } else {
+      w.generation = gen;
+      keep.push_back(std::move(w));
     }
-    std::lock_guard lock(m.wait_mu);
-    for (auto& [id, w] : keep) m.waiters.emplace(id, std::move(w));
   }
-  for (auto& [w, offer] : answer) {
+  send();
+  if (!keep.empty()) {
+    std::lock_guard lock(m.wait_mu);
+    for (auto& w : keep) m.waiters.emplace(m.next_waiter++, std::move(w));
+  }
+  for (auto& w : expired) {
     HttpResponse r;
-    r.body = m.checkin_body(w.host, offer);
+    r.body = m.checkin_body(w.host, std::nullopt);
     m.metrics.longpoll_answered++;
     w.respond(std::move(r));
   }
@@ -312,8 +344,7 @@ Result<std::shared_ptr<const FleetSnapshot>> Api::Impl::snapshot() {
   std::lock_guard lock(snap_mu);
   std::uint64_t gen = generation.load();
   std::int64_t t = now();
-  if (snap && snap_generation == gen && t - snap_loaded_at < opt.snapshot_ttl && !snapshot_stale.exchange(false))
-    return snap;
+  if (snap && snap_generation == gen && t - snap_loaded_at < opt.snapshot_ttl) return snap;
   auto fresh = std::make_shared<FleetSnapshot>();
   NR_TRY(fresh->rollouts, store.list_rollouts());
   NR_TRY(auto bundles, store.list_bundles());
@@ -329,6 +360,7 @@ Result<std::shared_ptr<const FleetSnapshot>> Api::Impl::snapshot() {
   for (const auto& p : fresh->pins) fp << p.group << p.bundle_sha256 << p.until << ';';
   if (snap && fp.str() != snap_fingerprint) gen = generation.fetch_add(1) + 1;
   snap_fingerprint = fp.str();
+  fresh->generation = gen;
   snap = std::move(fresh);
   snap_loaded_at = t;
   snap_generation = gen;
@@ -350,13 +382,16 @@ std::string Api::Impl::bearer(const HttpRequest& req) const {
   return "";
 }
 
-std::optional<HostRecord> Api::Impl::auth_host(const HttpRequest& req, Fail& fail) {
+std::optional<Api::Impl::AuthedHost> Api::Impl::auth_host(const HttpRequest& req, Fail& fail) {
   std::string token = bearer(req);
   if (token.empty() || token.size() > 128 || token.rfind("nrh_", 0) != 0) {
     fail = {401, "unauthorized", "send the host credential from enrollment as 'Authorization: Bearer nrh_...'"};
     return std::nullopt;
   }
-  auto h = store.find_host_by_credential(sha256_hex(token));
+  std::string hash = sha256_hex(token);
+  std::int64_t t = now();
+  if (auto cached = host_cache.find(hash, t)) return AuthedHost{std::move(hash), std::move(*cached)};
+  auto h = store.find_host_by_credential(hash);
   if (!h) {
     fail = fail_from(h.error());
     return std::nullopt;
@@ -365,7 +400,8 @@ std::optional<HostRecord> Api::Impl::auth_host(const HttpRequest& req, Fail& fai
     fail = {401, "unauthorized", "unknown host credential: enroll again (noreboot enroll)"};
     return std::nullopt;
   }
-  return std::move(**h);
+  host_cache.put(hash, **h, t);
+  return AuthedHost{std::move(hash), std::move(**h)};
 }
 
 std::optional<TokenRecord> Api::Impl::auth_admin(const HttpRequest& req, bool need_write, Fail& fail) {
@@ -434,23 +470,29 @@ std::string Api::Impl::checkin_body(const HostRecord& host, const std::optional<
 
 std::optional<api::Offer> Api::Impl::decide(const HostRecord& host, const FleetSnapshot& fleet) {
   std::int64_t t = now();
-  // Failures are few and live in the snapshot (refreshed on every failure report), so a
-  // decision costs no store read; the offer itself is recorded (one write).
+  // Failures are few: those in the store live in the snapshot, those this server committed
+  // since in local_failed; a decision costs no store read.
   auto d = choose_offer(host, fleet, t, [&](const std::string& sha) {
-    return fleet.failed.count({host.id, sha}) > 0;
+    if (fleet.failed.count({host.id, sha}) > 0) return true;
+    std::lock_guard lock(failed_mu);
+    return local_failed.count({host.id, sha}) > 0;
   });
   if (!d.bundle) return std::nullopt;
-  if (!store.record_offer(host.id, d.bundle->sha256, t)) return std::nullopt;
-  metrics.offers++;
   const BundleRecord& b = *d.bundle;
   return api::Offer{b.sha256, "/v1/bundles/" + b.sha256, b.sha256, static_cast<std::uint64_t>(b.size),
                     static_cast<std::uint64_t>(b.sequence), b.patch_name, d.rollout_id};
 }
 
+void Api::Impl::park(HostRecord host, std::int64_t deadline, std::uint64_t decided_at, Respond respond) {
+  std::lock_guard lock(wait_mu);
+  waiters.emplace(next_waiter++, Waiter{std::move(host), deadline, decided_at, std::move(respond)});
+}
+
 void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
   Fail f{};
-  auto host = auth_host(req, f);
-  if (!host) return respond(error_response(f));
+  auto auth = auth_host(req, f);
+  if (!auth) return respond(error_response(f));
+  const HostRecord& host = auth->host;
   auto body = api::parse_checkin_request(req.body);
   if (!body) return respond(error_response(fail_from(body.error())));
   std::int64_t wait = 0;
@@ -464,51 +506,64 @@ void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
   }
   metrics.checkins++;
   std::int64_t t = now();
-  HostRecord h = *host;
+  HostRecord h = host;
   h.kernel = body->kernel;
   h.state = std::string(api::agent_state_name(body->state));
   h.applied = body->applied;
   h.last_seen = t;
-  if (host->kernel.build_id != h.kernel.build_id)
-    (void)store.add_host_event(h.id, {t, "kernel_changed",
-                                      json{{"from", host->kernel.release}, {"to", h.kernel.release},
-                                           {"build_id", h.kernel.build_id}}.dump()});
-  std::string before = host->applied ? host->applied->bundle_sha256 : "";
+  WriteBatch writes;
+  if (host.kernel.build_id != h.kernel.build_id)
+    writes.events.push_back({h.id, {t, "kernel_changed",
+                                    json{{"from", host.kernel.release}, {"to", h.kernel.release},
+                                         {"build_id", h.kernel.build_id}}.dump()}});
+  std::string before = host.applied ? host.applied->bundle_sha256 : "";
   std::string after = h.applied ? h.applied->bundle_sha256 : "";
   if (before != after && !after.empty()) {
-    (void)store.record_outcome(h.id, after, "applied", t);
-    (void)store.add_host_event(h.id, {t, "applied", json{{"bundle", after}, {"sequence", h.applied->sequence}}.dump()});
+    writes.outcomes.push_back({h.id, after, "applied", t});
+    writes.events.push_back({h.id, {t, "applied", json{{"bundle", after}, {"sequence", h.applied->sequence}}.dump()}});
   }
   // A check-in that changes nothing only refreshes last_seen: write that at most every 30 s.
-  bool same = host->kernel.build_id == h.kernel.build_id && host->kernel.release == h.kernel.release &&
-              host->state == h.state && before == after && t - host->last_seen < 30;
-  if (!same)
-    if (auto st = store.update_host_status(h); !st) return respond(error_response(fail_from(st.error())));
+  bool same = host.kernel.build_id == h.kernel.build_id && host.kernel.release == h.kernel.release &&
+              host.state == h.state && before == after && t - host.last_seen < 30;
+  if (!same) writes.statuses.push_back(h);
 
+  std::uint64_t gen = generation.load();  // before the snapshot: it is at least this fresh
   auto fleet = snapshot();
   if (!fleet) return respond(error_response(fail_from(fleet.error())));
+  gen = std::max(gen, (*fleet)->generation);
   auto offer = decide(h, **fleet);
-  if (offer || wait == 0) {
-    HttpResponse r;
-    r.body = checkin_body(h, offer);
-    return respond(std::move(r));
-  }
-  std::lock_guard lock(wait_mu);
-  waiters.emplace(next_waiter++, Waiter{std::move(h), t + wait, std::move(respond)});
+  if (offer) writes.outcomes.push_back({h.id, offer->sha256, "offered", t});
+
+  // Answer (or park) once the writes are durable.
+  auto finish = [this, h = std::move(h), offer = std::move(offer), wait, t, gen, wrote_status = !same,
+                 hash = auth->credential_hash, respond = std::move(respond)](const Status& st) mutable {
+    if (!st) return respond(error_response(fail_from(st.error())));
+    if (wrote_status) host_cache.update(hash, h);
+    if (offer || wait == 0) {
+      if (offer) metrics.offers++;
+      HttpResponse r;
+      r.body = checkin_body(h, offer);
+      return respond(std::move(r));
+    }
+    park(std::move(h), t + wait, gen, std::move(respond));
+  };
+  if (writes.empty()) return finish(ok_status());
+  committer.submit(std::move(writes), std::move(finish));
 }
 
-HttpResponse Api::Impl::report(const HttpRequest& req) {
+void Api::Impl::report(const HttpRequest& req, Respond respond) {
   Fail f{};
-  auto host = auth_host(req, f);
-  if (!host) return error_response(f);
+  auto auth = auth_host(req, f);
+  if (!auth) return respond(error_response(f));
+  const HostRecord& host = auth->host;
   auto body = api::parse_report_request(req.body);
-  if (!body) return error_response(fail_from(body.error()));
-  if (body->host_id != host->id)
-    return error_response({403, "forbidden", "host_id '" + body->host_id.substr(0, 64) +
-                                                 "' is not the host of this credential: a host reports only for itself"});
+  if (!body) return respond(error_response(fail_from(body.error())));
+  if (body->host_id != host.id)
+    return respond(error_response({403, "forbidden", "host_id '" + body->host_id.substr(0, 64) +
+                                                         "' is not the host of this credential: a host reports only for itself"}));
   metrics.reports++;
   std::int64_t t = now();
-  HostRecord h = *host;
+  HostRecord h = host;
   h.kernel = body->kernel;
   h.state = std::string(api::agent_state_name(body->state));
   h.applied = body->applied;
@@ -516,21 +571,34 @@ HttpResponse Api::Impl::report(const HttpRequest& req) {
   std::string err;
   for (const auto& e : body->errors) err += (err.empty() ? "" : "; ") + e;
   h.last_error = err.substr(0, 1024);
-  if (auto st = store.update_host_status(h); !st) return error_response(fail_from(st.error()));
-  if (body->state == api::AgentState::failed && !body->bundle_sha256.empty()) {
-    if (auto st = store.record_outcome(h.id, body->bundle_sha256, "failed", t); !st)
-      return error_response(fail_from(st.error()));
-    evaluate_rollouts_now = true;
-    snapshot_stale = true;  // the failure set must include this one before the next decision
-  } else if (body->state == api::AgentState::applied && body->applied) {
-    (void)store.record_outcome(h.id, body->applied->bundle_sha256, "applied", t);
-  }
+  WriteBatch writes;
+  writes.statuses.push_back(h);
+  bool failed = body->state == api::AgentState::failed && !body->bundle_sha256.empty();
+  if (failed)
+    writes.outcomes.push_back({h.id, body->bundle_sha256, "failed", t});
+  else if (body->state == api::AgentState::applied && body->applied)
+    writes.outcomes.push_back({h.id, body->applied->bundle_sha256, "applied", t});
   json tasks = json::array();
   for (const auto& bt : body->blocked_tasks) tasks.push_back({{"pid", bt.pid}, {"comm", bt.comm}, {"stack", bt.stack}});
   json detail = {{"state", h.state}, {"bundle", body->bundle_sha256}, {"errors", body->errors},
                  {"blocked_tasks", tasks}, {"kernel_warnings", body->kernel_warnings}};
-  (void)store.add_host_event(h.id, {t, "report", detail.dump(-1, ' ', false, json::error_handler_t::replace)});
-  return json_response(200, {{"accepted", true}});
+  writes.events.push_back({h.id, {t, "report", detail.dump(-1, ' ', false, json::error_handler_t::replace)}});
+  if (failed) pending_failures++;
+  committer.submit(std::move(writes), [this, h, failed, sha = body->bundle_sha256, hash = auth->credential_hash,
+                                       respond = std::move(respond)](const Status& st) {
+    if (failed) {
+      if (st) {
+        std::lock_guard lock(failed_mu);
+        local_failed.emplace(h.id, sha);  // never offered this bundle again
+      }
+      evaluate_rollouts_now = true;  // the failure budget is checked at the next tick, now
+      pending_failures--;
+      wake();
+    }
+    if (!st) return respond(error_response(fail_from(st.error())));
+    host_cache.update(hash, h);
+    respond(json_response(200, {{"accepted", true}}));
+  });
 }
 
 HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha) {
@@ -603,7 +671,7 @@ HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha)
     r.body = content->substr(a, b - a + 1);
     return r;
   }
-  r.body = *content;
+  r.shared_body = std::move(content);
   return r;
 }
 

@@ -8,6 +8,10 @@
 // tick() then re-evaluates every parked host against the new snapshot and answers those
 // with an offer, and answers "nothing" to those whose deadline passed.
 //
+// Agent writes (check-in status, offers, reports, history) are group-committed
+// (group_commit.h): a handler queues them and answers once they are durable. Host
+// credentials are cached in memory (host_cache.h), so an agent request reads nothing.
+//
 // Decisions read a FleetSnapshot (rollouts, bundle metadata, pins) cached in memory and
 // reloaded when this server changed something or after `snapshot_ttl` seconds (another server
 // sharing the database may have). Rollout advancement runs in tick() and writes with
@@ -44,6 +48,8 @@ struct ApiOptions {
   std::int64_t checkin_interval = 60;   // next_checkin_seconds told to agents
   std::int64_t max_wait = 300;          // longest ?wait= accepted
   std::int64_t snapshot_ttl = 2;        // seconds before re-reading rollouts/pins from the store
+  std::int64_t host_cache_ttl = 300;    // seconds before re-reading a cached host (host_cache.h)
+  std::int64_t commit_linger_us = 2000; // group commit: wait this long for more writes (group_commit.h)
   std::size_t max_json_body = 64 * 1024;
   std::size_t max_bundle_body = 64 * 1024 * 1024;
   bool secure_cookies = false;          // set when serving TLS
@@ -61,8 +67,14 @@ class Api {
   std::size_t body_limit(const std::string& method, const std::string& path) const;
   // Expires long polls, re-evaluates them after changes, advances rollouts. Call every ~250 ms.
   void tick();
-  // Answers every parked long poll with "nothing" (shutdown).
+  // Answers every parked long poll with "nothing" and waits for queued writes to be committed
+  // and answered (shutdown: call it while the HTTP layer can still take responses).
   void release_waiters();
+  // Waits until every write queued so far is committed and its request answered.
+  void flush_writes();
+  // Called (from any thread) when tick() should run now rather than at the next period: a
+  // publish, a rollout change, a failure report. Empty: wait for the period.
+  void set_wakeup(std::function<void()> wakeup);
 
   // Creates the first admin token when the store has none; returns it ("" if there was one).
   Result<std::string> bootstrap_admin_token();

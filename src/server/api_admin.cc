@@ -62,7 +62,7 @@ Result<json> Api::Impl::rollout_to_json(const RolloutRecord& r) {
               {"stages", stages}, {"window", r.window ? json(api::format_window(*r.window)) : json(nullptr)},
               {"state", rollout_state_name(r.state)}, {"current_stage", r.current_stage},
               {"stage_started_at", r.stage_started_at}, {"created_at", r.created_at},
-              {"halt_reason", r.halt_reason},
+              {"halt_reason", r.halt_reason}, {"failure_baseline", r.failure_baseline},
               {"counts", {{"targeted", targeted}, {"in_stage", in_stage}, {"offered", counts.offered},
                           {"applied", counts.applied}, {"failed", counts.failed}}}};
 }
@@ -203,7 +203,10 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     }
     if (action == "promote") next = promote_rollout(*r, t);
     else if (action == "halt") next = halt_rollout(*r, reason);
-    else if (action == "resume") next = resume_rollout(*r, t);
+    else if (action == "resume") {
+      NR_TRY_RESP(auto counts, store.bundle_counts(r->bundle_sha256));
+      next = resume_rollout(*r, t, counts.failed);
+    }
     if (!next) return from(next.error());
     NR_TRY_RESP(auto wrote, store.update_rollout(*r, *next));
     if (!wrote) return error_response({409, "conflict", "rollout changed meanwhile; read its status and retry"});

@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "server/api.h"
+#include "server/group_commit.h"
+#include "server/host_cache.h"
 
 namespace noreboot::server {
 
@@ -69,42 +72,71 @@ struct Api::Impl {
   std::string snap_fingerprint;
   std::atomic<std::uint64_t> generation{0};  // bumped by every change that can create offers
   std::atomic<bool> evaluate_rollouts_now{false};
-  std::atomic<bool> snapshot_stale{false};  // reload without waking long polls (a failure report)
   std::int64_t last_rollout_eval = 0;
 
-  // Long polls.
+  // Failure reports committed by this server, so decisions see them before the next snapshot.
+  std::mutex failed_mu;
+  std::set<std::pair<std::string, std::string>> local_failed;  // (host id, bundle sha256)
+  // Failure reports queued and not yet committed: the rollout ticker flushes them first, so
+  // a stage never advances past a failure the server has already received.
+  std::atomic<int> pending_failures{0};
+
+  HostCache host_cache;
+
+  // Long polls. A waiter remembers the generation its decision was made at; the ticker
+  // decides again for every waiter older than the current generation.
   struct Waiter {
     HostRecord host;
     std::int64_t deadline;
+    std::uint64_t generation;
     Respond respond;
   };
   mutable std::mutex wait_mu;
   std::unordered_map<std::uint64_t, Waiter> waiters;
   std::uint64_t next_waiter = 1;
-  std::uint64_t waiters_generation = 0;
 
   // Bundle bytes, immutable once published.
   std::mutex cache_mu;
   std::map<std::string, std::shared_ptr<const std::string>> content_cache;
   std::size_t cache_bytes = 0;
 
-  Impl(Store& s, BundleVerifier v, ApiOptions o, std::function<std::int64_t()> c)
-      : store(s), verifier(std::move(v)), opt(o), now(std::move(c)) {}
+  // Last member: destroyed first, so callbacks it still runs find every other member alive.
+  GroupCommit committer;
 
-  void changed() { generation.fetch_add(1); }
+  Impl(Store& s, BundleVerifier v, ApiOptions o, std::function<std::int64_t()> c)
+      : store(s), verifier(std::move(v)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
+        committer([&s](const WriteBatch& b) { return s.apply_writes(b); },
+                  {std::chrono::microseconds(o.commit_linger_us), 20000}) {}
+
+  std::mutex wake_mu;
+  std::function<void()> wakeup;  // asks the HTTP layer for an early tick()
+  void wake() {
+    std::lock_guard lock(wake_mu);
+    if (wakeup) wakeup();
+  }
+  void changed() {
+    generation.fetch_add(1);
+    wake();
+  }
   Result<std::shared_ptr<const FleetSnapshot>> snapshot();
 
   // Auth. On failure they fill `fail` and return nullopt.
-  std::optional<HostRecord> auth_host(const HttpRequest& req, Fail& fail);
+  struct AuthedHost {
+    std::string credential_hash;
+    HostRecord host;
+  };
+  std::optional<AuthedHost> auth_host(const HttpRequest& req, Fail& fail);
   std::optional<TokenRecord> auth_admin(const HttpRequest& req, bool need_write, Fail& fail);
   std::string bearer(const HttpRequest& req) const;
 
   // Agent side.
   void checkin(const HttpRequest& req, Respond respond);
   HttpResponse enroll(const HttpRequest& req);
-  HttpResponse report(const HttpRequest& req);
+  void report(const HttpRequest& req, Respond respond);
   HttpResponse download(const HttpRequest& req, const std::string& sha);
+  // What to offer this host now (no write: the caller queues the offer with its other writes).
   std::optional<api::Offer> decide(const HostRecord& host, const FleetSnapshot& fleet);
+  void park(HostRecord host, std::int64_t deadline, std::uint64_t decided_at, Respond respond);
   std::string checkin_body(const HostRecord& host, const std::optional<api::Offer>& offer) const;
   void evaluate_rollouts();
 

@@ -193,6 +193,22 @@ HttpResponse Api::Impl::metrics_text() {
     o << "# HELP noreboot_longpoll_waiting Check-ins held open right now.\n# TYPE noreboot_longpoll_waiting gauge\n"
       << "noreboot_longpoll_waiting " << waiters.size() << "\n";
   }
+  {
+    auto gc = committer.stats();
+    counter("noreboot_store_commits_total", "Group-commit transactions (group_commit.h).", gc.commits);
+    counter("noreboot_store_commit_parts_total", "Request write sets committed in them.", gc.parts);
+    counter("noreboot_store_commit_rows_total", "Rows written by group commits.", gc.rows);
+    counter("noreboot_store_commit_failures_total", "Write sets answered with an error.", gc.failures);
+    o << "# HELP noreboot_store_commit_seconds_total Time spent committing.\n"
+         "# TYPE noreboot_store_commit_seconds_total counter\nnoreboot_store_commit_seconds_total "
+      << gc.commit_seconds << "\n";
+    o << "# HELP noreboot_store_commit_largest_rows Most rows in one transaction.\n"
+         "# TYPE noreboot_store_commit_largest_rows gauge\nnoreboot_store_commit_largest_rows "
+      << gc.largest << "\n";
+    o << "# HELP noreboot_host_cache_entries Host credentials cached in memory.\n"
+         "# TYPE noreboot_host_cache_entries gauge\nnoreboot_host_cache_entries "
+      << host_cache.size() << "\n";
+  }
   o << "# HELP noreboot_hosts Enrolled hosts by agent state.\n# TYPE noreboot_hosts gauge\n";
   if (auto states = store.hosts_by_state())
     for (const auto& c : *states) o << "noreboot_hosts{state=\"" << c.key << "\"} " << c.n << "\n";

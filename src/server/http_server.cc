@@ -100,21 +100,46 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void write(HttpResponse r) {
+    if (r.shared_body) {
+      auto data = std::move(r.shared_body);
+      auto res = std::make_shared<http::response<http::span_body<const char>>>();
+      if (r.head_only) {
+        prepare(*res, r);
+        res->content_length(data->size());
+      } else {
+        res->body() = http::span_body<const char>::value_type(data->data(), data->size());
+        prepare(*res, r);
+        res->prepare_payload();
+      }
+      return send(std::move(res), std::move(data));
+    }
     auto res = std::make_shared<http::response<http::string_body>>();
-    res->version(version_);
-    res->result(static_cast<unsigned>(r.status));
-    res->set(http::field::server, "noreboot-server");
-    res->set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->set(k, v);
-    res->keep_alive(keep_alive_);
     if (r.head_only) {
+      prepare(*res, r);
       res->content_length(r.body.size());
     } else {
       res->body() = std::move(r.body);
+      prepare(*res, r);
       res->prepare_payload();
     }
+    send(std::move(res), nullptr);
+  }
+
+  template <typename Response>
+  void prepare(Response& res, const HttpResponse& r) {
+    res.version(version_);
+    res.result(static_cast<unsigned>(r.status));
+    res.set(http::field::server, "noreboot-server");
+    res.set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res.set(k, v);
+    res.keep_alive(keep_alive_);
+  }
+
+  // `keep` holds shared body bytes alive until the write is done.
+  template <typename Response>
+  void send(std::shared_ptr<Response> res, std::shared_ptr<const std::string> keep) {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(opt_.io_seconds));
-    http::async_write(stream_, *res, [self = this->shared_from_this(), res](beast::error_code ec, std::size_t) {
+    http::async_write(stream_, *res, [self = this->shared_from_this(), res, keep](beast::error_code ec, std::size_t) {
       if (ec) return self->close(0);
       if (!res->keep_alive()) return self->drain_and_close();
       self->read_header();
@@ -185,7 +210,7 @@ class BeastServer final : public HttpServer {
  public:
   BeastServer(Api& api, HttpServerOptions opt)
       : api_(api), opt_(std::move(opt)), ioc_(std::max(1, opt_.threads)), acceptor_(net::make_strand(ioc_)),
-        ticker_(ioc_), stop_timer_(ioc_), signals_(ioc_), ssl_ctx_(ssl::context::tls_server) {}
+        tick_strand_(net::make_strand(ioc_)), ticker_(tick_strand_), stop_timer_(ioc_), signals_(ioc_), ssl_ctx_(ssl::context::tls_server) {}
 
   Status init() {
     beast::error_code ec;
@@ -219,6 +244,14 @@ class BeastServer final : public HttpServer {
 
   void run() override {
     accept();
+    // Early ticks (a publish, a failure report) run on the ticker's strand, one at a time.
+    api_.set_wakeup([this] {
+      if (!wake_pending_.exchange(true))
+        net::post(tick_strand_, [this] {
+          wake_pending_ = false;
+          if (!stopping_) api_.tick();
+        });
+    });
     tick();
     if (opt_.handle_signals) {
       signals_.add(SIGTERM);
@@ -234,6 +267,9 @@ class BeastServer final : public HttpServer {
     for (int i = 1; i < std::max(1, opt_.threads); ++i) threads.emplace_back([this] { ioc_.run(); });
     ioc_.run();
     for (auto& t : threads) t.join();
+    // Writes still queued answer into this (stopped, still alive) io_context, not a freed one.
+    api_.set_wakeup(nullptr);
+    api_.release_waiters();
   }
 
   void stop() override {
@@ -280,7 +316,9 @@ class BeastServer final : public HttpServer {
   HttpServerOptions opt_;
   net::io_context ioc_;
   tcp::acceptor acceptor_;
+  net::strand<net::io_context::executor_type> tick_strand_;
   net::steady_timer ticker_;
+  std::atomic<bool> wake_pending_{false};
   net::steady_timer stop_timer_;
   net::signal_set signals_;
   ssl::context ssl_ctx_;

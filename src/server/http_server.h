@@ -5,7 +5,8 @@
 // header first, asks the Api for the body limit of that route (64 KiB JSON, 64 MiB bundle),
 // answers 413 without reading an oversized body, then reads the body and hands the request
 // to Api::handle. A long poll parks only the connection's state: no thread waits. A timer
-// calls Api::tick every 250 ms. SIGTERM/SIGINT: stop accepting, answer parked long polls,
+// calls Api::tick every 250 ms, and at once (on the same strand) when the Api asks for it
+// (set_wakeup: a publish, a failure report). SIGTERM/SIGINT: stop accepting, answer parked long polls,
 // let writes finish (bounded), return from run().
 #pragma once
 

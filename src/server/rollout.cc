@@ -99,11 +99,13 @@ RolloutStep evaluate_rollout(const RolloutRecord& r, const RolloutCounts& counts
   if (r.state == RolloutState::halted || r.stages.empty()) return step;
   int stage = std::clamp(r.current_stage, 0, static_cast<int>(r.stages.size()) - 1);
   const api::Stage& s = r.stages[stage];
-  if (counts.failed > s.failure_budget) {
+  std::int64_t failed = counts.failed - std::min(counts.failed, r.failure_baseline);
+  if (failed > s.failure_budget) {
     step.next.state = RolloutState::halted;
-    step.next.halt_reason = std::to_string(counts.failed) + " failed hosts exceed the failure budget of " +
-                            std::to_string(s.failure_budget) + " in stage " + std::to_string(stage + 1) +
-                            " (" + std::to_string(static_cast<int>(s.percent)) + "%)";
+    step.next.halt_reason = std::to_string(failed) + " failed hosts" +
+                            (r.failure_baseline > 0 ? " since the rollout was resumed" : "") +
+                            " exceed the failure budget of " + std::to_string(s.failure_budget) + " in stage " +
+                            std::to_string(stage + 1) + " (" + std::to_string(static_cast<int>(s.percent)) + "%)";
     step.changed = true;
     step.block_bundle = true;
     step.event = "halted";
@@ -145,7 +147,7 @@ Result<RolloutRecord> halt_rollout(const RolloutRecord& r, const std::string& re
   return next;
 }
 
-Result<RolloutRecord> resume_rollout(const RolloutRecord& r, std::int64_t now) {
+Result<RolloutRecord> resume_rollout(const RolloutRecord& r, std::int64_t now, std::int64_t failed_now) {
   if (r.state != RolloutState::halted)
     return Error(Errc::conflict, "rollout " + r.id + " is " + std::string(rollout_state_name(r.state)) +
                                      ": only a halted rollout can be resumed");
@@ -153,6 +155,7 @@ Result<RolloutRecord> resume_rollout(const RolloutRecord& r, std::int64_t now) {
   next.state = RolloutState::running;
   next.halt_reason.clear();
   next.stage_started_at = now;
+  next.failure_baseline = std::max(r.failure_baseline, failed_now);
   return next;
 }
 

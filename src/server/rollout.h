@@ -41,6 +41,7 @@ struct FleetSnapshot {
   std::map<std::string, BundleRecord> bundles;  // by sha256
   std::vector<PinRecord> pins;
   std::set<std::pair<std::string, std::string>> failed;  // (host id, bundle sha256) that failed
+  std::uint64_t generation = 0;  // the server's change generation it was loaded at
 };
 
 struct OfferDecision {
@@ -61,14 +62,17 @@ struct RolloutStep {
   std::string event;          // "advanced", "completed", "halted" (for the audit log)
 };
 
-// Automatic progress: halts when failures exceed the current stage's budget, advances a stage
-// once its soak time has passed, completes after the last stage has soaked.
+// Automatic progress: halts when failures (since the last resume: counts.failed minus the
+// rollout's failure_baseline) exceed the current stage's budget, advances a stage once its
+// soak time has passed, completes after the last stage has soaked.
 RolloutStep evaluate_rollout(const RolloutRecord& rollout, const RolloutCounts& counts, std::int64_t now);
 
 // Manual actions. Each returns an error (Errc::conflict) when the action makes no sense in
 // the rollout's current state.
 Result<RolloutRecord> promote_rollout(const RolloutRecord& rollout, std::int64_t now);
 Result<RolloutRecord> halt_rollout(const RolloutRecord& rollout, const std::string& reason);
-Result<RolloutRecord> resume_rollout(const RolloutRecord& rollout, std::int64_t now);
+// Resuming sets the failure baseline to `failed_now` (the bundle's failures so far): those
+// hosts are never offered the bundle again, and the budget counts only new failures.
+Result<RolloutRecord> resume_rollout(const RolloutRecord& rollout, std::int64_t now, std::int64_t failed_now);
 
 }  // namespace noreboot::server

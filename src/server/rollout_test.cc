@@ -202,11 +202,35 @@ TEST(ManualActions, PromoteHaltResume) {
   auto bad = promote_rollout(*h, 1);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code(), Errc::conflict);
-  auto res = resume_rollout(*h, 2000);
+  auto res = resume_rollout(*h, 2000, 0);
   ASSERT_TRUE(res.ok());
   EXPECT_EQ(res->state, RolloutState::running);
   EXPECT_EQ(res->stage_started_at, 2000);
-  EXPECT_FALSE(resume_rollout(r, 1).ok());
+  EXPECT_FALSE(resume_rollout(r, 1, 0).ok());
+}
+
+// Resuming after a halt on failures: the failures already counted do not halt it again; new
+// failures past the budget do.
+TEST(ManualActions, ResumeCountsOnlyNewFailures) {
+  auto r = rollout("r_1", 'a', {{10, 600, 1}, {100, 0, 5}});
+  auto halted = evaluate_rollout(r, {0, 3, 2}, 1100);
+  ASSERT_EQ(halted.next.state, RolloutState::halted);
+  auto resumed = resume_rollout(halted.next, 1200, 2);
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(resumed->failure_baseline, 2);
+  auto same = evaluate_rollout(*resumed, {0, 3, 2}, 1300);
+  EXPECT_FALSE(same.changed) << same.next.halt_reason;
+  auto one_more = evaluate_rollout(*resumed, {0, 3, 3}, 1300);  // 1 new failure: within the budget of 1
+  EXPECT_FALSE(one_more.changed);
+  auto two_more = evaluate_rollout(*resumed, {0, 3, 4}, 1300);
+  ASSERT_TRUE(two_more.changed);
+  EXPECT_EQ(two_more.next.state, RolloutState::halted);
+  EXPECT_NE(two_more.next.halt_reason.find("2 failed hosts since the rollout was resumed"), std::string::npos)
+      << two_more.next.halt_reason;
+  // A second resume never lowers the baseline.
+  auto again = resume_rollout(two_more.next, 1400, 1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->failure_baseline, 2);
 }
 
 }  // namespace

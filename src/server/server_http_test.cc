@@ -399,6 +399,21 @@ TEST_F(ServerTest, FailuresPastTheBudgetHaltTheRolloutAndBlockTheBundle) {
   EXPECT_EQ(req("POST", "/v1/rollouts/" + id + "/promote", "", admin_).status, 409);
   auto audit = json::parse(req("GET", "/v1/audit", "", admin_).body);
   EXPECT_EQ(audit["entries"][0]["action"], "rollout.halted");
+
+  // Resumed, it does not halt again on the failures already counted; the hosts that failed
+  // are still never offered the bundle, the others are; one new failure is within the budget.
+  auto resumed = req("POST", "/v1/rollouts/" + id + "/resume", "", admin_);
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(json::parse(resumed.body)["failure_baseline"], 2);
+  now_ += 1;
+  for (int i = 0; i < 8; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body)["state"], "running");
+  EXPECT_TRUE(json::parse(req("POST", "/v1/checkin", checkin_body(), offered[0].credential).body)["offer"].is_null());
+  EXPECT_FALSE(json::parse(req("POST", "/v1/checkin", checkin_body(), offered[2].credential).body)["offer"].is_null());
+  EXPECT_EQ(fail_report(offered[2]).status, 200);
+  now_ += 1;
+  for (int i = 0; i < 8; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body)["state"], "running");
 }
 
 TEST_F(ServerTest, StagesAdvanceWithTimeAndPinsHoldGroups) {

@@ -89,6 +89,9 @@ struct RolloutRecord {
   std::int64_t stage_started_at = 0;
   std::int64_t created_at = 0;
   std::string halt_reason;
+  // Failures counted when the rollout was last resumed: the budget applies to the failures
+  // after that (those hosts are never offered the bundle again anyway).
+  std::int64_t failure_baseline = 0;
 };
 
 struct RolloutCounts {
@@ -108,6 +111,30 @@ struct AuditEntry {
   std::string actor;
   std::string action;
   std::string detail;  // JSON text
+};
+
+// Writes gathered from many requests and applied in one transaction (group commit, see
+// group_commit.h). Applying a batch gives the same rows as applying its parts one by one in
+// order: host statuses and outcomes of one key keep the last write, an "offered" outcome never
+// overwrites another (it is insert-if-absent, so it commutes with the others), events keep
+// their order.
+struct OutcomeWrite {
+  std::string host_id;
+  std::string sha256;
+  std::string outcome;  // "offered" (only if none yet), "applied", "failed"
+  std::int64_t time = 0;
+};
+struct EventWrite {
+  std::string host_id;
+  HostEvent event;
+};
+struct WriteBatch {
+  std::vector<HostRecord> statuses;  // as update_host_status
+  std::vector<OutcomeWrite> outcomes;
+  std::vector<EventWrite> events;
+  bool empty() const { return statuses.empty() && outcomes.empty() && events.empty(); }
+  std::size_t rows() const { return statuses.size() + outcomes.size() + events.size(); }
+  void append(WriteBatch&& other);
 };
 
 struct HostFilter {
@@ -153,6 +180,9 @@ class Store {
   virtual Status update_host_status(const HostRecord& host) = 0;  // kernel, state, applied, last_seen, last_error
   virtual Status add_host_event(const std::string& host_id, const HostEvent& ev) = 0;
   virtual Result<std::vector<HostEvent>> host_history(const std::string& host_id, int limit) = 0;
+  // Applies a whole batch in one transaction with multi-row statements (a few round trips
+  // for thousands of rows). All or nothing.
+  virtual Status apply_writes(const WriteBatch& batch) = 0;
 
   // Per host and bundle outcome: "offered", "applied", "failed".
   virtual Status record_offer(const std::string& host_id, const std::string& sha256, std::int64_t now) = 0;

@@ -5,6 +5,7 @@
 // (tags, groups, stages) are stored as JSON text: they are read whole and never queried into.
 // Column names avoid words reserved in either dialect (group -> grp, window -> mwindow).
 #include <filesystem>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -53,6 +54,8 @@ const std::vector<Migration>& migrations() {
         "CREATE TABLE pins (grp TEXT PRIMARY KEY, bundle_sha256 TEXT NOT NULL, until_time BIGINT NOT NULL)",
         "CREATE TABLE audit (id {serial}, time BIGINT NOT NULL, actor TEXT NOT NULL,"
         " action TEXT NOT NULL, detail TEXT NOT NULL)"}},
+      // 2: a resumed rollout counts failures from its resume on.
+      {2, {"ALTER TABLE rollouts ADD COLUMN failure_baseline BIGINT NOT NULL DEFAULT 0"}},
   };
   return list;
 }
@@ -131,7 +134,7 @@ HostRecord host_from(const SqlRow& r) {
 
 constexpr const char* kRolloutCols =
     "id, bundle_sha256, groups, tags, stages, mwindow, state, current_stage, stage_started_at,"
-    " created_at, halt_reason";
+    " created_at, halt_reason, failure_baseline";
 RolloutRecord rollout_from(const SqlRow& r) {
   RolloutRecord o;
   o.id = r.text(0); o.bundle_sha256 = r.text(1); o.groups = parse_list(r.text(2));
@@ -142,7 +145,34 @@ RolloutRecord rollout_from(const SqlRow& r) {
   }
   o.state = parse_rollout_state(r.text(6)); o.current_stage = static_cast<int>(r.integer(7));
   o.stage_started_at = r.integer(8); o.created_at = r.integer(9); o.halt_reason = r.text(10);
+  o.failure_baseline = r.integer(11);
   return o;
+}
+
+// Runs one multi-row statement per chunk: `head` + n copies of `row` + `tail`, with
+// `params(i, out)` appending the parameters of row i. Chunk sizes are powers of two up to
+// 256, so each backend sees at most nine statement texts per kind (SQLite caches them
+// prepared) and no statement comes near either dialect's parameter limit.
+template <typename F>
+Status multi_row(SqlConn& c, std::string_view head, std::string_view row, std::string_view tail,
+                 std::size_t count, F&& params) {
+  std::size_t i = 0;
+  while (i < count) {
+    std::size_t n = 256;
+    while (n > count - i) n /= 2;
+    std::string sql(head);
+    sql.reserve(head.size() + n * (row.size() + 2) + tail.size());
+    std::vector<SqlParam> p;
+    for (std::size_t k = 0; k < n; ++k) {
+      if (k) sql += ", ";
+      sql += row;
+      params(i + k, p);
+    }
+    sql += tail;
+    NR_TRY_STATUS(c.exec(sql, p));
+    i += n;
+  }
+  return ok_status();
 }
 
 class SqlStore final : public Store {
@@ -390,6 +420,66 @@ class SqlStore final : public Store {
     return out;
   }
 
+  Status apply_writes(const WriteBatch& b) override {
+    if (b.empty()) return ok_status();
+    // Last write per host and per (host, bundle) wins; offers are insert-if-absent, so
+    // running them before the other outcomes gives the same rows as the original order.
+    std::vector<const HostRecord*> statuses;
+    {
+      std::map<std::string, std::size_t> last;
+      for (std::size_t i = 0; i < b.statuses.size(); ++i) last[b.statuses[i].id] = i;
+      for (const auto& [id, i] : last) statuses.push_back(&b.statuses[i]);
+    }
+    std::vector<const OutcomeWrite*> offers, outcomes;
+    {
+      std::map<std::pair<std::string, std::string>, std::size_t> last_offer, last_outcome;
+      for (std::size_t i = 0; i < b.outcomes.size(); ++i)
+        (b.outcomes[i].outcome == "offered" ? last_offer : last_outcome)[{b.outcomes[i].host_id, b.outcomes[i].sha256}] = i;
+      for (const auto& [k, i] : last_offer) offers.push_back(&b.outcomes[i]);
+      for (const auto& [k, i] : last_outcome) outcomes.push_back(&b.outcomes[i]);
+    }
+    return pool_->transaction([&](SqlConn& c) -> Status {
+      NR_TRY_STATUS(multi_row(
+          c,
+          "UPDATE hosts SET k_release = v.column2, k_version = v.column3, k_build_id = v.column4,"
+          " k_arch = v.column5, state = v.column6, a_name = v.column7, a_sequence = v.column8,"
+          " a_sha256 = v.column9, last_seen = v.column10, last_error = v.column11 FROM (VALUES ",
+          "(?, ?, ?, ?, ?, ?, ?, CAST(? AS BIGINT), ?, CAST(? AS BIGINT), ?)", ") AS v WHERE hosts.id = v.column1",
+          statuses.size(), [&](std::size_t i, std::vector<SqlParam>& p) {
+            const HostRecord& h = *statuses[i];
+            p.insert(p.end(), {sql_text(h.id), sql_text(h.kernel.release), sql_text(h.kernel.version),
+                               sql_text(h.kernel.build_id), sql_text(h.kernel.arch), sql_text(h.state)});
+            if (h.applied)
+              p.insert(p.end(), {sql_text(h.applied->name), sql_int(static_cast<std::int64_t>(h.applied->sequence)),
+                                 sql_text(h.applied->bundle_sha256)});
+            else
+              p.insert(p.end(), {SqlParam::null(), SqlParam::null(), SqlParam::null()});
+            p.insert(p.end(), {sql_int(h.last_seen), sql_text(h.last_error)});
+          }));
+      NR_TRY_STATUS(multi_row(c, "INSERT INTO host_bundle (host_id, sha256, outcome, updated_at) VALUES ",
+                              "(?, ?, 'offered', ?)", " ON CONFLICT (host_id, sha256) DO NOTHING", offers.size(),
+                              [&](std::size_t i, std::vector<SqlParam>& p) {
+                                p.insert(p.end(), {sql_text(offers[i]->host_id), sql_text(offers[i]->sha256),
+                                                   sql_int(offers[i]->time)});
+                              }));
+      NR_TRY_STATUS(multi_row(c, "INSERT INTO host_bundle (host_id, sha256, outcome, updated_at) VALUES ",
+                              "(?, ?, ?, ?)",
+                              " ON CONFLICT (host_id, sha256) DO UPDATE SET outcome = excluded.outcome,"
+                              " updated_at = excluded.updated_at",
+                              outcomes.size(), [&](std::size_t i, std::vector<SqlParam>& p) {
+                                p.insert(p.end(), {sql_text(outcomes[i]->host_id), sql_text(outcomes[i]->sha256),
+                                                   sql_text(outcomes[i]->outcome), sql_int(outcomes[i]->time)});
+                              }));
+      NR_TRY_STATUS(multi_row(c, "INSERT INTO host_events (host_id, time, kind, detail) VALUES ", "(?, ?, ?, ?)", "",
+                              b.events.size(), [&](std::size_t i, std::vector<SqlParam>& p) {
+                                const auto& e = b.events[i];
+                                p.insert(p.end(), {sql_text(e.host_id), sql_int(e.event.time),
+                                                   sql_text(e.event.kind), sql_text(e.event.detail)});
+                              }));
+      return ok_status();
+    });
+  }
+
   // ---- outcomes
   Status record_offer(const std::string& host_id, const std::string& sha, std::int64_t now) override {
     NR_TRY_STATUS(q("INSERT INTO host_bundle (host_id, sha256, outcome, updated_at) VALUES (?, ?, 'offered', ?)"
@@ -437,11 +527,12 @@ class SqlStore final : public Store {
             sql_text(list_json(o.tags)), sql_text(stages_json(o.stages)),
             sql_text(o.window ? api::format_window(*o.window) : std::string()),
             sql_text(std::string(rollout_state_name(o.state))), sql_int(o.current_stage),
-            sql_int(o.stage_started_at), sql_int(o.created_at), sql_text(o.halt_reason)};
+            sql_int(o.stage_started_at), sql_int(o.created_at), sql_text(o.halt_reason),
+            sql_int(o.failure_baseline)};
   }
 
   Status create_rollout(const RolloutRecord& o) override {
-    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rollout_params(o)));
     return ok_status();
   }
@@ -460,10 +551,12 @@ class SqlStore final : public Store {
   }
 
   Result<bool> update_rollout(const RolloutRecord& expected, const RolloutRecord& next) override {
-    NR_TRY(auto r, q("UPDATE rollouts SET state = ?, current_stage = ?, stage_started_at = ?, halt_reason = ?"
+    NR_TRY(auto r, q("UPDATE rollouts SET state = ?, current_stage = ?, stage_started_at = ?, halt_reason = ?,"
+                     " failure_baseline = ?"
                      " WHERE id = ? AND state = ? AND current_stage = ? AND stage_started_at = ?",
                      {sql_text(std::string(rollout_state_name(next.state))), sql_int(next.current_stage),
-                      sql_int(next.stage_started_at), sql_text(next.halt_reason), sql_text(expected.id),
+                      sql_int(next.stage_started_at), sql_text(next.halt_reason), sql_int(next.failure_baseline),
+                      sql_text(expected.id),
                       sql_text(std::string(rollout_state_name(expected.state))),
                       sql_int(expected.current_stage), sql_int(expected.stage_started_at)}));
     return r.affected > 0;
@@ -532,6 +625,20 @@ class SqlStore final : public Store {
 };
 
 }  // namespace
+
+void WriteBatch::append(WriteBatch&& o) {
+  auto move_all = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to = std::move(from);
+    } else {
+      to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+    }
+    from.clear();
+  };
+  move_all(statuses, o.statuses);
+  move_all(outcomes, o.outcomes);
+  move_all(events, o.events);
+}
 
 std::string_view rollout_state_name(RolloutState s) {
   switch (s) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -58,6 +59,16 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
     if (!db_.empty()) pg_admin(base_ + " dbname=postgres", "DROP DATABASE " + db_);
   }
+  // A statement run beside the store, on its own connection.
+  bool raw_sql(const std::string& sql) {
+    if (GetParam() != "sqlite") return pg_admin(base_ + " dbname=" + db_, sql);
+    sqlite3* db = nullptr;
+    bool ok = sqlite3_open((dir_ / "noreboot.db").c_str(), &db) == SQLITE_OK &&
+              sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+    if (!ok) ADD_FAILURE() << sqlite3_errmsg(db);
+    sqlite3_close(db);
+    return ok;
+  }
   Result<std::unique_ptr<Store>> reopen() {
     store_.reset();
     if (GetParam() == "sqlite") return open_sqlite_store(dir_.string());
@@ -86,12 +97,12 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 TEST_P(StoreTest, MigratesOnceAndReopens) {
   auto v = store_->schema_version();
   ASSERT_TRUE(v.ok()) << v.error().message();
-  EXPECT_EQ(*v, 1);
+  EXPECT_EQ(*v, 2);
   ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "hello").ok());
   auto again = reopen();
   ASSERT_TRUE(again.ok()) << again.error().message();
   store_ = std::move(again).value();
-  EXPECT_EQ(*store_->schema_version(), 1);
+  EXPECT_EQ(*store_->schema_version(), 2);
   auto b = store_->get_bundle(sha('a'));
   ASSERT_TRUE(b.ok() && b->has_value());
   EXPECT_EQ((*b)->sequence, 1);
@@ -210,13 +221,16 @@ TEST_P(StoreTest, RolloutCompareAndSet) {
   EXPECT_EQ(got->stages.size(), 2u);
   EXPECT_DOUBLE_EQ(got->stages[0].percent, 10);
   EXPECT_EQ(got->window->end_minute, 120);
+  EXPECT_EQ(got->failure_baseline, 0);
   RolloutRecord next = *got;
   next.current_stage = 1;
   next.stage_started_at = 1100;
+  next.failure_baseline = 3;
   EXPECT_TRUE(*store_->update_rollout(*got, next));
   EXPECT_FALSE(*store_->update_rollout(*got, next));  // a second server racing loses
   auto now = *store_->get_rollout("r_1");
   EXPECT_EQ(now->current_stage, 1);
+  EXPECT_EQ(now->failure_baseline, 3);
   EXPECT_EQ(store_->list_rollouts()->size(), 1u);
 }
 
@@ -251,6 +265,91 @@ TEST_P(StoreTest, ConcurrentWritersDoNotLoseUpdates) {
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(store_->bundle_counts(sha('9'))->offered, 100);
+}
+
+// Group commit: one batch with hundreds of rows of every kind, repeated keys and SQL-looking
+// text, gives the same rows as applying the writes one by one in order.
+TEST_P(StoreTest, ApplyWritesMatchesOneByOne) {
+  TokenRecord t{"t_1", "enrollment", "", "", "web", {}, 0, 0, 0, false, 10};
+  ASSERT_TRUE(store_->create_token(t, "h").ok());
+  const int n = 300;  // more than one chunk (256) and an odd remainder
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE(store_->enroll_host("h", host("h_" + std::to_string(i)), "c" + std::to_string(i), 1)->has_value());
+  WriteBatch b;
+  for (int i = 0; i < n; ++i) {
+    HostRecord h = *store_->get_host("h_" + std::to_string(i)).value();
+    h.state = "applied";
+    h.applied = api::AppliedPatch{"nr_fix", 2, sha('a')};
+    h.last_seen = 1000 + i;
+    if (i == 7) {  // an earlier write of the same host, overwritten below
+      HostRecord early = h;
+      early.state = "failed";
+      early.applied.reset();
+      early.last_error = "x'); DROP TABLE hosts;--";
+      b.statuses.push_back(early);
+    }
+    b.statuses.push_back(h);
+    b.outcomes.push_back({h.id, sha('a'), "offered", 900});
+    b.events.push_back({h.id, {1000 + i, "report", "{\"n\":" + std::to_string(i) + "}"}});
+  }
+  // h_1 fails, then an offer of the same bundle must not hide the failure; h_2 applies twice.
+  b.outcomes.push_back({"h_1", sha('a'), "failed", 1001});
+  b.outcomes.push_back({"h_1", sha('a'), "offered", 1002});
+  b.outcomes.push_back({"h_2", sha('a'), "failed", 1001});
+  b.outcomes.push_back({"h_2", sha('a'), "applied", 1003});
+  b.statuses.push_back([&] {
+    HostRecord h = *store_->get_host("h_5").value();
+    h.state = "idle";  // no applied patch: NULLs through the multi-row update
+    h.last_seen = 5;
+    h.last_error = "boom";
+    return h;
+  }());
+  EXPECT_EQ(b.rows(), static_cast<std::size_t>(3 * n + 1 + 4 + 1));
+  auto st = store_->apply_writes(b);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+
+  auto h7 = *store_->get_host("h_7").value();
+  EXPECT_EQ(h7.state, "applied");
+  EXPECT_EQ(h7.last_error, "");
+  ASSERT_TRUE(h7.applied.has_value());
+  EXPECT_EQ(h7.applied->sequence, 2u);
+  EXPECT_EQ(h7.last_seen, 1007);
+  auto h5 = *store_->get_host("h_5").value();
+  EXPECT_EQ(h5.state, "idle");
+  EXPECT_FALSE(h5.applied.has_value());
+  EXPECT_EQ(h5.last_error, "boom");
+  EXPECT_EQ(h5.kernel.build_id, kBuild);
+  auto h299 = *store_->get_host("h_299").value();
+  EXPECT_EQ(h299.last_seen, 1299);
+  EXPECT_EQ(*store_->host_outcome("h_1", sha('a')), "failed");
+  EXPECT_EQ(*store_->host_outcome("h_2", sha('a')), "applied");
+  auto c = *store_->bundle_counts(sha('a'));
+  EXPECT_EQ(c.offered, n - 2);
+  EXPECT_EQ(c.applied, 1);
+  EXPECT_EQ(c.failed, 1);
+  auto failed = *store_->failed_outcomes();
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed[0].first, "h_1");
+  auto hist = *store_->host_history("h_42", 10);
+  ASSERT_EQ(hist.size(), 2u);  // newest first: the report, then the enrollment
+  EXPECT_EQ(hist[0].kind, "report");
+  EXPECT_EQ(hist[0].detail, "{\"n\":42}");
+  EXPECT_EQ(*store_->count_hosts({}), n);
+  EXPECT_TRUE(store_->apply_writes(WriteBatch{}).ok());
+}
+
+// All or nothing: a batch whose last statement fails (its table is gone) leaves no row of
+// the statements before it.
+TEST_P(StoreTest, ApplyWritesIsAllOrNothing) {
+  WriteBatch b;
+  b.outcomes.push_back({"h_1", sha('b'), "offered", 1});
+  b.events.push_back({"h_1", {1, "report", "{}"}});
+  ASSERT_TRUE(raw_sql("ALTER TABLE host_events RENAME TO host_events_gone"));
+  EXPECT_FALSE(store_->apply_writes(b).ok());
+  ASSERT_TRUE(raw_sql("ALTER TABLE host_events_gone RENAME TO host_events"));
+  EXPECT_EQ(store_->bundle_counts(sha('b'))->offered, 0);
+  EXPECT_TRUE(store_->apply_writes(b).ok());
+  EXPECT_EQ(store_->bundle_counts(sha('b'))->offered, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
