@@ -11,6 +11,8 @@
 //
 // Modes:
 //   checkins  every agent checks in (wait=0) back to back for --seconds: check-ins per second.
+//   reports   every agent posts a report back to back for --seconds: each one a write (host
+//             status and a history event), so this is the group-commit throughput.
 //   hold      every agent parks a long poll (wait=300); prints how many are parked and the
 //             server's RSS (--server-pid), then stops.
 //   rollout   every agent parks a long poll; then this tool publishes --bundle and creates a
@@ -230,6 +232,9 @@ class Bench {
     if (o_.mode == "checkins") {
       start_measure();
       for (std::size_t i = 0; i < agents_.size(); ++i) checkin_loop(i);
+    } else if (o_.mode == "reports") {
+      start_measure();
+      for (std::size_t i = 0; i < agents_.size(); ++i) report_loop(i);
     } else {
       for (std::size_t i = 0; i < agents_.size(); ++i) park(i);
       poll_parked();
@@ -254,6 +259,19 @@ class Bench {
       if (st == 200) ++completed_;
       else ++errors_;
       checkin_loop(i);
+    });
+  }
+
+  // Every report is a write (host status, history event): the group-commit path.
+  void report_loop(std::size_t i) {
+    if (stop_) return;
+    auto& a = agents_[i];
+    std::string body = "{\"host_id\":\"" + a.id + "\",\"state\":\"idle\",\"kernel\":" + kernel() +
+                       ",\"applied\":null,\"errors\":[]}";
+    a.conn->request("POST", "/v1/report", body, a.credential, [this, i](int st, std::string) {
+      if (st == 200) ++completed_;
+      else ++errors_;
+      report_loop(i);
     });
   }
 
@@ -416,7 +434,7 @@ class Bench {
   int report() {
     json out = {{"mode", o_.mode}, {"agents", o_.agents}, {"errors", errors_}, {"timed_out", timed_out_}};
     if (enroll_seconds_ > 0) out["enroll_seconds"] = enroll_seconds_;
-    if (o_.mode == "checkins" || o_.mode == "static") {
+    if (o_.mode == "checkins" || o_.mode == "reports" || o_.mode == "static") {
       double rate = measured_ > 0 ? static_cast<double>(completed_) / measured_ : 0;
       out["requests"] = completed_;
       out["seconds"] = measured_;
