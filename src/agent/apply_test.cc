@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include "agent/daemon.h"
 #include "agent/fake_kernel.h"
 #include "agent/fs_util.h"
 #include "agent/status.h"
@@ -246,6 +249,34 @@ TEST_F(ApplyTest, CleanRebootAllowsReapplyOfTheSameSequence) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_TRUE(live("lp_fix1"));
   EXPECT_EQ(collect_status(ctx)->health, Health::ok);
+}
+
+// A host that is not enrolled still runs the daemon as a guard: it reapplies the last good
+// bundle at start, stays up until stopped and then records the clean shutdown, so the next
+// reboot reapplies again instead of quarantining the patch.
+TEST_F(ApplyTest, UnenrolledDaemonReappliesAndRecordsTheCleanShutdown) {
+  ctx.config.settle_seconds = 2;
+  ASSERT_TRUE(apply(bundle("lp_fix1", 1)).ok());
+  ASSERT_TRUE(ctx.store.mark_clean_shutdown(*kernel.boot_id()).ok());
+  ASSERT_TRUE(FakeKernel::reboot(ctx.root, "boot-2").ok());
+  std::atomic<bool> stop{false};
+  Status result = ok_status();
+  std::thread daemon([&] { result = run_daemon(ctx, DaemonOptions{}, stop); });
+  for (int i = 0; i < 100 && !live("lp_fix1"); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_TRUE(live("lp_fix1"));
+  // Running past settle_seconds promotes the reapplied patch to stable.
+  for (int i = 0; i < 80 && ctx.store.load_journal()->step != Step::stable; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(ctx.store.load_journal()->step, Step::stable);
+  stop = true;
+  daemon.join();
+  EXPECT_TRUE(result.ok()) << result.error().message();
+  EXPECT_EQ(ctx.store.clean_shutdown_boot(), "boot-2");
+  // --once still needs a credential: it is one check-in.
+  std::atomic<bool> no_stop{false};
+  Status once = run_daemon(ctx, DaemonOptions{.once = true}, no_stop);
+  ASSERT_FALSE(once.ok());
+  EXPECT_NE(once.error().message().find("not enrolled"), std::string::npos) << once.error().message();
 }
 
 }  // namespace

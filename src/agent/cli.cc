@@ -1,5 +1,8 @@
 #include "agent/cli.h"
 
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <iostream>
@@ -223,8 +226,13 @@ Outcome cmd_agent(const GlobalOptions& g, const std::vector<std::string>& a, std
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   log::configure(log::LogConfig{log::Level::info, log::Format::text, "agent"});
   std::atomic<bool> stop{false};
-  SignalWatcher watcher(stop);
-  Status s = run_daemon((*rt)->ctx, o, stop);
+  o.wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // -1 on failure: the daemon polls `stop`
+  Status s = ok_status();
+  {
+    SignalWatcher watcher(stop, o.wake_fd);
+    s = run_daemon((*rt)->ctx, o, stop);
+  }
+  if (o.wake_fd >= 0) ::close(o.wake_fd);
   if (!s.ok()) return fail(err, s.error(), Outcome::failed);
   return Outcome::ok;
 }

@@ -1,10 +1,12 @@
 #include "agent/daemon.h"
 
+#include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -16,6 +18,7 @@
 #include "agent/apply.h"
 #include "agent/fs_util.h"
 #include "agent/http_client.h"
+#include "agent/service_notify.h"
 #include "core/api_types.h"
 #include "core/bytes.h"
 #include "core/kernel_identity.h"
@@ -31,21 +34,28 @@ constexpr const char* kAgentVersion = "0.1.0";
 
 api::KernelId wire_kernel(const KernelIdentity& k) { return {k.release, k.version, k.build_id, k.arch}; }
 
-void notify(const std::string& what) { sd_notify(0, what.c_str()); }
+void notify(const std::string& what) { service_notify(what); }
 
-// Sleeps up to `seconds`, waking early when stop is set; pings the watchdog meanwhile.
-void pause(std::atomic<bool>& stop, double seconds) {
-  uint64_t watchdog_usec = 0;
-  bool watchdog = sd_watchdog_enabled(0, &watchdog_usec) > 0;
+// Sleeps up to `seconds`, waking early when stop is set; pings the watchdog meanwhile. With a
+// wake fd it sleeps in poll(2) until the signal watcher writes it (no periodic wake-ups unless
+// systemd's watchdog wants pings); without one it looks at `stop` every 500 ms.
+void pause(std::atomic<bool>& stop, int wake_fd, double seconds) {
+  uint64_t watchdog_usec = service_watchdog_usec();
+  bool watchdog = watchdog_usec > 0;
   auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
   while (!stop.load()) {
     auto now = std::chrono::steady_clock::now();
     if (now >= end) return;
     auto slice = std::chrono::duration_cast<std::chrono::milliseconds>(end - now) + std::chrono::milliseconds(1);
-    // The stop flag is polled at most every 500 ms; sleeping in between costs no CPU to speak of.
-    auto cap = std::chrono::milliseconds(500);
+    auto cap = wake_fd >= 0 ? slice : std::chrono::milliseconds(500);
     if (watchdog) cap = std::min<std::chrono::milliseconds>(cap, std::chrono::milliseconds(watchdog_usec / 2000));
-    std::this_thread::sleep_for(std::min(slice, cap));
+    auto ms = std::min(slice, cap);
+    if (wake_fd >= 0) {
+      pollfd p{wake_fd, POLLIN, 0};
+      (void)::poll(&p, 1, static_cast<int>(std::min<int64_t>(ms.count(), 3'600'000)));
+    } else {
+      std::this_thread::sleep_for(ms);
+    }
     if (watchdog) notify("WATCHDOG=1");
   }
 }
@@ -71,8 +81,8 @@ api::AgentState wire_state(const Journal& j, bool applied) {
 
 class Session {
  public:
-  Session(AgentContext& ctx, Credential cred, std::atomic<bool>& stop)
-      : ctx_(ctx), cred_(std::move(cred)), stop_(stop), http_(cred_.server, ctx.config.ca_file, &stop) {}
+  Session(AgentContext& ctx, Credential cred, std::atomic<bool>& stop, int wake_fd)
+      : ctx_(ctx), cred_(std::move(cred)), stop_(stop), http_(cred_.server, ctx.config.ca_file, &stop, wake_fd) {}
 
   Result<api::CheckinResponse> checkin(int wait) {
     NR_TRY(auto id, read_running_kernel(ctx_.root));
@@ -239,7 +249,7 @@ Result<Credential> enroll(AgentContext& ctx, const EnrollOptions& o) {
   }
   req.kernel = wire_kernel(id);
   req.tags = o.tags;
-  HttpClient http(server, ctx.config.ca_file, nullptr);
+  HttpClient http(server, ctx.config.ca_file, nullptr, -1);
   NR_TRY(auto resp, http.post_json("/v1/enroll", api::to_json(req), "", 30));
   if (resp.status != 201 && resp.status != 200)
     return Error(resp.status == 401 ? Errc::refused : Errc::unavailable, "enroll: " + describe_http_error(resp));
@@ -251,6 +261,37 @@ Result<Credential> enroll(AgentContext& ctx, const EnrollOptions& o) {
   return c;
 }
 
+namespace {
+
+// Keeps the journal honest while the daemon runs: a patch live for settle_seconds becomes
+// "stable", so a crash hours later is not blamed on it. Skipped when a command holds the lock.
+void reconcile_now(AgentContext& ctx) {
+  auto lock = StateLock::acquire(ctx.store.dir(), false);
+  if (lock.ok()) (void)reconcile_at_start(ctx);
+}
+
+// Not enrolled: the daemon still guards the host (it reapplied the last good bundle at start,
+// promotes a live patch to stable, and records the clean shutdown on SIGTERM, without which
+// the next boot would take the patch for a crash suspect). It looks for a credential every
+// few seconds, so `noreboot enroll` starts the check-ins without a restart.
+Result<Credential> wait_for_enrollment(AgentContext& ctx, std::atomic<bool>& stop, int wake_fd, const Error& why) {
+  log::warn("{}; until then the agent only guards this host (reapply at boot, clean-shutdown record)",
+            why.message());
+  notify("READY=1");
+  notify("STATUS=not enrolled: guarding only (run `noreboot enroll --token TOKEN`)");
+  double step = std::clamp<double>(static_cast<double>(ctx.config.settle_seconds) / 2, 1.0, 10.0);
+  while (!stop.load()) {
+    pause(stop, wake_fd, step);
+    if (stop.load()) break;
+    reconcile_now(ctx);
+    auto cred = load_credential(ctx.store);
+    if (cred.ok()) return cred;
+  }
+  return Error(Errc::unavailable, "stopped before enrollment");
+}
+
+}  // namespace
+
 Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& stop) {
   NR_TRY_STATUS(ctx.store.init());
   NR_TRY(std::string boot_id, ctx.kernel->boot_id());
@@ -260,39 +301,48 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
     NR_TRY(auto decision, reconcile_at_start(ctx));
     reapply_at_start(ctx, decision);
   }
+  ::malloc_trim(0);
   auto cred = load_credential(ctx.store);
-  if (!cred.ok()) {
+  if (!cred.ok() && (o.once || cred.error().code() != Errc::not_found)) {
     notify("STATUS=" + cred.error().message());
     return cred.error();
   }
-  notify("READY=1");
-  notify("STATUS=checking in with " + cred->server);
-  log::info("agent started: host {} checking in with {}", cred->host_id, cred->server);
-  Session session(ctx, *cred, stop);
-  std::mt19937_64 rng(std::random_device{}());
-  auto jitter = [&](double max) { return std::uniform_real_distribution<double>(0, std::max(0.0, max))(rng); };
-  double backoff = 0;
-  while (!stop.load()) {
-    auto resp = session.checkin(o.once ? 0 : ctx.config.long_poll_seconds);
-    if (stop.load()) break;
-    if (!resp.ok()) {
-      backoff = backoff == 0 ? 2 : std::min(backoff * 2, static_cast<double>(ctx.config.interval_seconds));
-      log::warn("check-in failed: {} (retrying in about {} s)", resp.error().message(), static_cast<int>(backoff));
-      notify("STATUS=check-in failed: " + resp.error().message());
-      if (o.once) return resp.error();
-      pause(stop, backoff + jitter(backoff / 2));
-      continue;
+  if (!cred.ok()) {
+    cred = wait_for_enrollment(ctx, stop, o.wake_fd, cred.error());
+  } else {
+    notify("READY=1");
+  }
+  if (cred.ok()) {
+    notify("STATUS=checking in with " + cred->server);
+    log::info("agent started: host {} checking in with {}", cred->host_id, cred->server);
+    Session session(ctx, *cred, stop, o.wake_fd);
+    std::mt19937_64 rng(std::random_device{}());
+    auto jitter = [&](double max) { return std::uniform_real_distribution<double>(0, std::max(0.0, max))(rng); };
+    double backoff = 0;
+    while (!stop.load()) {
+      auto resp = session.checkin(o.once ? 0 : ctx.config.long_poll_seconds);
+      if (stop.load()) break;
+      reconcile_now(ctx);
+      if (!resp.ok()) {
+        backoff = backoff == 0 ? 2 : std::min(backoff * 2, static_cast<double>(ctx.config.interval_seconds));
+        log::warn("check-in failed: {} (retrying in about {} s)", resp.error().message(), static_cast<int>(backoff));
+        notify("STATUS=check-in failed: " + resp.error().message());
+        if (o.once) return resp.error();
+        pause(stop, o.wake_fd, backoff + jitter(backoff / 2));
+        continue;
+      }
+      backoff = 0;
+      if (resp->offer) {
+        Status s = session.handle_offer(*resp->offer);
+        ::malloc_trim(0);  // the bundle's bytes and the apply's buffers go back to the system
+        if (!s.ok()) log::warn("offer {}: {}", resp->offer->patch_name, s.error().message());
+        if (o.once) return s;
+        if (s.ok()) continue;  // check in again at once with the new state
+      }
+      if (o.once) break;
+      notify("STATUS=idle; next check-in in " + std::to_string(resp->next_checkin_seconds) + " s");
+      pause(stop, o.wake_fd, std::min<double>(resp->next_checkin_seconds, ctx.config.interval_seconds) + jitter(ctx.config.jitter_seconds));
     }
-    backoff = 0;
-    if (resp->offer) {
-      Status s = session.handle_offer(*resp->offer);
-      if (!s.ok()) log::warn("offer {}: {}", resp->offer->patch_name, s.error().message());
-      if (o.once) return s;
-      if (s.ok()) continue;  // check in again at once with the new state
-    }
-    if (o.once) break;
-    notify("STATUS=idle; next check-in in " + std::to_string(resp->next_checkin_seconds) + " s");
-    pause(stop, std::min<double>(resp->next_checkin_seconds, ctx.config.interval_seconds) + jitter(ctx.config.jitter_seconds));
   }
   if (stop.load()) {
     notify("STOPPING=1");
@@ -307,17 +357,21 @@ struct SignalWatcher::Impl {
   sigset_t set;
 };
 
-SignalWatcher::SignalWatcher(std::atomic<bool>& stop) : impl_(new Impl) {
+SignalWatcher::SignalWatcher(std::atomic<bool>& stop, int wake_fd) : impl_(new Impl) {
   sigemptyset(&impl_->set);
   sigaddset(&impl_->set, SIGTERM);
   sigaddset(&impl_->set, SIGINT);
   sigaddset(&impl_->set, SIGUSR2);  // used to wake the watcher at destruction
   pthread_sigmask(SIG_BLOCK, &impl_->set, nullptr);
-  impl_->thread = std::thread([this, &stop] {
+  impl_->thread = std::thread([this, &stop, wake_fd] {
     for (;;) {
       int sig = 0;
       if (sigwait(&impl_->set, &sig) != 0) continue;
       stop.store(true);
+      if (wake_fd >= 0) {
+        uint64_t one = 1;
+        (void)!::write(wake_fd, &one, sizeof one);
+      }
       if (sig == SIGUSR2) return;
       log::info("signal {} received: stopping", sig);
     }

@@ -29,22 +29,25 @@ size_t append_file(char* data, size_t size, size_t n, void* user) {
   return std::fwrite(data, size, n, static_cast<FILE*>(user)) * size;
 }
 
-int check_stop(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-  auto* stop = static_cast<const std::atomic<bool>*>(user);
-  return stop && stop->load() ? 1 : 0;
-}
-
+// One request on the client's long-lived handle: options are reset before and after (no
+// pointer into this request's stack survives it); the connection, TLS session and CA store
+// stay in the handle for the next request.
 struct Easy {
-  CURL* h = curl_easy_init();
-  curl_slist* headers = nullptr;
-  ~Easy() {
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(h);
+  explicit Easy(CURL* handle) : h(handle) {
+    if (h) curl_easy_reset(h);
   }
+  ~Easy() {
+    if (h) curl_easy_reset(h);
+    curl_slist_free_all(headers);
+  }
+  Easy(const Easy&) = delete;
+  Easy& operator=(const Easy&) = delete;
+  CURL* h;
+  curl_slist* headers = nullptr;
 };
 
-void common(Easy& e, const std::string& url, const std::filesystem::path& ca, const std::atomic<bool>* stop,
-            const std::string& bearer, long timeout, char* errbuf) {
+void common(Easy& e, const std::string& url, const std::filesystem::path& ca, const std::string& bearer,
+            long timeout, char* errbuf) {
   curl_easy_setopt(e.h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(e.h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(e.h, CURLOPT_CONNECTTIMEOUT, 15L);
@@ -52,9 +55,7 @@ void common(Easy& e, const std::string& url, const std::filesystem::path& ca, co
   curl_easy_setopt(e.h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(e.h, CURLOPT_USERAGENT, "noreboot-agent/0.1.0");
   curl_easy_setopt(e.h, CURLOPT_PROTOCOLS_STR, "https,http");
-  curl_easy_setopt(e.h, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(e.h, CURLOPT_XFERINFOFUNCTION, check_stop);
-  curl_easy_setopt(e.h, CURLOPT_XFERINFODATA, stop);
+  curl_easy_setopt(e.h, CURLOPT_NOPROGRESS, 1L);
   if (!ca.empty()) curl_easy_setopt(e.h, CURLOPT_CAINFO, ca.c_str());
   if (!bearer.empty()) e.headers = curl_slist_append(e.headers, ("Authorization: Bearer " + bearer).c_str());
 }
@@ -67,18 +68,57 @@ Error curl_error(CURLcode rc, const char* errbuf, const std::string& url) {
 
 }  // namespace
 
-HttpClient::HttpClient(std::string base, std::filesystem::path ca_file, const std::atomic<bool>* stop)
-    : base_(std::move(base)), ca_file_(std::move(ca_file)), stop_(stop) {
+HttpClient::HttpClient(std::string base, std::filesystem::path ca_file, const std::atomic<bool>* stop, int wake_fd)
+    : base_(std::move(base)),
+      ca_file_(std::move(ca_file)),
+      stop_(stop),
+      wake_fd_(wake_fd),
+      handle_(nullptr, curl_easy_cleanup),
+      multi_(nullptr, [](void* m) { curl_multi_cleanup(m); }) {
   global_init();
+  multi_.reset(curl_multi_init());
+  handle_.reset(curl_easy_init());
+  if (!multi_) handle_.reset();  // reported as "curl_easy_init failed" by the first request
+}
+
+// Drives one transfer to its end, sleeping in curl_multi_poll between events. The loop wakes
+// for socket activity, curl's own timers (connect/transfer timeouts), the wake fd, or, without
+// a wake fd, every 500 ms to look at the stop flag.
+int HttpClient::perform(void* easy) const {
+  CURLM* m = multi_.get();
+  if (curl_multi_add_handle(m, easy) != CURLM_OK) return CURLE_FAILED_INIT;
+  CURLcode result = CURLE_OK;
+  for (;;) {
+    int running = 0;
+    if (curl_multi_perform(m, &running) != CURLM_OK) {
+      result = CURLE_FAILED_INIT;
+      break;
+    }
+    if (running == 0) {
+      int left = 0;
+      while (CURLMsg* msg = curl_multi_info_read(m, &left))
+        if (msg->msg == CURLMSG_DONE && msg->easy_handle == easy) result = msg->data.result;
+      break;
+    }
+    if (stop_ && stop_->load()) {
+      result = CURLE_ABORTED_BY_CALLBACK;
+      break;
+    }
+    curl_waitfd wake{wake_fd_, CURL_WAIT_POLLIN, 0};
+    bool have_wake = wake_fd_ >= 0;
+    curl_multi_poll(m, have_wake ? &wake : nullptr, have_wake ? 1 : 0, have_wake ? 3'600'000 : 500, nullptr);
+  }
+  curl_multi_remove_handle(m, easy);
+  return result;
 }
 
 Result<HttpResponse> HttpClient::post_json(const std::string& path, const std::string& body,
                                            const std::string& bearer, long timeout) const {
-  Easy e;
+  Easy e(handle_.get());
   if (!e.h) return Error(Errc::internal, "curl_easy_init failed");
   char errbuf[CURL_ERROR_SIZE] = {0};
   std::string url = base_ + path;
-  common(e, url, ca_file_, stop_, bearer, timeout, errbuf);
+  common(e, url, ca_file_, bearer, timeout, errbuf);
   e.headers = curl_slist_append(e.headers, "Content-Type: application/json");
   curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
   curl_easy_setopt(e.h, CURLOPT_POSTFIELDS, body.c_str());
@@ -86,7 +126,7 @@ Result<HttpResponse> HttpClient::post_json(const std::string& path, const std::s
   HttpResponse r;
   curl_easy_setopt(e.h, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &r.body);
-  CURLcode rc = curl_easy_perform(e.h);
+  auto rc = static_cast<CURLcode>(perform(e.h));
   if (rc != CURLE_OK) return curl_error(rc, errbuf, url);
   curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &r.status);
   return r;
@@ -106,9 +146,13 @@ Status HttpClient::download(const std::string& path, const std::string& bearer, 
   if (have < size || size == 0) {
     FILE* f = std::fopen(part.c_str(), have ? "ab" : "wb");
     if (!f) return Error(Errc::io, "cannot open " + part.string() + ": " + errno_text(errno));
-    Easy e;
+    Easy e(handle_.get());
+    if (!e.h) {
+      std::fclose(f);
+      return Error(Errc::internal, "curl_easy_init failed");
+    }
     char errbuf[CURL_ERROR_SIZE] = {0};
-    common(e, url, ca_file_, stop_, bearer, timeout, errbuf);
+    common(e, url, ca_file_, bearer, timeout, errbuf);
     curl_easy_setopt(e.h, CURLOPT_HTTPHEADER, e.headers);
     if (have) curl_easy_setopt(e.h, CURLOPT_RANGE, (std::to_string(have) + "-").c_str());
     // A 200 answer to a Range request means "here is all of it": start the file over.
@@ -126,7 +170,7 @@ Status HttpClient::download(const std::string& path, const std::string& bearer, 
       return append_file(d, s, n, k->f);
     });
     curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &sink);
-    CURLcode rc = curl_easy_perform(e.h);
+    auto rc = static_cast<CURLcode>(perform(e.h));
     bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
     std::fclose(f);
     if (rc != CURLE_OK) return curl_error(rc, errbuf, url);

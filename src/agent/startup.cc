@@ -39,8 +39,8 @@ StartupDecision assess_startup(const StartupFacts& f) {
       std::string reason = "the previous boot (" + short_id(j.boot_id) +
                            ") ended without a clean shutdown while " + subject + " (sequence " +
                            std::to_string(j.sequence) + ") was " + std::string(step_name(j.step)) +
-                           (j.step == Step::live ? " for " + std::to_string(last_alive - j.since) +
-                                                       " s (less than the " +
+                           (j.step == Step::live ? " (last known alive " + std::to_string(last_alive - j.since) +
+                                                       " s after the load, less than the " +
                                                        std::to_string(f.settle_seconds) + " s settle time)"
                                                  : "") +
                            "; it will not be loaded again automatically (apply it by hand with "

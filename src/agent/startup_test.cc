@@ -44,7 +44,7 @@ TEST(Startup, CrashSoonAfterGoingLiveQuarantinesButAfterSettleItDoesNot) {
   f.state.last_checkin = 1000 + 30;  // last seen alive 30 s after going live
   auto d = assess_startup(f);
   ASSERT_NE(d.state.quarantine_for("sha2"), nullptr);
-  EXPECT_NE(d.report.find("for 30 s"), std::string::npos) << d.report;
+  EXPECT_NE(d.report.find("alive 30 s after the load"), std::string::npos) << d.report;
   EXPECT_FALSE(d.reapply_allowed);
 
   f.state.last_checkin = 1000 + 600;  // it was alive well past the settle time

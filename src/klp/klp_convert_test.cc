@@ -14,15 +14,13 @@
 
 #include "klp/module_gen.h"
 #include "klp/process.h"
+#include "klp/test_files.h"
 
 namespace noreboot::klp {
 namespace {
 namespace fs = std::filesystem;
 
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
+using testing_files::write;
 
 class Convert : public ::testing::Test {
  protected:

@@ -15,15 +15,13 @@
 
 #include "klp/process.h"
 #include "klp/symbol_cache.h"
+#include "klp/test_files.h"
 
 namespace noreboot::klp {
 namespace {
 namespace fs = std::filesystem;
 
-void write(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p) << text;
-}
+using testing_files::write;
 
 class LinkedExe : public ::testing::Test {
  protected:
