@@ -75,6 +75,29 @@ long rss_kib(int pid) {
   return -1;
 }
 
+// Kernel memory of TCP sockets, for the per-connection cost beside the server's RSS: the
+// active objects and object size of the "TCP" slab (/proc/slabinfo; both ends of every
+// loopback connection are counted) and TCP buffer pages (/proc/net/sockstat). -1: unreadable.
+json kernel_tcp_memory() {
+  json out = {{"tcp_slab_objects", -1}, {"tcp_slab_object_bytes", -1}, {"tcp_buffer_pages", -1}};
+  std::ifstream slab("/proc/slabinfo");
+  std::string line;
+  while (std::getline(slab, line))
+    if (line.rfind("TCP ", 0) == 0) {
+      long active = 0, total = 0, size = 0;
+      if (std::sscanf(line.c_str(), "TCP %ld %ld %ld", &active, &total, &size) == 3) {
+        out["tcp_slab_objects"] = active;
+        out["tcp_slab_object_bytes"] = size;
+      }
+    }
+  std::ifstream stat("/proc/net/sockstat");
+  while (std::getline(stat, line)) {
+    auto pos = line.find(" mem ");
+    if (line.rfind("TCP:", 0) == 0 && pos != std::string::npos) out["tcp_buffer_pages"] = std::stol(line.substr(pos + 5));
+  }
+  return out;
+}
+
 // One keep-alive HTTP/1.1 connection with a single request in flight.
 class Conn : public std::enable_shared_from_this<Conn> {
  public:
@@ -356,6 +379,7 @@ class Bench {
       settle->async_wait([this, settle](boost::system::error_code) {
         held_ = parked_;
         rss_ = rss_kib(o_.server_pid);
+        kernel_tcp_ = kernel_tcp_memory();
         std::cerr << "parked " << held_ << " long polls; server RSS " << rss_ << " KiB\n";
         if (o_.mode == "hold") {
           stop_ = true;
@@ -445,6 +469,7 @@ class Bench {
     if (o_.mode == "hold" || o_.mode == "rollout") {
       out["held"] = held_;
       out["server_rss_kib"] = rss_;
+      if (o_.mode == "hold") out["kernel_tcp"] = kernel_tcp_;
     }
     if (o_.mode == "rollout") {
       std::sort(latencies_.begin(), latencies_.end());
@@ -492,6 +517,7 @@ class Bench {
   std::vector<double> offer_latencies_;  // publish -> offer received
   std::string rollout_id_;
   json final_rollout_;
+  json kernel_tcp_;
 };
 
 }  // namespace
