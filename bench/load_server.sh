@@ -64,7 +64,11 @@ start_server() {
   admin_token=$(cat "$data/admin.token")
   enroll=$(NOREBOOT_SERVER=http://127.0.0.1:$port NOREBOOT_ADMIN_TOKEN=$admin_token "$admin" token create-enrollment --group sim --ttl 86400 2>/dev/null)
 }
-stop_server() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
+stop_server() {
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  # A sanitizer build of the server (--build build-asan) reports here.
+  grep -E -A20 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error' "$work/server.log" >&2 || true
+}
 result() { echo "RESULT $store $1 $2 loadavg=$(cut -d" " -f1-3 /proc/loadavg | tr " " /)"; }
 
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
