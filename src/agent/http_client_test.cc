@@ -1,0 +1,79 @@
+// HttpClient against a local socket that accepts connections and never answers (a server
+// holding a long poll): a stop request ends the transfer at once through the wake fd, and
+// within the 500 ms stop-flag look without one.
+#include "agent/http_client.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace noreboot::agent {
+namespace {
+
+struct SilentServer {
+  SilentServer() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 8) == 0 &&
+         ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
+    port = ntohs(a.sin_port);
+  }
+  ~SilentServer() { ::close(fd); }
+  int fd = -1;
+  int port = 0;
+  bool ok = false;
+};
+
+double cancel_after(HttpClient& client, std::atomic<bool>& stop, int wake_fd, std::string* message) {
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    stop = true;
+    if (wake_fd >= 0) {
+      uint64_t one = 1;
+      (void)!::write(wake_fd, &one, sizeof one);
+    }
+  });
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = client.post_json("/v1/checkin?wait=55", "{}", "credential", 70);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  stopper.join();
+  *message = r.ok() ? "answered" : r.error().message();
+  return seconds;
+}
+
+TEST(HttpClient, StopWithWakeFdEndsALongPollAtOnce) {
+  SilentServer server;
+  ASSERT_TRUE(server.ok);
+  int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  ASSERT_GE(efd, 0);
+  std::atomic<bool> stop{false};
+  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, efd);
+  std::string message;
+  double s = cancel_after(client, stop, efd, &message);
+  EXPECT_NE(message.find("cancelled"), std::string::npos) << message;
+  EXPECT_LT(s, 0.3 + 0.2) << "the transfer was not ended by the wake fd";
+  ::close(efd);
+}
+
+TEST(HttpClient, StopWithoutWakeFdEndsALongPollWithinHalfASecond) {
+  SilentServer server;
+  ASSERT_TRUE(server.ok);
+  std::atomic<bool> stop{false};
+  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  std::string message;
+  double s = cancel_after(client, stop, -1, &message);
+  EXPECT_NE(message.find("cancelled"), std::string::npos) << message;
+  EXPECT_LT(s, 1.5);
+}
+
+}  // namespace
+}  // namespace noreboot::agent
