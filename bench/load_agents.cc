@@ -11,6 +11,8 @@
 //
 // Modes:
 //   checkins  every agent checks in (wait=0) back to back for --seconds: check-ins per second.
+//   reports   every agent posts a report back to back for --seconds: each one a write (host
+//             status and a history event), so this is the group-commit throughput.
 //   hold      every agent parks a long poll (wait=300); prints how many are parked and the
 //             server's RSS (--server-pid), then stops.
 //   rollout   every agent parks a long poll; then this tool publishes --bundle and creates a
@@ -71,6 +73,29 @@ long rss_kib(int pid) {
   while (std::getline(f, line))
     if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
   return -1;
+}
+
+// Kernel memory of TCP sockets, for the per-connection cost beside the server's RSS: the
+// active objects and object size of the "TCP" slab (/proc/slabinfo; both ends of every
+// loopback connection are counted) and TCP buffer pages (/proc/net/sockstat). -1: unreadable.
+json kernel_tcp_memory() {
+  json out = {{"tcp_slab_objects", -1}, {"tcp_slab_object_bytes", -1}, {"tcp_buffer_pages", -1}};
+  std::ifstream slab("/proc/slabinfo");
+  std::string line;
+  while (std::getline(slab, line))
+    if (line.rfind("TCP ", 0) == 0) {
+      long active = 0, total = 0, size = 0;
+      if (std::sscanf(line.c_str(), "TCP %ld %ld %ld", &active, &total, &size) == 3) {
+        out["tcp_slab_objects"] = active;
+        out["tcp_slab_object_bytes"] = size;
+      }
+    }
+  std::ifstream stat("/proc/net/sockstat");
+  while (std::getline(stat, line)) {
+    auto pos = line.find(" mem ");
+    if (line.rfind("TCP:", 0) == 0 && pos != std::string::npos) out["tcp_buffer_pages"] = std::stol(line.substr(pos + 5));
+  }
+  return out;
 }
 
 // One keep-alive HTTP/1.1 connection with a single request in flight.
@@ -230,6 +255,9 @@ class Bench {
     if (o_.mode == "checkins") {
       start_measure();
       for (std::size_t i = 0; i < agents_.size(); ++i) checkin_loop(i);
+    } else if (o_.mode == "reports") {
+      start_measure();
+      for (std::size_t i = 0; i < agents_.size(); ++i) report_loop(i);
     } else {
       for (std::size_t i = 0; i < agents_.size(); ++i) park(i);
       poll_parked();
@@ -254,6 +282,19 @@ class Bench {
       if (st == 200) ++completed_;
       else ++errors_;
       checkin_loop(i);
+    });
+  }
+
+  // Every report is a write (host status, history event): the group-commit path.
+  void report_loop(std::size_t i) {
+    if (stop_) return;
+    auto& a = agents_[i];
+    std::string body = "{\"host_id\":\"" + a.id + "\",\"state\":\"idle\",\"kernel\":" + kernel() +
+                       ",\"applied\":null,\"errors\":[]}";
+    a.conn->request("POST", "/v1/report", body, a.credential, [this, i](int st, std::string) {
+      if (st == 200) ++completed_;
+      else ++errors_;
+      report_loop(i);
     });
   }
 
@@ -338,6 +379,7 @@ class Bench {
       settle->async_wait([this, settle](boost::system::error_code) {
         held_ = parked_;
         rss_ = rss_kib(o_.server_pid);
+        kernel_tcp_ = kernel_tcp_memory();
         std::cerr << "parked " << held_ << " long polls; server RSS " << rss_ << " KiB\n";
         if (o_.mode == "hold") {
           stop_ = true;
@@ -416,7 +458,7 @@ class Bench {
   int report() {
     json out = {{"mode", o_.mode}, {"agents", o_.agents}, {"errors", errors_}, {"timed_out", timed_out_}};
     if (enroll_seconds_ > 0) out["enroll_seconds"] = enroll_seconds_;
-    if (o_.mode == "checkins" || o_.mode == "static") {
+    if (o_.mode == "checkins" || o_.mode == "reports" || o_.mode == "static") {
       double rate = measured_ > 0 ? static_cast<double>(completed_) / measured_ : 0;
       out["requests"] = completed_;
       out["seconds"] = measured_;
@@ -427,6 +469,7 @@ class Bench {
     if (o_.mode == "hold" || o_.mode == "rollout") {
       out["held"] = held_;
       out["server_rss_kib"] = rss_;
+      if (o_.mode == "hold") out["kernel_tcp"] = kernel_tcp_;
     }
     if (o_.mode == "rollout") {
       std::sort(latencies_.begin(), latencies_.end());
@@ -474,6 +517,7 @@ class Bench {
   std::vector<double> offer_latencies_;  // publish -> offer received
   std::string rollout_id_;
   json final_rollout_;
+  json kernel_tcp_;
 };
 
 }  // namespace

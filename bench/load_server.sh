@@ -5,7 +5,8 @@
 #
 #   bench/load_server.sh [--store sqlite|postgres] [--agents N] [--build DIR] [--only MODE]
 #
-# Modes: checkins (200 connections, wait=0, 10 s), hold (N parked long polls, server RSS),
+# Modes: checkins (200 connections, wait=0, 10 s), reports (200 connections posting reports,
+# each a write, 10 s), hold (N parked long polls, server RSS),
 # rollout (N agents, one 100 % stage: publish-to-applied p50/p99), staged (1 % -> 10 % -> 100 %
 # with 2 s soaks), halt (5 % of agents fail; stage 1 % budget 0: the rollout halts), nginx.
 # Prints one JSON line per run (prefixed "RESULT store mode") and a summary.
@@ -63,8 +64,12 @@ start_server() {
   admin_token=$(cat "$data/admin.token")
   enroll=$(NOREBOOT_SERVER=http://127.0.0.1:$port NOREBOOT_ADMIN_TOKEN=$admin_token "$admin" token create-enrollment --group sim --ttl 86400 2>/dev/null)
 }
-stop_server() { kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=; }
-result() { echo "RESULT $store $1 $2"; }
+stop_server() {
+  kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  # A sanitizer build of the server (--build build-asan) reports here.
+  grep -E -A20 'ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error' "$work/server.log" >&2 || true
+}
+result() { echo "RESULT $store $1 $2 loadavg=$(cut -d" " -f1-3 /proc/loadavg | tr " " /)"; }
 
 want() { [ -z "$only" ] || [ "$only" = "$1" ]; }
 
@@ -72,6 +77,11 @@ if want checkins; then
   start_server
   r=$("$load" --mode checkins --port "$port" --agents 200 --seconds 10 --enroll-token "$enroll" --limit 120)
   result checkins "$r"; stop_server
+fi
+if want reports; then
+  start_server
+  r=$("$load" --mode reports --port "$port" --agents 200 --seconds 10 --enroll-token "$enroll" --limit 120)
+  result reports "$r"; stop_server
 fi
 if want hold; then
   start_server

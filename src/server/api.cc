@@ -145,6 +145,13 @@ std::string route_name(const std::vector<std::string>& seg) {
 Api::Api(Store& store, BundleVerifier verifier, ApiOptions options, std::function<std::int64_t()> clock)
     : impl_(std::make_unique<Impl>(store, std::move(verifier), options, std::move(clock))) {
   if (sodium_init() < 0) log::error("libsodium failed to initialise");
+  Impl* m = impl_.get();
+  m->instance_id = random_hex(8);
+  m->listener = store.listen_changes([m](const std::string& origin) {
+    if (origin == m->instance_id) return;
+    m->remote_changed = true;
+    m->wake();
+  });
 }
 
 Api::~Api() { release_waiters(); }
@@ -344,7 +351,8 @@ Result<std::shared_ptr<const FleetSnapshot>> Api::Impl::snapshot() {
   std::lock_guard lock(snap_mu);
   std::uint64_t gen = generation.load();
   std::int64_t t = now();
-  if (snap && snap_generation == gen && t - snap_loaded_at < opt.snapshot_ttl) return snap;
+  bool remote = remote_changed.exchange(false);
+  if (snap && snap_generation == gen && t - snap_loaded_at < opt.snapshot_ttl && !remote) return snap;
   auto fresh = std::make_shared<FleetSnapshot>();
   NR_TRY(fresh->rollouts, store.list_rollouts());
   NR_TRY(auto bundles, store.list_bundles());

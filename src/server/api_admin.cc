@@ -208,10 +208,16 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
       next = resume_rollout(*r, t, counts.failed);
     }
     if (!next) return from(next.error());
-    NR_TRY_RESP(auto wrote, store.update_rollout(*r, *next));
-    if (!wrote) return error_response({409, "conflict", "rollout changed meanwhile; read its status and retry"});
+    // Two statements, ordered so that a failure between them (a lost database) leaves a state
+    // the same request can finish when retried: the bundle is unblocked before the rollout
+    // runs again, and blocked before the rollout says halted.
     if (action == "resume") NR_TRY_RESP_STATUS(store.set_bundle_blocked(r->bundle_sha256, false, ""));
     if (action == "halt") NR_TRY_RESP_STATUS(store.set_bundle_blocked(r->bundle_sha256, true, next->halt_reason));
+    NR_TRY_RESP(auto wrote, store.update_rollout(*r, *next));
+    if (!wrote) {
+      if (action == "resume") (void)store.set_bundle_blocked(r->bundle_sha256, true, r->halt_reason);
+      return error_response({409, "conflict", "rollout changed meanwhile; read its status and retry"});
+    }
     audit(actor, "rollout." + action, {{"id", r->id}, {"stage", next->current_stage}, {"reason", reason}});
     changed();
     NR_TRY_RESP(auto j, rollout_to_json(*next));

@@ -100,8 +100,9 @@ struct Api::Impl {
   std::map<std::string, std::shared_ptr<const std::string>> content_cache;
   std::size_t cache_bytes = 0;
 
-  // Last member: destroyed first, so callbacks it still runs find every other member alive.
+  // Last members: destroyed first, so callbacks they still run find every other member alive.
   GroupCommit committer;
+  std::unique_ptr<ChangeListener> listener;
 
   Impl(Store& s, BundleVerifier v, ApiOptions o, std::function<std::int64_t()> c)
       : store(s), verifier(std::move(v)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
@@ -114,8 +115,12 @@ struct Api::Impl {
     std::lock_guard lock(wake_mu);
     if (wakeup) wakeup();
   }
+  // This server's id in change notifications (it ignores its own).
+  std::string instance_id;
+  std::atomic<bool> remote_changed{false};  // another server notified a change: reload the snapshot
   void changed() {
     generation.fetch_add(1);
+    (void)store.notify_change(instance_id);  // best effort: the others also reload every snapshot_ttl
     wake();
   }
   Result<std::shared_ptr<const FleetSnapshot>> snapshot();

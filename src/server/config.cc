@@ -34,6 +34,7 @@ Result<ServerConfig> load_config_file(const std::string& path, ServerConfig c) {
     else if (k == "threads") NR_TRY_STATUS(num(c.threads));
     else if (k == "checkin_interval") NR_TRY_STATUS(num(c.checkin_interval));
     else if (k == "max_wait") NR_TRY_STATUS(num(c.max_wait));
+    else if (k == "snapshot_ttl") NR_TRY_STATUS(num(c.snapshot_ttl));
     else if (k == "max_bundle_bytes") NR_TRY_STATUS(num(c.max_bundle_bytes));
     else if (k == "log_format") NR_TRY_STATUS(str(c.log_format));
     else if (k == "trust") {
@@ -72,6 +73,8 @@ Status validate_config(const ServerConfig& c) {
   if (c.threads < 1 || c.threads > 64) return Error(Errc::invalid_argument, "threads: must be 1..64");
   if (c.max_wait < 0 || c.max_wait > 3600) return Error(Errc::invalid_argument, "max_wait: must be 0..3600");
   if (c.checkin_interval < 1) return Error(Errc::invalid_argument, "checkin_interval: must be >= 1");
+  if (c.snapshot_ttl < 1 || c.snapshot_ttl > 3600)
+    return Error(Errc::invalid_argument, "snapshot_ttl: must be 1..3600 seconds");
   if (c.max_bundle_bytes < 1024) return Error(Errc::invalid_argument, "max_bundle_bytes: must be >= 1024");
   if (c.log_format != "json" && c.log_format != "text")
     return Error(Errc::invalid_argument, "log_format: must be \"json\" or \"text\"");

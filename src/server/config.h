@@ -22,6 +22,7 @@ struct ServerConfig {
   int threads = 2;
   std::int64_t checkin_interval = 60;
   std::int64_t max_wait = 300;
+  std::int64_t snapshot_ttl = 2;          // seconds between re-reads of rollouts/bundles/pins
   std::int64_t max_bundle_bytes = 64LL << 20;
   std::string log_format = "json";        // "json" or "text"
 };

@@ -117,6 +117,7 @@ int run(int argc, char** argv) {
   srv::ApiOptions opt;
   opt.checkin_interval = cfg.checkin_interval;
   opt.max_wait = cfg.max_wait;
+  opt.snapshot_ttl = cfg.snapshot_ttl;
   opt.max_bundle_body = static_cast<std::size_t>(cfg.max_bundle_bytes);
   opt.secure_cookies = !cfg.tls_cert.empty();
   auto clock = [] {

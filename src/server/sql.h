@@ -69,9 +69,21 @@ class SqlPool {
   virtual Dialect dialect() const = 0;
 };
 
+// A background listener; stops (and joins its thread) when destroyed.
+class SqlListener {
+ public:
+  virtual ~SqlListener() = default;
+};
+
 // SQLite in WAL mode at `path` (created if missing).
 Result<std::unique_ptr<SqlPool>> open_sqlite_pool(const std::string& path);
 // PostgreSQL via a libpq connection string ("host=/tmp/x port=5432 dbname=noreboot").
 Result<std::unique_ptr<SqlPool>> open_postgres_pool(const std::string& conninfo, int connections);
+// LISTEN on `channel` over a connection of its own; calls on_notify(payload) from its thread
+// for every notification, and on_notify("") after it (re)connects (it may have missed some).
+// A lost database is retried every second, quietly, until it is back or the listener is
+// destroyed.
+std::unique_ptr<SqlListener> open_postgres_listener(const std::string& conninfo, const std::string& channel,
+                                                    std::function<void(const std::string&)> on_notify);
 
 }  // namespace noreboot::server

@@ -4,8 +4,17 @@
 // literal). Parameters go as text, blobs as binary bytea; results come back in text format,
 // where bytea is "\x<hex>" and is decoded here. A broken connection is reset once and the
 // statement reported as Errc::unavailable, so the HTTP layer answers 503 and agents back off.
+// A connection closed by the database while idle (a restart) is noticed and reopened before
+// the next statement is sent on it.
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <thread>
+
+#include "core/log.h"
 #include "server/sql_pool.h"
 
 namespace noreboot::server {
@@ -36,6 +45,13 @@ class PgConn final : public SqlConn {
   Dialect dialect() const override { return Dialect::postgres; }
 
   Result<SqlResult> exec(std::string_view sql, const std::vector<SqlParam>& params) override {
+    // A connection the database closed while it sat idle in the pool (a restart) has its
+    // goodbye waiting on the socket: read it now, so the statement goes out on a fresh
+    // connection instead of failing on the dead one.
+    for (int i = 0; i < 4 && PQstatus(c_) == CONNECTION_OK; ++i) {  // the error message, then EOF
+      pollfd p{PQsocket(c_), POLLIN, 0};
+      if (::poll(&p, 1, 0) <= 0 || !PQconsumeInput(c_)) break;
+    }
     if (PQstatus(c_) != CONNECTION_OK) {
       PQreset(c_);
       if (PQstatus(c_) != CONNECTION_OK)
@@ -109,7 +125,94 @@ class PgConn final : public SqlConn {
   PGconn* c_;
 };
 
+// LISTEN on a connection of its own. One thread waits (poll) on the connection's socket and
+// an eventfd that the destructor signals; a notification is read with PQconsumeInput and
+// PQnotifies. A broken connection is reopened every second until the database is back.
+class PgListener final : public SqlListener {
+ public:
+  PgListener(std::string conninfo, std::string channel, std::function<void(const std::string&)> on_notify)
+      : conninfo_(std::move(conninfo)), channel_(std::move(channel)), on_notify_(std::move(on_notify)),
+        stop_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~PgListener() override {
+    stop_ = true;
+    std::uint64_t one = 1;
+    if (stop_fd_ >= 0) (void)!::write(stop_fd_, &one, sizeof one);
+    thread_.join();
+    if (conn_) PQfinish(conn_);
+    if (stop_fd_ >= 0) ::close(stop_fd_);
+  }
+
+ private:
+  // Waits up to `ms` for the socket (fd >= 0) or the stop signal. Returns true when fd is readable.
+  bool wait(int fd, int ms) {
+    pollfd p[2] = {{stop_fd_, POLLIN, 0}, {fd, POLLIN, 0}};
+    int n = ::poll(p, fd >= 0 ? 2 : 1, ms);
+    return n > 0 && fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0;
+  }
+
+  bool connect() {
+    if (conn_) PQfinish(conn_);
+    conn_ = PQconnectdb(conninfo_.c_str());
+    if (PQstatus(conn_) != CONNECTION_OK) return false;
+    char* ident = PQescapeIdentifier(conn_, channel_.c_str(), channel_.size());
+    std::string sql = std::string("LISTEN ") + (ident ? ident : "noreboot_changes");
+    if (ident) PQfreemem(ident);
+    PGresult* r = PQexec(conn_, sql.c_str());
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok;
+  }
+
+  void run() {
+    bool down = false;  // lost (or never had) the connection and said so
+    while (!stop_) {
+      if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
+        if (conn_ && !down) {
+          log::warn("postgres listener: connection lost; reconnecting every second");
+          down = true;
+        }
+        if (!connect()) {
+          if (!down) log::warn("postgres listener: {}; retrying every second", PQerrorMessage(conn_));
+          down = true;
+          wait(-1, 1000);
+          continue;
+        }
+        if (down) log::info("postgres listener: connected again");
+        down = false;
+        on_notify_("");  // notifications sent while we were away are lost: reload anyway
+      }
+      if (!wait(PQsocket(conn_), 1000)) continue;
+      if (!PQconsumeInput(conn_)) {  // broken: reconnect above
+        PQfinish(conn_);
+        conn_ = nullptr;
+        if (!down) log::warn("postgres listener: connection lost; reconnecting every second");
+        down = true;
+        continue;
+      }
+      while (PGnotify* n = PQnotifies(conn_)) {
+        std::string payload = n->extra ? n->extra : "";
+        PQfreemem(n);
+        on_notify_(payload);
+      }
+    }
+  }
+
+  std::string conninfo_, channel_;
+  std::function<void(const std::string&)> on_notify_;
+  int stop_fd_;
+  std::atomic<bool> stop_{false};
+  PGconn* conn_ = nullptr;
+  std::thread thread_;
+};
+
 }  // namespace
+
+std::unique_ptr<SqlListener> open_postgres_listener(const std::string& conninfo, const std::string& channel,
+                                                    std::function<void(const std::string&)> on_notify) {
+  return std::make_unique<PgListener>(conninfo, channel, std::move(on_notify));
+}
 
 Result<std::unique_ptr<SqlPool>> open_postgres_pool(const std::string& conninfo, int connections) {
   std::vector<std::unique_ptr<SqlConn>> conns;

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -145,9 +146,30 @@ struct HostFilter {
   std::int64_t offset = 0;
 };
 
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
+
+  // Changes between servers sharing one database: on PostgreSQL a NOTIFY on channel
+  // "noreboot_changes" with `origin` (the sending server) as payload, received by every
+  // server's listener (LISTEN on its own connection), so a publish, a halt or a stage change
+  // made through one server reaches the long polls of the others in milliseconds instead of
+  // at their next snapshot reload. SQLite (one server per file): no-ops.
+  virtual Status notify_change(const std::string& origin) {
+    (void)origin;
+    return ok_status();
+  }
+  // on_change(origin) runs on the listener's thread; "" when the origin is unknown (after a
+  // reconnect). Destroying the returned listener stops it. nullptr: nothing to listen to.
+  virtual std::unique_ptr<ChangeListener> listen_changes(std::function<void(const std::string&)> on_change) {
+    (void)on_change;
+    return nullptr;
+  }
 
   virtual Status ping() = 0;
   virtual Result<int> schema_version() = 0;

@@ -175,9 +175,28 @@ Status multi_row(SqlConn& c, std::string_view head, std::string_view row, std::s
   return ok_status();
 }
 
+constexpr const char* kChangeChannel = "noreboot_changes";
+
 class SqlStore final : public Store {
  public:
-  explicit SqlStore(std::unique_ptr<SqlPool> pool) : pool_(std::move(pool)) {}
+  explicit SqlStore(std::unique_ptr<SqlPool> pool, std::string pg_conninfo = "")
+      : pool_(std::move(pool)), pg_conninfo_(std::move(pg_conninfo)) {}
+
+  Status notify_change(const std::string& origin) override {
+    if (pool_->dialect() != Dialect::postgres) return ok_status();
+    NR_TRY_STATUS(q("SELECT pg_notify(?, ?)", {sql_text(kChangeChannel), sql_text(origin)}));
+    return ok_status();
+  }
+
+  std::unique_ptr<ChangeListener> listen_changes(std::function<void(const std::string&)> on_change) override {
+    if (pool_->dialect() != Dialect::postgres) return nullptr;
+    struct Wrap final : ChangeListener {
+      std::unique_ptr<SqlListener> inner;
+    };
+    auto w = std::make_unique<Wrap>();
+    w->inner = open_postgres_listener(pg_conninfo_, kChangeChannel, std::move(on_change));
+    return w;
+  }
 
   Status migrate() {
     Dialect d = pool_->dialect();
@@ -622,6 +641,7 @@ class SqlStore final : public Store {
 
  private:
   std::unique_ptr<SqlPool> pool_;
+  std::string pg_conninfo_;
 };
 
 }  // namespace
@@ -661,7 +681,7 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::string& data_dir) {
 
 Result<std::unique_ptr<Store>> open_postgres_store(const std::string& conninfo, int connections) {
   NR_TRY(auto pool, open_postgres_pool(conninfo, connections));
-  auto store = std::make_unique<SqlStore>(std::move(pool));
+  auto store = std::make_unique<SqlStore>(std::move(pool), conninfo);
   NR_TRY_STATUS(store->migrate());
   return std::unique_ptr<Store>(std::move(store));
 }
