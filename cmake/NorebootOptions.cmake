@@ -32,14 +32,20 @@ if(NOREBOOT_SANITIZE)
   target_link_options(noreboot_options INTERFACE -fsanitize=address,undefined)
 endif()
 
-# noreboot_add_gtest(NAME SOURCES... LIBS ...): a GoogleTest binary registered with ctest
-# under the label "unit" (fast, no kernel, no network beyond loopback).
+# noreboot_add_gtest(NAME SOURCES... LIBS ... [EXCLUDE PATTERN]): a GoogleTest binary registered
+# with ctest under the label "unit" (fast, no kernel, no network beyond loopback). EXCLUDE keeps
+# the tests matching a gtest pattern out of the unit tier, for cases another tier runs with what
+# they need (e.g. the PostgreSQL variants, which the store tier runs against a real server).
 function(noreboot_add_gtest name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "EXCLUDE" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock noreboot_options)
   set(labels unit ${T_LABELS})
-  gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+  set(filter "")
+  if(T_EXCLUDE)
+    set(filter TEST_FILTER "-${T_EXCLUDE}")
+  endif()
+  gtest_discover_tests(${name} ${filter} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
 endfunction()
 
 # noreboot_add_fuzzer(NAME SOURCE LIBS ... CORPUS DIR): with NOREBOOT_FUZZ a libFuzzer binary,
