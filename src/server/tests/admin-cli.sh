@@ -16,16 +16,8 @@ trap cleanup EXIT
 [ -n "${NR_DEBUG:-}" ] && set -x
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-"$admin" keygen "$work/pub" >/dev/null
-build=00112233445566778899aabbccddeeff00112233
-printf '\177ELF not really a module' >"$work/nr_fix.ko"
-cat >"$work/manifest.json" <<JSON
-{"name": "nr_fix", "sequence": 1,
- "kernel": {"release": "6.1.0-56-amd64", "version": "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1", "build_id": "$build", "arch": "x86_64"},
- "module": {"vermagic": "6.1.0-56-amd64 SMP preempt mod_unload modversions"},
- "fixes": [{"id": "CVE-0000-0001", "description": "test"}]}
-JSON
-"$admin" sign --key "$work/pub.key" --manifest "$work/manifest.json" --module "$work/nr_fix.ko" -o "$work/fix.nrp" >/dev/null
+. "$(dirname "$0")/test-bundle.sh"
+make_test_bundle "$admin" "$work"
 
 "$server" --listen 127.0.0.1:0 --data "$work/data" --trust "$work/pub.pub" --log-format text >"$work/out" 2>"$work/err" &
 pid=$!

@@ -26,17 +26,8 @@ elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv
 db=nr_two_$$
 "$NOREBOOT_PG_BINDIR/psql" "$NOREBOOT_PG_CONNINFO dbname=postgres" -qc "CREATE DATABASE $db" >/dev/null
 
-"$admin" keygen "$work/pub" >/dev/null
-build=00112233445566778899aabbccddeeff00112233
-printf '\177ELF not really a module' >"$work/nr_fix.ko"
-cat >"$work/manifest.json" <<JSON
-{"name": "nr_fix", "sequence": 1,
- "kernel": {"release": "6.1.0-56-amd64", "version": "#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1", "build_id": "$build", "arch": "x86_64"},
- "module": {"vermagic": "6.1.0-56-amd64 SMP preempt mod_unload modversions"},
- "fixes": [{"id": "CVE-0000-0001", "description": "test"}]}
-JSON
-"$admin" sign --key "$work/pub.key" --manifest "$work/manifest.json" --module "$work/nr_fix.ko" -o "$work/fix.nrp" >/dev/null
-kernel='{"release":"6.1.0-56-amd64","version":"#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1","build_id":"'$build'","arch":"x86_64"}'
+. "$(dirname "$0")/test-bundle.sh"
+make_test_bundle "$admin" "$work"
 checkin='{"kernel":'$kernel',"applied":null,"state":"idle","agent_version":"test"}'
 
 start() {  # start NAME: a server on the shared database, its URL in url_NAME
