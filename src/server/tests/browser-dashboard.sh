@@ -65,7 +65,16 @@ browse() {  # browse URL OUT: loads URL with the profile's cookies, dumps the DO
 }
 browse "$NOREBOOT_SERVER/" "$work/anon.html"
 grep -q 'action="/login"' "$work/anon.html" || fail "without a session the dashboard does not ask to log in"
-browse "file://$work/login.html" "$work/fleet.html"
+# Log in through the form (the server sets a persistent cookie in the profile), then load the
+# fleet page by itself. Headless chromium sometimes dumps the DOM in the middle of the form's
+# POST-and-redirect navigation on a busy machine (an empty dump, seen in CI), so the login
+# navigation is tried up to three times; the fleet page is always a fresh, plain load.
+for attempt in 1 2 3; do
+  browse "file://$work/login.html" "$work/login-result.html"
+  browse "$NOREBOOT_SERVER/" "$work/fleet.html"
+  grep -q 'id="host-count"' "$work/fleet.html" && break
+  echo "   login attempt $attempt did not give a session (dump: $(head -c 200 "$work/fleet.html"))"
+done
 grep -q 'id="host-count">20 hosts' "$work/fleet.html" || fail "fleet page: host count missing: $(head -c 600 "$work/fleet.html")"
 grep -q "class=\"rollout\" id=\"$rid\"" "$work/fleet.html" || fail "fleet page: rollout row missing"
 grep -q 'class="halted">halted' "$work/fleet.html" || fail "fleet page: rollout not shown halted"
