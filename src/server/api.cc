@@ -128,6 +128,17 @@ std::vector<std::string> split_path(const std::string& path) {
 }
 
 // The route name used in metrics: fixed words, ids replaced by "{id}".
+// The host as an agent's check-in or report (both carry kernel, state and applied) describes it
+// at time t.
+template <typename AgentBody>
+HostRecord as_reported(HostRecord host, const AgentBody& body, std::int64_t t) {
+  host.kernel = body.kernel;
+  host.state = std::string(api::agent_state_name(body.state));
+  host.applied = body.applied;
+  host.last_seen = t;
+  return host;
+}
+
 std::string route_name(const std::vector<std::string>& seg) {
   std::string r;
   for (std::size_t i = 0; i < seg.size(); ++i) {
@@ -514,11 +525,7 @@ void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
   }
   metrics.checkins++;
   std::int64_t t = now();
-  HostRecord h = host;
-  h.kernel = body->kernel;
-  h.state = std::string(api::agent_state_name(body->state));
-  h.applied = body->applied;
-  h.last_seen = t;
+  HostRecord h = as_reported(host, *body, t);
   WriteBatch writes;
   if (host.kernel.build_id != h.kernel.build_id)
     writes.events.push_back({h.id, {t, "kernel_changed",
@@ -571,11 +578,7 @@ void Api::Impl::report(const HttpRequest& req, Respond respond) {
                                                          "' is not the host of this credential: a host reports only for itself"}));
   metrics.reports++;
   std::int64_t t = now();
-  HostRecord h = host;
-  h.kernel = body->kernel;
-  h.state = std::string(api::agent_state_name(body->state));
-  h.applied = body->applied;
-  h.last_seen = t;
+  HostRecord h = as_reported(host, *body, t);
   std::string err;
   for (const auto& e : body->errors) err += (err.empty() ? "" : "; ") + e;
   h.last_error = err.substr(0, 1024);
