@@ -8,21 +8,8 @@ NB=$1 CFG=$2 B=$3 PUB=$4
 W=/tmp/agent-vm
 mkdir -p "$W"
 nb() { "$NB" --config "$CFG" --state-dir /var/lib/noreboot "$@"; }
-fail() {
-  echo "FAIL: $*"
-  for f in "$W"/out "$W"/err; do [ -s "$f" ] && sed "s|^|  $(basename "$f"): |" "$f"; done
-  dmesg | tail -n 20 | sed 's/^/  dmesg: /'
-  exit 1
-}
-# run WANT_RC ARGS...: runs noreboot, output in $W/out and $W/err, asserts the exit code
-run() {
-  want=$1; shift
-  rc=0
-  nb "$@" > "$W/out" 2> "$W/err" || rc=$?
-  [ "$rc" = "$want" ] || fail "noreboot $*: exit $rc, expected $want"
-}
+. "$(dirname "$0")/guest_lib.sh"
 has() { grep -q -- "$1" "$W/$2" || fail "noreboot output ($2) lacks '$1'"; }
-json() { python3 -c "import json,sys; d=json.load(open('$W/out')); print($1)"; }
 cmdline() { cat /proc/cmdline; }
 
 orig=$(cmdline)

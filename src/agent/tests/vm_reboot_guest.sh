@@ -9,19 +9,7 @@ PHASE=$1 NB=$2 CFG=$3 STATE=$4 B=$5 PUB=$6
 W=/tmp/agent-vm
 mkdir -p "$W"
 nb() { "$NB" --config "$CFG" --state-dir "$STATE" "$@"; }
-fail() {
-  echo "FAIL: $*"
-  for f in "$W"/out "$W"/err "$W"/daemon.log; do [ -s "$f" ] && sed "s|^|  $(basename "$f"): |" "$f"; done
-  dmesg | tail -n 20 | sed 's/^/  dmesg: /'
-  exit 1
-}
-run() {
-  want=$1; shift
-  rc=0
-  nb "$@" > "$W/out" 2> "$W/err" || rc=$?
-  [ "$rc" = "$want" ] || fail "noreboot $*: exit $rc, expected $want"
-}
-json() { python3 -c "import json,sys; d=json.load(open('$W/out')); print($1)"; }
+. "$(dirname "$0")/guest_lib.sh"
 now() { cut -d' ' -f1 /proc/uptime; }
 # wait_live PATCH SECONDS: until /sys/kernel/livepatch/PATCH has finished its transition
 wait_live() {
