@@ -5,7 +5,8 @@
 //   prepare   the kernel profile (fetched and prepared once per ABI, cached)
 //   units     which translation units the fix touches; refusals for what cannot be patched
 //   record    Kbuild's exact command per unit (first time per kernel only)
-//   stage     the fix applied to copies of the touched files (the cached tree stays pristine)
+//   stage     earlier fixes (--on-top-of) and the fix applied to copies of the touched files
+//             (the cached tree stays pristine); "already fixed" / "does not apply" end here
 //   compile   original and patched objects on the fast path, checked against Kbuild
 //   diff      per object: changed and new functions, or refusals (src/diff)
 //   klp       one livepatch module for all objects (src/klp)
@@ -14,6 +15,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,12 +24,23 @@
 #include "build/profile.h"
 #include "build/steps.h"
 #include "build/units.h"
+#include "core/manifest.h"
 #include "core/result.h"
 
 namespace noreboot::build {
 
+// The cumulative patch a build extends (--on-top-of): its fixes are applied first, and the new
+// bundle carries them all, with a higher sequence and another module name.
+struct Baseline {
+  std::filesystem::path bundle;
+  Manifest manifest;                         // verified: signed by the key this build signs with
+};
+
 struct BuildConfig {
   std::string kernel;                        // debian:ABI | debian:current (or empty with tree)
+  std::vector<std::string> kernels;          // every --kernel given (debian:all allowed); see kernels.h
+  std::vector<std::filesystem::path> on_top_of;  // --on-top-of BUNDLE|DIR (earlier cumulative patches)
+  std::map<std::string, Baseline> baselines; // loaded from on_top_of, by kernel release (load_baselines)
   std::filesystem::path tree;                // --tree DIR
   std::filesystem::path patch;               // --patch FIX.patch
   std::filesystem::path output;              // -o OUT.nrp
@@ -43,7 +56,15 @@ struct BuildConfig {
   enum class Stop { bundle, compile } stop = Stop::bundle;  // `compile` subcommand stops early
 };
 
-enum class Outcome { built, refused, no_change };
+enum class Outcome {
+  built,            // a bundle was written
+  refused,          // a change cannot be patched safely (refusals say why)
+  no_change,        // the fix changes no object
+  already_fixed,    // the kernel's source already contains the fix: nothing to patch
+  does_not_apply,   // the fix does not apply to this kernel's source (detail: patch's words)
+  unavailable,      // the archive does not serve what a build of this kernel needs
+};
+std::string_view outcome_name(Outcome outcome);
 
 struct BuildResult {
   Outcome outcome = Outcome::built;
@@ -51,11 +72,22 @@ struct BuildResult {
   std::vector<CompiledUnit> units;
   std::filesystem::path work;
   std::string bundle;                        // what was written (one line)
+  std::string detail;                        // does_not_apply / unavailable: why
+  std::string abi, version;                  // the kernel built for
+  std::string module_name;
+  std::uint64_t sequence = 0;
   StepClock clock;
 };
 
 // Runs the passes; refusals and "no change" are outcomes, everything else an Error.
 Result<BuildResult> run_build(const BuildConfig& config);
+
+// Reads every bundle of PATHS (files, or folders of *.nrp), checks that each is signed by the
+// key this build signs with (KEY, or the default publisher key), and keeps the highest
+// sequence per kernel release. A bundle without its source fixes (made before bundles carried
+// them) cannot be built upon: an error naming it.
+Result<std::map<std::string, Baseline>> load_baselines(const std::vector<std::filesystem::path>& paths,
+                                                      const std::filesystem::path& key);
 
 // Resolves the profile from --kernel or --tree (prepares it when needed).
 Result<KernelProfile> resolve_profile(const BuildConfig& config, StepClock& clock);

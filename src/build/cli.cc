@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "build/build.h"
+#include "build/cache.h"
+#include "build/kernels.h"
 #include "core/log.h"
 
 #ifdef NOREBOOT_HAVE_DIFF
@@ -17,15 +19,29 @@ const char* const kUsage =
     "usage:\n"
     "  noreboot-build --kernel debian:ABI|debian:current --patch FIX.patch -o OUT.nrp\n"
     "                 [--key KEY] [--sequence N] [--fix CVE-ID:text]... [--name NAME]\n"
-    "                 [--keep-work DIR] [--jobs N]\n"
+    "                 [--on-top-of BUNDLE|DIR]... [--keep-work DIR] [--jobs N]\n"
+    "  noreboot-build --kernel K [--kernel K]... --patch FIX.patch -o DIR [...]   one bundle per kernel\n"
+    "                 K: debian:ABI, debian:current, debian:all (every ABI of the series the archive serves)\n"
     "                 [--module-sign-key KEY.pem --module-sign-cert CERT.pem]  (PKCS#7, for Secure Boot hosts)\n"
     "  noreboot-build --tree DIR --patch FIX.patch -o OUT.nrp [...]\n"
     "  noreboot-build prepare --kernel debian:ABI|debian:current | --tree DIR\n"
     "  noreboot-build compile (--kernel K | --tree DIR) --patch FIX.patch --work DIR\n"
     "  noreboot-build diff ORIG.o PATCHED.o [--json]\n"
-    "exit codes: 0 done, 1 error, 2 usage, 3 refused (reasons on stderr), 4 the fix changes nothing\n";
+    "  noreboot-build cache [list | prune [--keep ABI]... [--trees]]\n"
+    "exit codes: 0 done, 1 error, 2 usage, 3 refused (reasons on stderr), 4 nothing to patch (the fix\n"
+    "changes nothing, or this kernel's source already contains it). Several kernels: 0 when each is\n"
+    "built or already fixed, 3 when one refused the fix or it does not apply, 1 when one failed.\n";
 
 namespace {
+
+// Several bundles: more than one --kernel, a pattern (debian:all), or -o naming a folder.
+bool is_many_kernels(const BuildConfig& c) {
+  if (c.kernels.size() > 1) return true;
+  for (const auto& k : c.kernels)
+    if (k == "debian:all" || k.find('*') != std::string::npos) return true;
+  std::error_code ec;
+  return !c.kernels.empty() && (std::filesystem::is_directory(c.output, ec) || c.output.string().ends_with("/"));
+}
 
 Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from, bool& help) {
   BuildConfig c;
@@ -36,7 +52,12 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
       return args[++i];
     };
     if (a == "-h" || a == "--help") { help = true; return c; }
-    if (a == "--kernel") { NR_TRY(c.kernel, value("debian:ABI or debian:current")); }
+    if (a == "--kernel") {
+      NR_TRY(auto v, value("debian:ABI, debian:current or debian:all"));
+      c.kernels.push_back(v);
+      if (c.kernel.empty()) c.kernel = v;
+    }
+    else if (a == "--on-top-of") { NR_TRY(auto v, value("an earlier bundle or a folder of them")); c.on_top_of.push_back(v); }
     else if (a == "--tree") { NR_TRY(auto v, value("a prepared kernel tree")); c.tree = v; }
     else if (a == "--patch") { NR_TRY(auto v, value("a patch file")); c.patch = v; }
     else if (a == "-o" || a == "--output") { NR_TRY(auto v, value("an output file")); c.output = v; }
@@ -69,6 +90,8 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
       return Error(Errc::invalid_argument, f.string() + " does not exist");
   if (!c.kernel.empty() && !c.tree.empty())
     return Error(Errc::invalid_argument, "give either --kernel or --tree, not both");
+  for (const auto& p : c.on_top_of)
+    if (!std::filesystem::exists(p)) return Error(Errc::invalid_argument, "--on-top-of " + p.string() + " does not exist");
   if (!c.name.empty()) {
     for (char ch : c.name)
       if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
@@ -104,6 +127,7 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
     return Error(Errc::unavailable, "diff: not built yet (src/diff is not part of this build)");
 #endif
   }
+  if (cmd == "cache") return run_cache_command(std::vector<std::string>(args.begin() + 1, args.end()));
   bool help = false;
   size_t from = (cmd == "prepare" || cmd == "compile") ? 1 : 0;
   NR_TRY(auto config, parse_args(args, from, help));
@@ -111,11 +135,55 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
     std::cout << kUsage;
     return CliOutcome::ok;
   }
+  if (cmd == "prepare" && is_many_kernels(config)) {
+    NR_TRY(auto targets, resolve_kernels(config.kernels, config.kernel_fetch));
+    bool all_ok = true;
+    for (size_t i = 0; i < targets.size(); ++i) {
+      const auto& t = targets[i];
+      log::info("[kernel {}/{}] {} ({})", i + 1, targets.size(), t.abi, t.version);
+      if (!t.complete) {
+        std::cout << t.abi << " unavailable: missing " << t.missing << "\n";
+        all_ok &= t.from_pattern;
+        continue;
+      }
+      BuildConfig one = config;
+      one.kernel = "debian:" + t.abi;
+      StepClock clock;
+      auto profile = resolve_profile(one, clock);
+      if (!profile.ok()) {
+        std::cout << t.abi << " failed: " << profile.error().message() << "\n";
+        all_ok = false;
+        continue;
+      }
+      std::cout << t.abi << " prepared: " << profile->tree.string() << "\n";
+    }
+    return all_ok ? CliOutcome::ok : CliOutcome::failed;
+  }
   if (cmd == "prepare") {
     StepClock clock;
     NR_TRY(auto profile, resolve_profile(config, clock));
     std::cout << "NR_ABI=" << profile.abi << "\nNR_TREE=" << profile.tree.string() << "\n";
     return CliOutcome::ok;
+  }
+  if (!config.on_top_of.empty()) {
+    NR_TRY(config.baselines, load_baselines(config.on_top_of, config.key));
+  }
+  if (cmd != "compile" && is_many_kernels(config)) {
+    NR_TRY(auto reports, run_kernels(config));
+    NR_TRY_STATUS(write_kernel_summary(config.output, config, reports));
+    std::cerr << "\nsummary (" << (config.output / "summary.json").string() << "):\n" << format_kernel_summary(reports);
+    for (const auto& r : reports)
+      if (!r.refusals.empty()) {
+        std::cerr << r.target.abi << ":\n";
+        for (const auto& f : r.refusals) std::cerr << format_refusal(f) << "\n";
+      }
+    for (const auto& r : reports)
+      if (!r.bundle.empty()) std::cout << r.bundle.string() << "\n";
+    switch (kernels_exit_code(reports)) {
+      case 0: return CliOutcome::ok;
+      case 3: return CliOutcome::refused;
+      default: return CliOutcome::failed;
+    }
   }
   if (cmd == "compile") {
     if (config.keep_work.empty()) return Error(Errc::invalid_argument, "compile needs --work DIR (where the objects go)");
@@ -136,6 +204,19 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
       std::cerr << "the fix changes no object: nothing to patch\n";
       cleanup();
       return CliOutcome::no_change;
+    case Outcome::already_fixed:
+      std::cerr << "already fixed: the source of " << result.abi << " (" << result.version
+                << ") already contains this fix; nothing to patch, nothing written\n";
+      cleanup();
+      return CliOutcome::no_change;
+    case Outcome::does_not_apply:
+      cleanup();
+      return Error(Errc::invalid_input, "the fix " + config.patch.string() + " does not apply to the source of " +
+                                            result.abi + " (" + result.version + "):\n" + result.detail +
+                                            "  make the patch against Debian's linux-source of this kernel (a backport)");
+    case Outcome::unavailable:
+      cleanup();
+      return Error(Errc::unavailable, result.detail);
     case Outcome::built:
       break;
   }

@@ -60,35 +60,22 @@ Status record_commands(const KernelProfile& profile, std::vector<Unit>& units, c
   return ok_status();
 }
 
-Status stage_sources(const KernelProfile& profile, const PatchSet& patch, const fs::path& patch_file,
-                     const CompileOptions& opts) {
+Result<FitResult> stage_sources(const KernelProfile& profile, const std::vector<FixFile>& fixes,
+                                const CompileOptions& opts) {
   std::error_code ec;
-  for (const char* side : {"src-orig", "src-patched"}) {
-    fs::path root = opts.work / side;
-    fs::remove_all(root, ec);
-    for (const auto& f : patch.files) {
-      fs::path from = profile.tree / f.old_path;
-      if (!fs::exists(from)) {
-        if (f.kind == ChangeKind::added) continue;
-        return Error(Errc::invalid_input, "the fix changes " + f.old_path + ", which is not in the " + profile.abi +
-                                              " source (" + profile.tree.string() + "): is the patch for this kernel?");
-      }
-      fs::create_directories((root / f.old_path).parent_path());
-      fs::copy_file(from, root / f.old_path, fs::copy_options::overwrite_existing, ec);
-      if (ec) return Error(Errc::io, "cannot copy " + from.string() + ": " + ec.message());
-    }
+  fs::path orig = opts.work / "src-orig";
+  fs::remove_all(orig, ec);
+  for (const auto& f : touched_files(fixes)) {
+    fs::path from = profile.tree / f.old_path;
+    if (!fs::exists(from)) continue;  // added by a fix, or missing: apply_fixes says which
+    fs::create_directories((orig / f.old_path).parent_path(), ec);
+    fs::copy_file(from, orig / f.old_path, fs::copy_options::overwrite_existing, ec);
+    if (ec) return Error(Errc::io, "cannot copy " + from.string() + ": " + ec.message());
   }
   fs::path log = opts.work / "patch.log";
   fs::remove(log, ec);
-  NR_TRY(auto r, run_process({"patch", "-p" + std::to_string(patch.strip), "--batch", "--forward",
-                              "--no-backup-if-mismatch", "-r", "-", "-d", (opts.work / "src-patched").string(),
-                              "-i", fs::absolute(patch_file).string()},
-                             {.log = log}));
-  if (r.exit_code != 0)
-    return Error(Errc::invalid_input, "the fix " + patch_file.string() + " does not apply to the " + profile.abi +
-                                          " source:\n" + tail_of(log) +
-                                          "  make the patch against Debian's linux-source of this kernel");
-  return ok_status();
+  std::string what = profile.abi + (profile.version.empty() ? "" : " (" + profile.version + ")");
+  return apply_fixes(profile.tree, opts.work / "src-patched", fixes, what, log);
 }
 
 std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::path& out_object) {

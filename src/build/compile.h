@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "build/fix_apply.h"
 #include "build/profile.h"
 #include "build/steps.h"
 #include "build/units.h"
@@ -46,10 +47,12 @@ struct CompileOptions {
 Status record_commands(const KernelProfile& profile, std::vector<Unit>& units,
                        const std::filesystem::path& modules_order, const CompileOptions& opts);
 
-// Copies the patch's files from the tree into WORK/src-orig and WORK/src-patched and applies
-// PATCH_FILE (strip level STRIP) to WORK/src-patched.
-Status stage_sources(const KernelProfile& profile, const PatchSet& patch,
-                     const std::filesystem::path& patch_file, const CompileOptions& opts);
+// Copies the fixes' files from the tree into WORK/src-orig (the kernel's code) and
+// WORK/src-patched, where every earlier fix and then the new one (the last of FIXES) are
+// applied (fix_apply.h). The result says whether the new fix applies, is already in the
+// source, or does not apply.
+Result<FitResult> stage_sources(const KernelProfile& profile, const std::vector<FixFile>& fixes,
+                                const CompileOptions& opts);
 
 // The recorded command rewritten to compile SRC_ROOT/<unit.source> into OUT_OBJECT.
 std::string fast_command(const Unit& unit, const std::filesystem::path& src_root,

@@ -176,9 +176,11 @@ Result<std::string> write_signed_bundle(const KernelProfile& profile, const Bund
   m.sequence = req.sequence;
   m.kernel = identity;
   for (const auto& f : req.fixes) {
-    auto colon = f.find(':');
-    m.fixes.push_back({f.substr(0, colon), colon == std::string::npos ? "" : f.substr(colon + 1)});
+    bool seen = false;
+    for (const auto& e : m.fixes) seen |= e.id == f.id;
+    if (!seen) m.fixes.push_back(f);
   }
+  m.sources = req.sources;
   m.builder_version = "noreboot-build 0.1.0";
   m.created = rfc3339_utc_now();
   NR_TRY(auto final_manifest, write_bundle(req.output, m, module, key));

@@ -21,6 +21,7 @@
 #include "build/build.h"
 #include "build/compile.h"
 #include "build/profile.h"
+#include "core/manifest.h"
 #include "core/result.h"
 
 namespace noreboot::build {
@@ -49,7 +50,8 @@ struct BundleRequest {
   std::filesystem::path module;
   std::string name;
   std::uint64_t sequence = 1;
-  std::vector<std::string> fixes;            // "ID:text"
+  std::vector<Fix> fixes;                    // earlier fixes first, then this build's
+  std::vector<SourcePatch> sources;          // the fixes' diffs, in the order they were applied
   std::filesystem::path key;                 // empty: the default publisher key (created if missing)
   std::filesystem::path output;
 };

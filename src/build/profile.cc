@@ -99,6 +99,8 @@ Status prepare_tree(const KernelProfile& p, const fs::path& source_deb, const Pr
   fs::remove(log, ec);
   ProcessOptions po{.cwd = p.tree, .log = log};
 
+  if (source_deb.filename().string().find("_" + p.version + "_") == std::string::npos)
+    return Error(Errc::internal, source_deb.string() + " is not the linux-source of " + p.abi + "'s own version " + p.version);
   clock.begin("prepare:untar", "unpacking " + source_deb.filename().string() + " into " + p.tree.string());
   NR_TRY(auto listing, run_checked({"dpkg-deb", "-c", source_deb.string()}, {.capture_stdout = true}));
   std::string tarball;
@@ -159,6 +161,8 @@ Status prepare_tree(const KernelProfile& p, const fs::path& source_deb, const Pr
 
 }  // namespace
 
+std::string tree_stamp(const std::string& abi, const std::string& version) { return abi + " " + version + "\n"; }
+
 Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptions& opts) {
   const std::string prefix = "debian:";
   if (spec.rfind(prefix, 0) != 0 || spec.size() == prefix.size())
@@ -176,17 +180,23 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
   if (abi != "current" && fs::exists(known / "tree.done") && fs::exists(known / "fetch.env")) {
     NR_TRY(auto env, read_text(known / "fetch.env"));
     vars = parse_assignments(env);
+    auto done = read_text(known / "tree.done");
+    if (!done.ok() || done.value() != tree_stamp(abi, vars["NR_VERSION"])) vars.clear();  // made by an older builder
   }
-  if (vars["NR_KDIR"].empty() || !fs::exists(vars["NR_HEADERS"])) {
+  if (vars["NR_KDIR"].empty() || vars["NR_VERSION"].empty() || !fs::exists(vars["NR_HEADERS"])) {
     clock.begin("fetch", "kernel packages for " + abi + " (scripts/kernel-fetch)");
     fs::path fetch = opts.kernel_fetch.empty() ? find_kernel_fetch() : opts.kernel_fetch;
     NR_TRY(auto r, run_process({fetch.string(), "--abi", abi, "--source", "--dbg"}, {.capture_stdout = true}));
+    if (r.exit_code == 3)
+      return Error(Errc::unavailable, "Debian's archive does not serve everything a build of " + abi +
+                                          " needs (headers, -dbg and the linux-source of its exact version; "
+                                          "the message above names what is missing): it cannot be built from its own source");
     if (r.exit_code != 0)
-      return Error(r.exit_code == 2 ? Errc::invalid_argument : Errc::unavailable,
+      return Error(r.exit_code == 2 ? Errc::invalid_argument : Errc::io,
                    fetch.string() + " --abi " + abi + " --source --dbg failed (exit " + std::to_string(r.exit_code) +
                        "); its message is above");
     vars = parse_assignments(r.out);
-    for (const char* k : {"NR_ABI", "NR_KDIR", "NR_HEADERS", "NR_SOURCE_DEB", "NR_MODDIR"})
+    for (const char* k : {"NR_ABI", "NR_VERSION", "NR_KDIR", "NR_HEADERS", "NR_SOURCE_DEB", "NR_MODDIR"})
       if (vars[k].empty())
         return Error(Errc::internal, fetch.string() + " printed no " + k + "; is it the project's kernel-fetch?");
     clock.end("fetch");
@@ -195,6 +205,7 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
 
   KernelProfile p;
   p.abi = vars["NR_ABI"];
+  p.version = vars["NR_VERSION"];
   p.kdir = vars["NR_KDIR"];
   p.headers = vars["NR_HEADERS"];
   p.vmlinuz = vars["NR_VMLINUZ"];
@@ -209,13 +220,20 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
     if (fetch_output.empty()) return ok_status();
     return write_text_atomic(p.kdir / "fetch.env", fetch_output);
   };
-  if (fs::exists(done) && fs::exists(p.tree / "Module.symvers")) {
+  std::string stamp = tree_stamp(p.abi, p.version);
+  auto recorded = read_text(done);
+  if (recorded.ok() && recorded.value() == stamp && fs::exists(p.tree / "Module.symvers")) {
     NR_TRY_STATUS(remember());
     return p;
   }
   std::error_code ec;
   if (fs::exists(p.tree)) {
-    log::info("[prepare] removing {}: an earlier prepare did not finish", p.tree.string());
+    if (recorded.ok())
+      log::info("[prepare] removing {}: it was prepared from another source ({}) than {}'s own, {}", p.tree.string(),
+                recorded.value().empty() ? "unrecorded" : recorded.value().substr(0, recorded.value().size() - 1),
+                p.abi, p.version);
+    else
+      log::info("[prepare] removing {}: an earlier prepare did not finish", p.tree.string());
     clock.begin("prepare:clean", "removing the incomplete tree");
     fs::remove(done, ec);
     fs::remove_all(p.tree, ec);
@@ -225,7 +243,7 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
   if (auto st = prepare_tree(p, vars["NR_SOURCE_DEB"], opts); !st.ok()) {
     return std::move(st).error().context("preparing " + p.abi + " (the unfinished tree is removed by the next run)");
   }
-  NR_TRY_STATUS(write_text_atomic(done, p.abi + "\n"));
+  NR_TRY_STATUS(write_text_atomic(done, stamp));
   NR_TRY_STATUS(remember());
   return p;
 }

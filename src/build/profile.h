@@ -6,6 +6,13 @@
 // with the same compiler (CC=gcc-12) and Module.symvers. Doing that takes ~35-60 s, so it is
 // done once per ABI and cached in $NOREBOOT_CACHE/kernels/<ABI>/tree.
 //
+// Exact source: Debian serves many kernels of a release at once, and each is built from its
+// own linux-source version (the image package's Debian version, e.g. 6.1.0-56-amd64 is
+// 6.1.192-2). kernel-fetch downloads every package at that version; the tree records it in
+// tree.done ("ABI VERSION"), and a tree whose recorded version is not the image's (or that
+// predates the record) is removed and prepared again: a tree from a neighbour's source would
+// compile code the host does not run.
+//
 // Approach: `scripts/kernel-fetch --source` downloads and unpacks the packages (its own lock);
 // then, under a lock on <kdir>/.tree.lock: unpack the source tarball, copy the config, set
 // CONFIG_MODULE_SIG_KEY, `make olddefconfig` (and check it changed nothing: a change means the
@@ -33,6 +40,7 @@ namespace noreboot::build {
 
 struct KernelProfile {
   std::string abi;                    // KERNELRELEASE, e.g. 6.1.0-56-amd64
+  std::string version;                // Debian version of its packages and source, e.g. 6.1.192-2 (empty in --tree mode)
   std::filesystem::path tree;         // prepared source tree (compiles happen here)
   std::filesystem::path kdir;         // cache folder of this kernel (empty in --tree mode)
   std::filesystem::path headers;      // linux-headers-ABI (empty in --tree mode)
@@ -54,6 +62,9 @@ inline constexpr const char* kKcflags = "-ffunction-sections -fdata-sections";
 
 // `make CC=.. KERNELRELEASE=.. KCFLAGS=.. -jN` to run in profile.tree.
 std::vector<std::string> make_command(const KernelProfile& profile, int jobs);
+
+// The content of tree.done: "ABI VERSION\n".
+std::string tree_stamp(const std::string& abi, const std::string& version);
 
 // "debian:6.1.0-56-amd64" or "debian:current": fetch (if needed) and prepare (if needed).
 Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptions& opts);

@@ -100,6 +100,10 @@ Status check_fields(const Manifest& m, std::string_view source) {
   if (m.module.vermagic.empty()) return bad("module.vermagic", "must not be empty");
   for (size_t i = 0; i < m.fixes.size(); ++i)
     if (m.fixes[i].id.empty()) return bad("fixes[" + std::to_string(i) + "].id", "must not be empty");
+  for (size_t i = 0; i < m.sources.size(); ++i) {
+    if (m.sources[i].name.empty()) return bad("sources[" + std::to_string(i) + "].name", "must not be empty");
+    if (m.sources[i].text.empty()) return bad("sources[" + std::to_string(i) + "].patch", "must not be empty");
+  }
   if (m.builder_version.empty()) return bad("builder_version", "must not be empty");
   if (!valid_rfc3339_utc(m.created))
     return bad("created", "'" + m.created + "' is not an RFC 3339 UTC time like 2026-11-23T00:15:00Z");
@@ -139,6 +143,20 @@ Result<Manifest> parse_json_manifest(const Json& root, const std::string& src) {
     NR_TRY(fix.id, fr.string("id"));
     NR_TRY(fix.description, fr.string("description", true));
     m.fixes.push_back(std::move(fix));
+  }
+  if (root.contains("sources")) {
+    NR_TRY(const Json* sources, r.get("sources"));
+    if (!sources->is_array()) return r.error("sources", "must be an array");
+    for (size_t i = 0; i < sources->size(); ++i) {
+      std::string key = "sources[" + std::to_string(i) + "]";
+      const Json& f = (*sources)[i];
+      if (!f.is_object()) return r.error(key, "must be an object {\"name\", \"patch\"}");
+      FieldReader fr(f, src, key);
+      SourcePatch sp;
+      NR_TRY(sp.name, fr.string("name"));
+      NR_TRY(sp.text, fr.string("patch"));
+      m.sources.push_back(std::move(sp));
+    }
   }
   NR_TRY(m.builder_version, r.string("builder_version"));
   NR_TRY(m.created, r.string("created"));
@@ -202,6 +220,10 @@ std::string serialize_manifest(const Manifest& m) {
                  {"vermagic", m.module.vermagic}};
   j["fixes"] = nlohmann::ordered_json::array();
   for (const auto& f : m.fixes) j["fixes"].push_back({{"id", f.id}, {"description", f.description}});
+  if (!m.sources.empty()) {
+    j["sources"] = nlohmann::ordered_json::array();
+    for (const auto& sp : m.sources) j["sources"].push_back({{"name", sp.name}, {"patch", sp.text}});
+  }
   j["builder_version"] = m.builder_version;
   j["created"] = m.created;
   // Replace invalid UTF-8 rather than throw: serialize must not fail on odd text from a person.

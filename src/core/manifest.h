@@ -39,6 +39,17 @@ struct Fix {
   bool operator==(const Fix&) const = default;
 };
 
+// One source fix the module was built from: the unified diff as given to noreboot-build. A
+// cumulative patch carries every earlier fix's diff and then the new one, in the order they
+// were applied, so the next cumulative patch can be built from the bundle alone (and anyone
+// can read what a bundle changes). Covered by the manifest's signature.
+struct SourcePatch {
+  std::string name;         // the fix file's base name, e.g. ext4-mballoc.patch
+  std::string text;         // the unified diff (UTF-8)
+
+  bool operator==(const SourcePatch&) const = default;
+};
+
 struct Manifest {
   int format_version = kManifestFormatVersion;
   std::string name;            // the livepatch module name, e.g. nr_cmdline (kernel module name rules)
@@ -46,6 +57,7 @@ struct Manifest {
   KernelIdentity kernel;       // the exact target kernel
   ModuleInfo module;
   std::vector<Fix> fixes;
+  std::vector<SourcePatch> sources;  // optional ("sources"; absent in bundles of older builders)
   std::string builder_version;
   std::string created;         // RFC 3339 UTC, "2026-11-23T00:15:00Z"
 

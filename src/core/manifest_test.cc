@@ -40,6 +40,24 @@ TEST(Manifest, RoundTripIsExactAndDeterministic) {
   EXPECT_LT(text.find("\"format_version\""), text.find("\"name\""));  // fixed field order
 }
 
+TEST(Manifest, SourcesRoundTripAndAreOptional) {
+  Manifest m = sample();
+  m.sources = {{"ext4-mballoc.patch", "--- a/fs/ext4/mballoc.c\n+++ b/fs/ext4/mballoc.c\n@@ -1 +1 @@\n-a\n+b\n"},
+               {"nfsd.patch", "--- a/x\n+++ b/x\n"}};
+  std::string text = serialize_manifest(m);
+  auto parsed = parse_manifest(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message();
+  EXPECT_EQ(parsed->sources, m.sources);
+  EXPECT_EQ(serialize_manifest(*parsed), text);
+  // A manifest without sources (older builders) has none, and writes none.
+  EXPECT_EQ(serialize_manifest(sample()).find("\"sources\""), std::string::npos);
+  EXPECT_NE(error_of(with([](auto& j) { j["sources"] = "x"; })).find("'sources' must be an array"), std::string::npos);
+  EXPECT_NE(error_of(with([](auto& j) { j["sources"] = {{{"name", "a.patch"}}}; })).find("'sources[0].patch'"),
+            std::string::npos);
+  EXPECT_NE(error_of(with([](auto& j) { j["sources"] = {{{"name", ""}, {"patch", "x"}}}; })).find("'sources[0].name'"),
+            std::string::npos);
+}
+
 TEST(Manifest, MissingFieldIsNamed) {
   EXPECT_NE(error_of(with([](auto& j) { j["kernel"].erase("build_id"); })).find("'kernel.build_id' is missing"),
             std::string::npos);
