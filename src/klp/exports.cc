@@ -50,6 +50,18 @@ Result<ExportTable> ExportTable::parse(std::string_view text, const std::string&
   return t;
 }
 
+std::string kernel_module_name(std::string_view name_or_path) {
+  if (auto slash = name_or_path.find_last_of('/'); slash != std::string_view::npos)
+    name_or_path.remove_prefix(slash + 1);
+  if (name_or_path.ends_with(".ko")) name_or_path.remove_suffix(3);
+  std::string out(name_or_path);
+  for (auto& c : out)
+    if (c == '-') c = '_';
+  return out;
+}
+
+std::string ExportedSymbol::owner() const { return module == "vmlinux" ? module : kernel_module_name(module); }
+
 const ExportedSymbol* ExportTable::find(std::string_view name) const {
   auto it = by_name_.find(std::string(name));
   return it == by_name_.end() ? nullptr : &it->second;

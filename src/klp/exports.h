@@ -1,9 +1,12 @@
 // Exported kernel symbols, from the headers package's Module.symvers.
 //
-// A livepatch module may reference an exported symbol with an ordinary relocation: the module
-// loader resolves it, and modpost records its CRC in __versions. Everything else must become a
-// livepatch relocation. Module.symvers lines are tab-separated:
-//   0x06689996<TAB>klp_enable_patch<TAB>vmlinux<TAB>EXPORT_SYMBOL_GPL<TAB><namespace>
+// A livepatch module may reference a symbol exported by vmlinux with an ordinary relocation:
+// the module loader resolves it, and modpost records its CRC in __versions. A symbol exported
+// by a module may not be referenced that way (modpost would make the livepatch depend on that
+// module, see klp_convert.h), so the table also says who exports each name. Module.symvers
+// lines are tab-separated; column 3 is "vmlinux" or the exporting module's path in the tree:
+//   0x06689996<TAB>klp_enable_patch<TAB>vmlinux<TAB>EXPORT_SYMBOL_GPL<TAB>
+//   0xbe364e12<TAB>usb_stor_control_msg<TAB>drivers/usb/storage/usb-storage<TAB>EXPORT_SYMBOL_GPL<TAB>USB_STORAGE
 #pragma once
 
 #include <cstdint>
@@ -18,10 +21,17 @@ namespace noreboot::klp {
 struct ExportedSymbol {
   std::string name;
   uint32_t crc = 0;
-  std::string module;       // "vmlinux" or the exporting module's name
+  std::string module;       // as written: "vmlinux" or the exporting module's path (net/sunrpc/sunrpc)
   std::string export_type;  // EXPORT_SYMBOL, EXPORT_SYMBOL_GPL
   std::string ns;           // symbol namespace, usually empty
+  // The kernel's name of the exporting object: "vmlinux", or the module's name as the kernel
+  // knows it (struct module::name, the name in .klp.sym.<object>.*): "sunrpc", "usb_storage".
+  std::string owner() const;
 };
+
+// The kernel's name of a module given as a name or a path: the base name without ".ko", with
+// '-' turned into '_' (drivers/usb/storage/usb-storage -> usb_storage), as KBUILD_MODNAME does.
+std::string kernel_module_name(std::string_view name_or_path);
 
 class ExportTable {
  public:

@@ -22,6 +22,20 @@ TEST(ExportTable, ParsesModuleSymvers) {
   EXPECT_FALSE(t->is_exported("cmdline_proc_show"));
 }
 
+TEST(ExportTable, OwnerIsTheKernelsModuleName) {
+  auto t = ExportTable::parse("0x1\tklp_enable_patch\tvmlinux\tEXPORT_SYMBOL_GPL\t\n"
+                              "0x2\tsvc_reserve\tnet/sunrpc/sunrpc\tEXPORT_SYMBOL_GPL\t\n"
+                              "0x3\tusb_stor_control_msg\tdrivers/usb/storage/usb-storage\tEXPORT_SYMBOL_GPL\tUSB_STORAGE\n",
+                              "test");
+  ASSERT_TRUE(t.ok()) << t.error().message();
+  EXPECT_EQ(t->find("klp_enable_patch")->owner(), "vmlinux");
+  EXPECT_EQ(t->find("svc_reserve")->owner(), "sunrpc");
+  EXPECT_EQ(t->find("usb_stor_control_msg")->owner(), "usb_storage");
+  EXPECT_EQ(kernel_module_name("usb-storage"), "usb_storage");
+  EXPECT_EQ(kernel_module_name("kernel/drivers/usb/storage/ums-realtek.ko"), "ums_realtek");
+  EXPECT_EQ(kernel_module_name("xfs"), "xfs");
+}
+
 TEST(ExportTable, RejectsMalformedLines) {
   auto t = ExportTable::parse("0x0\tok\tvmlinux\tEXPORT_SYMBOL\n0xZZ\tbad\tvmlinux\tEXPORT_SYMBOL\n", "x.symvers");
   ASSERT_FALSE(t.ok());

@@ -34,6 +34,18 @@ uint8_t elf_type_of(char t) {
   }
 }
 
+std::string join(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "nothing" : out;
+}
+
+const SharedDefinition* find_shared(const SymbolSources& src, std::string_view name) {
+  if (src.shared == nullptr) return nullptr;
+  auto it = src.shared->find(name);
+  return it == src.shared->end() ? nullptr : &it->second;
+}
+
 // Every symbol index referenced by a relocation section, with the applied section's name.
 std::map<uint32_t, std::set<std::string>> referencing_sections(const elf::Object& obj) {
   std::map<uint32_t, std::set<std::string>> out;
@@ -53,16 +65,36 @@ bool klp_relocation_allowed_in(std::string_view name, std::string_view owner) {
   return false;
 }
 
+Status add_shared_definitions(const elf::Object& obj, const std::string& what, const std::string& target,
+                              SharedDefinitions& into) {
+  std::string object = target == "vmlinux" ? target : kernel_module_name(target);
+  for (const auto& s : obj.symbols) {
+    if (s.name.empty() || s.bind() == STB_LOCAL || !s.is_defined_in_section()) continue;
+    if (s.type() != STT_FUNC && s.type() != STT_OBJECT && s.type() != STT_NOTYPE) continue;
+    bool weak = s.bind() == STB_WEAK;
+    auto [it, added] = into.try_emplace(s.name, SharedDefinition{object, what, weak});
+    if (added) continue;
+    if (!weak && !it->second.weak)
+      return Error(Errc::unsupported, what + " and " + it->second.what + " both define '" + s.name +
+                                          "': one livepatch module cannot hold two definitions of a global name; "
+                                          "make one of them static or rename it");
+    if (!weak) it->second = {object, what, false};  // the linker takes the strong one
+  }
+  return ok_status();
+}
+
 Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
                                          const SymbolSources& src, int id) {
   const std::string& object_name_hint = what;
   if (src.vmlinux == nullptr || src.exports == nullptr)
     return Error(Errc::internal, "prepare_patch_object: vmlinux index and exports are required");
-  bool is_module = in.target != "vmlinux";
-  if (is_module && src.module == nullptr)
-    return Error(Errc::internal, "prepare_patch_object: target " + in.target + " needs its module index");
-  if (in.target.empty() || in.target.find('.') != std::string::npos || in.target.size() > 55)
+  if (in.target.empty() || in.target.find_first_of("./") != std::string::npos || in.target.size() > 55)
     return Error(Errc::invalid_argument, "livepatch object name '" + in.target + "' is not a valid module name");
+  // The kernel matches klp_object names against struct module::name (usb_storage, not usb-storage).
+  const std::string target = in.target == "vmlinux" ? in.target : kernel_module_name(in.target);
+  bool is_module = target != "vmlinux";
+  if (is_module && src.module == nullptr)
+    return Error(Errc::internal, "prepare_patch_object: target " + target + " needs its module index");
   const SymbolIndex& target_index = is_module ? *src.module : *src.vmlinux;
 
   // The unit's own identity: STT_FILE and its local names, unless the caller gave them.
@@ -88,7 +120,7 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
 
   std::vector<std::string> refusals;
   ConvertPlan plan;
-  plan.target = in.target;
+  plan.target = target;
   std::string tag = std::to_string(id) + "_";
 
   // 1. Patched functions: find them, check __weak, resolve old_sympos, add a global alias.
@@ -108,7 +140,7 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     elf::Symbol fn = obj.symbols[found];
     bool local = fn.bind() == STB_LOCAL;
     if (fn.bind() == STB_WEAK && target_index.global_binding(old_name) == 'G') {
-      refusals.push_back(old_name + ": the patch changes the __weak default, but " + in.target +
+      refusals.push_back(old_name + ": the patch changes the __weak default, but " + target +
                          " uses a strong definition from another file; patch that definition instead");
       continue;
     }
@@ -129,7 +161,7 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     plan.functions.push_back({old_name, res->sympos, alias.name});
   }
 
-  // 2. Undefined references.
+  // 2. Undefined references: who resolves each one (rules a-d in klp_convert.h).
   auto refs = referencing_sections(obj);
   size_t placeholder_sec = 0;
   int n = 0;
@@ -141,20 +173,57 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     ReferenceInfo info;
     if (auto it = in.references.find(s.name); it != in.references.end()) info = it->second;
     if (info.local && info.file.empty()) info.file = unit_file;
-    const ExportedSymbol* exp = info.local ? nullptr : src.exports->find(s.name);
-    // Exported by vmlinux, or by another module: the module loader links it. A symbol exported
-    // by the target module itself must not be: the patch would then pin that module.
-    bool exported_by_target = exp != nullptr && is_module &&
-                              (exp->module == in.target || exp->module.ends_with("/" + in.target));
-    if (exp != nullptr && !exported_by_target) {
-      plan.kept_exports.push_back(s.name);
+    // a. A new global of the fix that another of its objects defines: the module link joins them.
+    if (const SharedDefinition* def = info.local ? nullptr : find_shared(src, s.name)) {
+      if (def->target == "vmlinux" || def->target == target || src.target_depends.count(def->target))
+        plan.linked_inside.push_back(s.name);
+      else
+        refusals.push_back("'" + s.name + "' is defined by the patch object " + def->what + " for " + def->target +
+                           ", whose relocations against " + def->target + " are applied only when " + def->target +
+                           " loads, but this object patches " + target + ", which can run without " + def->target +
+                           "; define it in this object or in one that patches vmlinux");
       continue;
     }
-    // Where does it live? A module target's own symbols first, then vmlinux.
+    const ExportedSymbol* exp = info.local ? nullptr : src.exports->find(s.name);
+    // b. Exported by vmlinux: the module loader links it; its namespace, if any, is imported.
+    if (exp != nullptr && exp->owner() == "vmlinux") {
+      plan.kept_exports.push_back(s.name);
+      if (!exp->ns.empty()) plan.imported_namespaces.insert(exp->ns);
+      continue;
+    }
+    // c. Exported by a module: a livepatch symbol of that module, if it is loaded whenever the
+    // target is. d. Otherwise the target module's own symbols first, then vmlinux.
     std::string owner = "vmlinux";
     const SymbolIndex* where = src.vmlinux;
-    if (is_module && !src.module->named(s.name).empty()) {
-      owner = in.target;
+    if (exp != nullptr) {
+      owner = exp->owner();
+      if (owner == target) {
+        where = src.module;
+      } else if (!is_module) {
+        refusals.push_back("'" + s.name + "' is exported by module " + owner +
+                           ", but this object patches vmlinux, whose relocations are resolved when the livepatch "
+                           "loads, also on hosts without " + owner + "; only a fix in a module that depends on " +
+                           owner + " can use it");
+        continue;
+      } else if (!src.target_depends.count(owner)) {
+        refusals.push_back("'" + s.name + "' is exported by module " + owner + ", which " + target +
+                           " does not depend on (" + target + " depends on: " + join(src.target_depends) + "), so " +
+                           owner + " may be absent when " + target +
+                           " loads and the livepatch core could not resolve it; a livepatch cannot add a "
+                           "dependency to " + target);
+        continue;
+      } else {
+        if (!src.other_module)
+          return Error(Errc::internal, what + ": no index of module " + owner + " for '" + s.name + "'");
+        auto other = src.other_module(owner);
+        if (!other) {
+          refusals.push_back("'" + s.name + "' of module " + owner + ": " + other.error().message());
+          continue;
+        }
+        where = *other;
+      }
+    } else if (is_module && !src.module->named(s.name).empty()) {
+      owner = target;
       where = src.module;
     }
     auto res = where->resolve({s.name, info.local, info.file, unit_locals});
@@ -168,7 +237,8 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
                            ", a section the kernel reads while loading the livepatch module, before "
                            "relocations against " + owner + " can be applied (when " + owner +
                            " loads); keep the construct (static key, static call, alternative, "
-                           "exception entry) out of the patch or use an exported symbol");
+                           "exception entry) out of the patch: exported or not, a module's symbol is "
+                           "never an ordinary relocation of a livepatch");
     if (placeholder_sec == 0) {
       elf::Section ph;
       ph.name = kPlaceholderSection;
@@ -181,6 +251,7 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     KlpSymbolPlan p;
     p.placeholder = kPlaceholderPrefix + tag + std::to_string(n++);
     p.owner = owner;
+    p.rela_object = owner == "vmlinux" ? owner : target;
     p.klp_name = ".klp.sym." + owner + "." + s.name + "," + std::to_string(res->sympos);
     p.bind = s.bind() == STB_WEAK || res->symbol->bind == 'W' ? STB_WEAK : STB_GLOBAL;
     p.type = elf_type_of(res->symbol->type);
@@ -233,9 +304,9 @@ Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const s
         return Error(Errc::unsupported, what + ": livepatch symbol " + it->second->klp_name +
                                             " is referenced from " + applied_name +
                                             ", which the module loader processes before it can be relocated");
-      // Named after the symbol's object: .klp.rela.vmlinux.* is applied while the module
-      // loads, .klp.rela.<module>.* when that module is (or already was) loaded.
-      klp[".klp.rela." + it->second->owner + "." + applied_name].push_back(r);
+      // .klp.rela.vmlinux.* (vmlinux symbols) is applied while the livepatch loads,
+      // .klp.rela.<patched module>.* (any module's symbols) when that module is (or was) loaded.
+      klp[".klp.rela." + it->second->rela_object + "." + applied_name].push_back(r);
     }
     if (klp.empty()) continue;
     ko.sections[i].relocs = std::move(keep);

@@ -20,6 +20,7 @@ namespace noreboot::klp {
 namespace {
 namespace fs = std::filesystem;
 
+using testing_files::relas_by_symbol;
 using testing_files::write;
 
 class Convert : public ::testing::Test {
@@ -79,14 +80,6 @@ class Convert : public ::testing::Test {
   ExportTable exports_;
 };
 fs::path Convert::dir_;
-
-std::map<std::string, elf::Relocation> relas_by_symbol(const elf::Object& o, const std::string& section) {
-  std::map<std::string, elf::Relocation> out;
-  uint32_t s = o.find_section(section);
-  if (s == 0) return out;
-  for (const auto& r : o.sections[s].relocs) out[o.symbols[r.r_sym].name] = r;
-  return out;
-}
 
 TEST_F(Convert, BothPassesAroundARealLink) {
   auto obj = elf::read_object_file((dir_ / "patch/b.o").string());
@@ -216,9 +209,10 @@ TEST_F(Convert, RefusesModuleSymbolInJumpTable) {
   EXPECT_NE(plan.error().message().find("mymod"), std::string::npos);
 }
 
-TEST_F(Convert, ModuleTargetNamesSectionsAfterEachSymbolsObject) {
+TEST_F(Convert, ModuleTargetKeepsVmlinuxSymbolsInVmlinuxSections) {
   // A fix in module "mymod": its own static goes to .klp.rela.mymod.*, a vmlinux symbol the
-  // module uses to .klp.rela.vmlinux.* (applied at load).
+  // module uses to .klp.rela.vmlinux.* (applied at load; the kernel refuses a vmlinux symbol
+  // in a module's section). Other modules' symbols: klp_convert_modules_test.cc.
   auto mod = SymbolIndex::from_elf((dir_ / "kernel/a.o").string(), "mymod", SymOrder::symtab);
   ASSERT_TRUE(mod.ok()) << mod.error().message();
   auto obj = elf::read_object_file((dir_ / "patch/b.o").string());

@@ -116,7 +116,9 @@ int main(int argc, char** argv) {
     for (const auto& p : r->plans) {
       for (const auto& f : p.functions)
         std::cout << "  func " << p.target << " " << f.old_name << "," << f.old_sympos << "\n";
-      for (const auto& s : p.symbols) std::cout << "  sym  " << s.klp_name << "\n";
+      for (const auto& s : p.symbols) std::cout << "  sym  " << s.klp_name << " in .klp.rela." << s.rela_object << "\n";
+      for (const auto& ns : p.imported_namespaces) std::cout << "  ns   " << ns << "\n";
+      for (const auto& l : p.linked_inside) std::cout << "  link " << l << "\n";
     }
     return 0;
   }

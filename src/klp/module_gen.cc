@@ -6,8 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
+#include "core/bundle.h"
+#include "core/file_io.h"
 #include "core/log.h"
 #include "klp/kbuild_direct.h"
 #include "klp/process.h"
@@ -76,7 +79,28 @@ std::string generate_stub_source(const std::string& description, const std::vect
        "module_init(noreboot_patch_init);\nmodule_exit(noreboot_patch_exit);\n"
        "MODULE_LICENSE(\"GPL\");\nMODULE_INFO(livepatch, \"Y\");\n";
   if (!description.empty()) c << "MODULE_DESCRIPTION(" << c_string(description) << ");\n";
+  // Namespaces of the vmlinux exports the patch calls, or modpost refuses the module. Written
+  // as MODULE_INFO, not MODULE_IMPORT_NS(NS): in 6.1 that macro stringifies its argument after
+  // expansion, so a namespace that is also a macro name would be imported under the wrong name.
+  std::set<std::string> namespaces;
+  for (const auto& p : plans) namespaces.insert(p.imported_namespaces.begin(), p.imported_namespaces.end());
+  for (const auto& ns : namespaces) c << "MODULE_INFO(import_ns, " << c_string(ns) << ");\n";
   return c.str();
+}
+
+Status check_loads_everywhere(const std::string& ko_path) {
+  constexpr uint64_t kMaxModuleSize = 512ull << 20;
+  NR_TRY(auto bytes, read_file(ko_path, kMaxModuleSize));
+  auto depends = module_info_value(bytes, "depends");
+  if (!depends && depends.error().code() != Errc::not_found)
+    return Error(depends.error().code(), ko_path + ": " + depends.error().message());
+  if (depends && !depends->empty())
+    return Error(Errc::internal, ko_path + ": the livepatch module depends on " + *depends +
+                                     " (modinfo depends=" + *depends +
+                                     "), so it would load only where those modules are loaded: a reference "
+                                     "to their symbols was left as an ordinary relocation. This is a bug in "
+                                     "noreboot's klp conversion; please report it with the patch");
+  return ok_status();
 }
 
 Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
@@ -98,7 +122,6 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
 
   NR_TRY(auto vmlinux, ensure_vmlinux_index(req.kernel));
   NR_TRY(auto exports, ExportTable::load(req.kernel.headers + "/Module.symvers"));
-  std::map<std::string, SymbolIndex> modules;
   lap("symbols");
 
   std::error_code ec;
@@ -106,26 +129,51 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
   fs::create_directories(req.workdir, ec);
   if (ec) return Error(Errc::io, req.workdir + ": " + ec.message());
 
+  // Read every object first: what one defines, another may use (rule a of klp_convert.h).
   std::vector<std::string> refusals;
+  std::vector<elf::Object> objs(req.objects.size());
+  std::vector<std::string> whats;  // each object's name in messages
+  SharedDefinitions shared;
+  for (size_t i = 0; i < req.objects.size(); ++i) {
+    const auto& po = req.objects[i];
+    whats.push_back(po.path.empty() ? "patch object " + std::to_string(i) : po.path);
+    if (po.object) {
+      objs[i] = *po.object;
+    } else {
+      NR_TRY(objs[i], elf::read_object_file(po.path));
+    }
+    auto added = add_shared_definitions(objs[i], whats[i], po.input.target, shared);
+    if (!added) refusals.push_back(added.error().message());
+  }
+  // Module indexes (targets and the modules whose exports they use) and each target's
+  // dependencies, read once per build from the shipped .ko files.
+  std::map<std::string, SymbolIndex> modules;
+  std::map<std::string, std::set<std::string>> depends;
+  ModuleIndexLookup module_lookup = [&](const std::string& name) -> Result<const SymbolIndex*> {
+    auto it = modules.find(name);
+    if (it == modules.end()) {
+      NR_TRY(auto mi, module_index(req.kernel, name));
+      it = modules.emplace(name, std::move(mi)).first;
+    }
+    return &it->second;
+  };
+
   std::string parts;
   std::vector<std::string> part_names;
   for (size_t i = 0; i < req.objects.size(); ++i) {
     const auto& po = req.objects[i];
-    SymbolSources src{&vmlinux, nullptr, &exports};
+    SymbolSources src{&vmlinux, nullptr, &exports, module_lookup, {}, &shared};
     if (po.input.target != "vmlinux") {
-      if (!modules.count(po.input.target)) {
-        NR_TRY(auto mi, module_index(req.kernel, po.input.target));
-        modules.emplace(po.input.target, std::move(mi));
+      std::string target = kernel_module_name(po.input.target);
+      NR_TRY(src.module, module_lookup(target));
+      if (!depends.count(target)) {
+        NR_TRY(auto d, module_dependencies(req.kernel, target));
+        depends.emplace(target, std::move(d));
       }
-      src.module = &modules.at(po.input.target);
+      src.target_depends = depends.at(target);
     }
-    elf::Object obj;
-    if (po.object) {
-      obj = *po.object;
-    } else {
-      NR_TRY(obj, elf::read_object_file(po.path));
-    }
-    auto plan = prepare_patch_object(obj, po.path, po.input, src, static_cast<int>(i));
+    elf::Object& obj = objs[i];
+    auto plan = prepare_patch_object(obj, whats[i], po.input, src, static_cast<int>(i));
     if (!plan) {
       refusals.push_back(plan.error().message());
       continue;
@@ -175,6 +223,11 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
   fs::create_directories(fs::path(req.output).parent_path().empty() ? fs::path(".") : fs::path(req.output).parent_path(),
                          ec);
   NR_TRY_STATUS(elf::write_object_file(ko, req.output));
+  // Never ship a module that would load only where some other module is loaded.
+  if (auto loads = check_loads_everywhere(req.output); !loads) {
+    std::remove(req.output.c_str());
+    return std::move(loads).error();
+  }
   lap("finalize");
   if (req.signing) {
     auto signed_ok = sign_module(req.output, *req.signing, req.kernel);

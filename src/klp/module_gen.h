@@ -15,6 +15,11 @@
 // add the `.klp.rela`/`.klp.sym` parts (the way kpatch's create-klp-module works after its
 // link too).
 //
+// The stub also imports the symbol namespaces of the vmlinux exports the patch calls
+// (MODULE_INFO(import_ns, ...)); modpost refuses the module otherwise. Module exports never
+// reach modpost (klp_convert.h), so the finished module's `depends=` must be empty: a last check
+// reads it back and refuses to leave a module that would load only where another is loaded.
+//
 // Kbuild's make costs seconds of start-up and rule evaluation; by default the link replays
 // Kbuild's own recorded commands instead (kbuild_direct.h, proven byte-identical by a test),
 // with `Link::kbuild` to run make itself. Timings are reported per step.
@@ -66,5 +71,9 @@ struct ModuleResult {
 std::string generate_stub_source(const std::string& description, const std::vector<ConvertPlan>& plans);
 
 Result<ModuleResult> build_livepatch_module(const ModuleRequest& req);
+
+// Errc::internal, naming them, when the module's .modinfo has a non-empty `depends=`: such a
+// module would load only where those modules are loaded. build_livepatch_module's last check.
+Status check_loads_everywhere(const std::string& ko_path);
 
 }  // namespace noreboot::klp

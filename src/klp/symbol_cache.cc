@@ -7,7 +7,10 @@
 
 #include <unistd.h>
 
+#include "core/bundle.h"
+#include "core/file_io.h"
 #include "core/log.h"
+#include "klp/exports.h"
 #include "klp/process.h"
 
 namespace noreboot::klp {
@@ -84,17 +87,14 @@ Result<SymbolIndex> ensure_vmlinux_index(const KernelFiles& k) {
 }
 
 Result<std::string> find_module_file(const KernelFiles& k, const std::string& module_name) {
-  auto norm = [](std::string s) {
-    for (auto& c : s)
-      if (c == '-') c = '_';
-    return s;
-  };
-  std::string want = norm(module_name) + ".ko";
+  std::string want = kernel_module_name(module_name);
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(k.moddir + "/kernel", ec); it != fs::recursive_directory_iterator();
        it.increment(ec)) {
     if (ec) break;
-    if (it->is_regular_file() && norm(it->path().filename().string()) == want) return it->path().string();
+    if (it->is_regular_file() && it->path().extension() == ".ko" &&
+        kernel_module_name(it->path().filename().string()) == want)
+      return it->path().string();
   }
   return Error(Errc::not_found, "module '" + module_name + "' is not shipped with kernel " + k.abi + " (looked in " +
                                     k.moddir + "/kernel)");
@@ -103,6 +103,32 @@ Result<std::string> find_module_file(const KernelFiles& k, const std::string& mo
 Result<SymbolIndex> module_index(const KernelFiles& k, const std::string& module_name) {
   NR_TRY(auto path, find_module_file(k, module_name));
   return SymbolIndex::from_elf(path, module_name, SymOrder::symtab);
+}
+
+Result<std::set<std::string>> module_dependencies(const KernelFiles& k, const std::string& module_name) {
+  constexpr uint64_t kMaxModuleSize = 512ull << 20;  // the largest shipped module is about 60 MB
+  std::set<std::string> found;
+  std::vector<std::string> todo{kernel_module_name(module_name)};
+  while (!todo.empty()) {
+    std::string name = todo.back();
+    todo.pop_back();
+    NR_TRY(auto path, find_module_file(k, name));
+    NR_TRY(auto bytes, read_file(path, kMaxModuleSize));
+    auto depends = module_info_value(bytes, "depends");
+    if (!depends) {
+      if (depends.error().code() == Errc::not_found) continue;  // modpost always writes it; none is none
+      return Error(depends.error().code(), path + ": " + depends.error().message());
+    }
+    std::string_view list = *depends;
+    while (!list.empty()) {
+      auto comma = list.find(',');
+      std::string dep = kernel_module_name(list.substr(0, comma));
+      list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+      if (!dep.empty() && found.insert(dep).second) todo.push_back(dep);
+    }
+  }
+  found.erase(kernel_module_name(module_name));  // a cycle cannot exist, but never list the module itself
+  return found;
 }
 
 }  // namespace noreboot::klp

@@ -10,8 +10,12 @@
 // Modules: a module's loaded symbol table is the one of the shipped .ko (lib/modules/ABI/...),
 // which keeps its local symbols, so module_index() indexes that file directly (no cache needed,
 // ~10 ms for xfs). Its symbol order is the symbol-table order the kernel walks for modules.
+// module_dependencies() reads the `depends=` of the shipped .ko files (what modpost recorded,
+// the same list modprobe follows), transitively: the modules that are always loaded while the
+// given module is, so a livepatch of it may refer to their symbols.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "core/result.h"
@@ -35,5 +39,8 @@ Result<SymbolIndex> ensure_vmlinux_index(const KernelFiles& k);
 // Path of the shipped module file (<name>.ko, '-' and '_' equivalent), or not_found.
 Result<std::string> find_module_file(const KernelFiles& k, const std::string& module_name);
 Result<SymbolIndex> module_index(const KernelFiles& k, const std::string& module_name);
+// Every module `module_name` depends on, directly or through another, by kernel module name
+// (usb-storage -> usb_storage); not the module itself.
+Result<std::set<std::string>> module_dependencies(const KernelFiles& k, const std::string& module_name);
 
 }  // namespace noreboot::klp
