@@ -67,6 +67,9 @@ if(TARGET noreboot-build)
   install(TARGETS noreboot-build RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT builder)
   install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/kernel-fetch
           DESTINATION lib/noreboot COMPONENT builder)
+  # Debian's own fix between two kernel versions, as a patch noreboot-build takes.
+  install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/debian-fix
+          DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME noreboot-debian-fix COMPONENT builder)
 endif()
 
 # Documentation: the operator guide in every package, each part's own guide in its package.
