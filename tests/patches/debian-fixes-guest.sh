@@ -2,6 +2,7 @@
 # Runs INSIDE the guest (tests/vm/vm-run) for debian-fixes.sh, one boot per kernel.
 #   debian-fixes-guest.sh ext4-then-cumulative EXT4.ko EXT4_NAME CUM.ko CUM_NAME
 #   debian-fixes-guest.sh nfsd NFSD.ko NFSD_NAME
+#   debian-fixes-guest.sh ext4 EXT4.ko EXT4_NAME
 # MODDIR (environment): the image's lib/modules/ABI, shared read-only; modprobe -d takes its root.
 # Each step prints "ok ..." or "FAIL ...", and "PASS" at the end when all passed.
 set -u
@@ -87,6 +88,15 @@ case "$mode" in
     patched "$name2" nfsd nfsd4_sequence 1
     ext4_io
     unload "$name2"
+    ;;
+  ext4)
+    ko=$1 name=$2
+    loaded ext4 && fail "ext4 is loaded before the patch (the test needs it not loaded)"
+    load "$ko" "$name" || exit 1
+    modprobe_ ext4 || fail "modprobe ext4"
+    patched "$name" ext4 "*" 1
+    ext4_io
+    unload "$name"
     ;;
   nfsd)
     ko=$1 name=$2

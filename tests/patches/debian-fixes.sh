@@ -17,6 +17,9 @@
 #   MID: fix 2 loads without nfsd/sunrpc and patches nfsd when it loads.
 # The fixes touch modules that call other modules (nfsd -> sunrpc): every bundle's module
 # must have an empty depends=.
+# NOREBOOT_DEBIAN_FIXES=all: build both fixes for debian:all (every kernel the archive serves)
+# instead of the three newest, and boot every kernel that got a bundle (the benchmark's proof
+# for the whole archive; about 6-10 minutes per extra kernel, cold).
 # Usage: debian-fixes.sh NOREBOOT_BUILD
 set -euo pipefail
 build=$1
@@ -40,6 +43,21 @@ echo "kernels: $old_abi ($old_v), $mid_abi ($mid_v), $new_abi ($new_v)"
 "$repo/scripts/debian-fix" "$mid_v" "$new_v" -o "$T/fix2.patch" ||
   fail "$mid_v -> $new_v is not a small security update"
 k=(--kernel "debian:$old_abi" --kernel "debian:$mid_abi" --kernel "debian:$new_abi")
+all=0
+[ "${NOREBOOT_DEBIAN_FIXES:-}" = all ] && { all=1; k=(--kernel debian:all); }
+# build DIR ARGS...: exit 0, or (debian:all) 3 with nothing refused or failed: some older
+# kernel needs a backport, which is an answer, not an error.
+build_fix() {
+  local dir=$1; shift
+  local rc=0
+  "$build" "${k[@]}" "$@" -o "$T/$dir" > "$T/$dir.log" 2>&1 || rc=$?
+  sed -n '/^summary/,$p' "$T/$dir.log"
+  if [ $rc -eq 3 ] && [ $all = 1 ] &&
+     [ "$(jq '[.kernels[] | select(.outcome == "refused" or .outcome == "failed")] | length' "$T/$dir/summary.json")" = 0 ]; then
+    rc=0
+  fi
+  [ $rc -eq 0 ] || { cat "$T/$dir.log"; fail "building $dir (exit $rc)"; }
+}
 
 outcome() { jq -r --arg a "$2" '.kernels[] | select(.abi == $a) | .outcome' "$1/summary.json"; }
 expect() {  # expect DIR ABI OUTCOME
@@ -58,10 +76,8 @@ check_bundle() {  # check_bundle NRP SOURCES: no module dependency; SOURCES fixe
 }
 
 start=$SECONDS
-"$build" "${k[@]}" --patch "$T/fix1.patch" --fix "DEBIAN-$mid_v:Debian $mid_v" -o "$T/fix1" > "$T/fix1.log" 2>&1 ||
-  { cat "$T/fix1.log"; fail "building fix 1"; }
-sed -n '/^summary/,$p' "$T/fix1.log"
-echo "fix 1 built for 3 kernels in $((SECONDS - start)) s"
+build_fix fix1 --patch "$T/fix1.patch" --fix "DEBIAN-$mid_v:Debian $mid_v"
+echo "fix 1 built in $((SECONDS - start)) s"
 expect "$T/fix1" "$old_abi" built
 expect "$T/fix1" "$mid_abi" already_fixed
 expect "$T/fix1" "$new_abi" already_fixed
@@ -69,10 +85,8 @@ expect "$T/fix1" "$new_abi" already_fixed
 check_bundle "$T/fix1/$old_abi.nrp" 1
 
 start=$SECONDS
-"$build" "${k[@]}" --patch "$T/fix2.patch" --fix "DEBIAN-$new_v:Debian $new_v" --on-top-of "$T/fix1" -o "$T/fix2" > "$T/fix2.log" 2>&1 ||
-  { cat "$T/fix2.log"; fail "building fix 2"; }
-sed -n '/^summary/,$p' "$T/fix2.log"
-echo "fix 2 built for 3 kernels in $((SECONDS - start)) s"
+build_fix fix2 --patch "$T/fix2.patch" --fix "DEBIAN-$new_v:Debian $new_v" --on-top-of "$T/fix1"
+echo "fix 2 built in $((SECONDS - start)) s"
 expect "$T/fix2" "$old_abi" built
 expect "$T/fix2" "$mid_abi" built
 expect "$T/fix2" "$new_abi" already_fixed
@@ -84,7 +98,6 @@ s2=$(tar -xOf "$T/fix2/$old_abi.nrp" manifest.json | jq .sequence)
 [ "$(name_of "$T/fix2/$old_abi.nrp")" != "$(name_of "$T/fix1/$old_abi.nrp")" ] || fail "the cumulative patch has the first one's module name"
 
 mkdir -p "$T/ko"
-for b in fix1/$old_abi fix2/$old_abi fix2/$mid_abi; do tar -xOf "$T/$b.nrp" --wildcards '*.ko' > "$T/ko/${b//\//-}.ko"; done
 boot() {  # boot ABI MODE ARGS...
   local abi=$1; shift
   eval "$("$repo/scripts/kernel-fetch" --abi "$abi" --quiet)"
@@ -94,7 +107,24 @@ boot() {  # boot ABI MODE ARGS...
   sed "s/^/  [$abi] /" "$T/out"
   grep -q '^PASS$' "$T/out" && [ $rc -eq 0 ] || fail "the guest on $abi (exit $rc)"
 }
-boot "$old_abi" ext4-then-cumulative "$T/ko/fix1-$old_abi.ko" "$(name_of "$T/fix1/$old_abi.nrp")" \
-  "$T/ko/fix2-$old_abi.ko" "$(name_of "$T/fix2/$old_abi.nrp")"
-boot "$mid_abi" nfsd "$T/ko/fix2-$mid_abi.ko" "$(name_of "$T/fix2/$mid_abi.nrp")"
+# One boot per kernel that got a bundle: what it got decides what the guest checks.
+booted=0
+for abi in $(jq -r '.kernels[].abi' "$T/fix2/summary.json"); do
+  b1=$T/fix1/$abi.nrp b2=$T/fix2/$abi.nrp
+  [ -f "$b1" ] && tar -xOf "$b1" --wildcards '*.ko' > "$T/ko/fix1-$abi.ko"
+  [ -f "$b2" ] && tar -xOf "$b2" --wildcards '*.ko' > "$T/ko/fix2-$abi.ko"
+  if [ -f "$b1" ] && [ -f "$b2" ]; then
+    check_bundle "$b2" 2
+    boot "$abi" ext4-then-cumulative "$T/ko/fix1-$abi.ko" "$(name_of "$b1")" "$T/ko/fix2-$abi.ko" "$(name_of "$b2")"
+  elif [ -f "$b2" ]; then
+    boot "$abi" nfsd "$T/ko/fix2-$abi.ko" "$(name_of "$b2")"
+  elif [ -f "$b1" ]; then
+    boot "$abi" ext4 "$T/ko/fix1-$abi.ko" "$(name_of "$b1")"
+  else
+    continue
+  fi
+  booted=$((booted + 1))
+done
+[ $booted -ge 2 ] || fail "only $booted kernel(s) got a bundle to boot"
+echo "booted $booted kernel(s)"
 echo PASS
