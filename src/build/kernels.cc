@@ -3,7 +3,9 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <map>
 #include <set>
 #include <sstream>
@@ -198,6 +200,16 @@ Result<std::vector<KernelReport>> run_kernels(const BuildConfig& config) {
     return s;
   }());
 
+  // One sequence for the whole fix (the current time, above every earlier patch), so the
+  // bundles of one build say the same on every kernel.
+  BuildConfig base = config;
+  if (!base.sequence) {
+    std::uint64_t seq = static_cast<std::uint64_t>(std::time(nullptr));
+    for (const auto& [abi, b] : config.baselines) seq = std::max(seq, b.manifest.sequence + 1);
+    base.sequence = seq;
+    log::info("[kernels] sequence {} for every bundle of this fix", seq);
+  }
+
   std::vector<KernelReport> reports;
   for (size_t i = 0; i < targets.size(); ++i) {
     const KernelTarget& t = targets[i];
@@ -263,7 +275,7 @@ Result<std::vector<KernelReport>> run_kernels(const BuildConfig& config) {
     }
 
     // build: this kernel alone, into DIR/<ABI>.nrp.
-    BuildConfig one = config;
+    BuildConfig one = base;
     one.kernels.clear();
     one.kernel = "debian:" + t.abi;
     one.output = config.output / (t.abi + ".nrp");
