@@ -7,6 +7,7 @@
 
 #include "build/livepatch.h"
 #include "build/process.h"
+#include "build/shipped_check.h"
 #include "build/text_file.h"
 #include "core/log.h"
 
@@ -115,6 +116,17 @@ Result<BuildResult> run_build(const BuildConfig& config) {
   }
   if (diffs.units.empty()) {
     result.outcome = Outcome::no_change;
+    return result;
+  }
+
+  // verify: the original of every replaced function must be the code the target kernel runs
+  // (a tree built from another source would patch in another kernel's code); see shipped_check.h.
+  clock.begin("verify", "the original functions against the shipped kernel's code");
+  NR_TRY(auto proof, check_shipped_code(profile, diffs));
+  clock.end("verify");
+  if (!proof.refusals.empty()) {
+    result.refusals = proof.refusals;
+    result.outcome = Outcome::refused;
     return result;
   }
 
