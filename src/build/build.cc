@@ -15,6 +15,17 @@ namespace noreboot::build {
 namespace fs = std::filesystem;
 
 Result<KernelProfile> resolve_profile(const BuildConfig& config, StepClock& clock) {
+  if (!config.tree.empty() && !config.kernel.empty()) {
+    // Compile in the given tree (with its own release), target Debian's kernel (image, symbols,
+    // modules, headers). The verify pass is what proves the tree is that kernel's source.
+    NR_TRY(auto own, profile_from_tree(config.tree));
+    PrepareOptions po{.kernel_fetch = config.kernel_fetch, .jobs = config.jobs, .clock = &clock};
+    NR_TRY(auto target, prepare_debian(config.kernel, po));
+    log::info("[prepare] compiling in {} (release {}) for Debian's {}", own.tree.string(), own.abi, target.abi);
+    target.tree = own.tree;
+    target.tree_release = own.abi;
+    return target;
+  }
   if (!config.tree.empty()) {
     clock.begin("prepare", "using the prepared tree " + config.tree.string());
     NR_TRY(auto p, profile_from_tree(config.tree));

@@ -19,7 +19,8 @@ const char* const kUsage =
     "                 [--key KEY] [--sequence N] [--fix CVE-ID:text]... [--name NAME]\n"
     "                 [--keep-work DIR] [--jobs N]\n"
     "                 [--module-sign-key KEY.pem --module-sign-cert CERT.pem]  (PKCS#7, for Secure Boot hosts)\n"
-    "  noreboot-build --tree DIR --patch FIX.patch -o OUT.nrp [...]\n"
+    "  noreboot-build --tree DIR [--kernel debian:ABI] --patch FIX.patch -o OUT.nrp [...]\n"
+    "                 (with --kernel: compile in DIR, target Debian's ABI: image, symbols, modules)\n"
     "  noreboot-build prepare --kernel debian:ABI|debian:current | --tree DIR\n"
     "  noreboot-build compile (--kernel K | --tree DIR) --patch FIX.patch --work DIR\n"
     "  noreboot-build diff ORIG.o PATCHED.o [--json]\n"
@@ -67,8 +68,6 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
   for (const auto& f : {c.module_sign_key, c.module_sign_cert})
     if (!f.empty() && !std::filesystem::exists(f))
       return Error(Errc::invalid_argument, f.string() + " does not exist");
-  if (!c.kernel.empty() && !c.tree.empty())
-    return Error(Errc::invalid_argument, "give either --kernel or --tree, not both");
   if (!c.name.empty()) {
     for (char ch : c.name)
       if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))

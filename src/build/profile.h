@@ -34,6 +34,8 @@ namespace noreboot::build {
 struct KernelProfile {
   std::string abi;                    // KERNELRELEASE, e.g. 6.1.0-56-amd64
   std::filesystem::path tree;         // prepared source tree (compiles happen here)
+  std::string tree_release;           // the tree's own KERNELRELEASE when it is not `abi` (--tree
+                                      // with --kernel debian:ABI); empty: abi
   std::filesystem::path kdir;         // cache folder of this kernel (empty in --tree mode)
   std::filesystem::path headers;      // linux-headers-ABI (empty in --tree mode)
   std::filesystem::path vmlinuz;      // the shipped image (empty if unknown)

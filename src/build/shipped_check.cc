@@ -107,7 +107,8 @@ Result<FunctionCode> code_in_image(const klp::ElfView& image, uint64_t addr, uin
 Result<FunctionCode> code_in_relocatable(const klp::ElfView& file, std::string_view function) {
   NR_TRY(auto symbols, file.symbols());
   for (const auto& s : symbols)
-    if (s.name == function && s.type() == elf::STT_FUNC && defined_in_section(s, file)) return relocatable_code(file, s);
+    if (s.name == function && s.type() == elf::STT_FUNC && defined_in_section(s, file))
+      return relocatable_code(file, s);
   return Error(Errc::not_found, file.what() + " defines no function " + std::string(function));
 }
 
@@ -128,15 +129,18 @@ struct OriginalUnit {
 };
 
 std::string todo_for(const ShippedCode& shipped) {
-  return "check that the tree is built from the exact linux-source of the target kernel" +
-         (shipped.source_hint.empty() ? std::string() : " (" + shipped.source_hint + ")") +
+  return "check that the tree" + (shipped.tree.empty() ? std::string() : " " + shipped.tree) +
+         " is built from the exact linux-source of " + (shipped.kernel.empty() ? "the target kernel" : shipped.kernel) +
+         (shipped.source_package.empty() ? std::string() : " (" + shipped.source_package + ")") +
          " with the .config of its linux-headers package; a tree made from another version builds a livepatch "
          "of another kernel's code";
 }
 
-// Finds NAME's shipped code; a refusal when it cannot be found or is not the same function.
-Result<std::variant<FunctionCode, Refusal>> shipped_function(const OriginalUnit& u, const klp::Symbol& ours, const ShippedCode& shipped,
-                                                     const std::vector<klp::Symbol>& ko_symbols) {
+// Finds the shipped code of OURS (its own size, which the caller compares); a refusal when it
+// cannot be found.
+Result<std::variant<FunctionCode, Refusal>> shipped_function(const OriginalUnit& u, const klp::Symbol& ours,
+                                                             const ShippedCode& shipped,
+                                                             const std::vector<klp::Symbol>& ko_symbols) {
   const std::string& name = ours.name;
   std::string what = u.source + ": " + name;
   bool local = ours.bind() == elf::STB_LOCAL;
@@ -164,13 +168,6 @@ Result<std::variant<FunctionCode, Refusal>> shipped_function(const OriginalUnit&
       return res.error().code() == Errc::not_found ? absent(res.error().message()) : ambiguous(res.error().message());
     const klp::KernelSymbol& k = *res->symbol;
     if (k.type != 'F') return absent(shipped.target + "'s symbol " + name + " is not a function");
-    if (k.size != ours.st_size)
-      return Refusal{what,
-                     "the tree's source does not produce the running kernel's code: " + name + " is " +
-                         std::to_string(ours.st_size) + " bytes in the original object " + u.object.what() + " but " +
-                         std::to_string(k.size) + " bytes in " + shipped.target + " (" + shipped.file + " at " +
-                         hex(k.addr) + ")",
-                     todo_for(shipped)};
     // The index comes from the -dbg package of the same build as the image: an address the
     // image does not hold means the two files do not belong together.
     auto code = code_in_image(*shipped.elf, k.addr, k.size);
@@ -190,12 +187,6 @@ Result<std::variant<FunctionCode, Refusal>> shipped_function(const OriginalUnit&
   if (found.size() > 1)
     return ambiguous("the shipped " + shipped.file + " defines " + std::to_string(found.size()) + " local functions " +
                    name + " and keeps no STT_FILE to tell which is the unit's");
-  if (found.front()->st_size != ours.st_size)
-    return Refusal{what,
-                   "the tree's source does not produce the running kernel's code: " + name + " is " +
-                       std::to_string(ours.st_size) + " bytes in the original object " + u.object.what() + " but " +
-                       std::to_string(found.front()->st_size) + " bytes in the shipped " + shipped.file,
-                   todo_for(shipped)};
   NR_TRY(auto code, relocatable_code(*shipped.elf, *found.front()));
   return code;
 }
@@ -241,14 +232,18 @@ Status check_unit(const klp::ElfView& object, const std::string& source, const s
         continue;
       }
       const auto& code = std::get<FunctionCode>(theirs);
-      if (auto at = first_difference(ours, code)) {
-        out.refusals.push_back(
-            {source + ": " + part->name,
-             "the tree's source does not produce the running kernel's code: " + part->name +
-                 " in the original object " + object.what() + " differs from the shipped one (" + code.where +
-                 ") at offset +0x" + hex(*at) + " of 0x" + hex(ours.bytes.size()) + " bytes (ours " +
-                 hex(ours.bytes[*at]) + ", shipped " + hex(code.bytes[*at]) + "; relocated bytes masked)",
-             todo_for(shipped)});
+      auto at = first_difference(ours, code);
+      if (at || ours.bytes.size() != code.bytes.size()) {
+        std::string where = part->name + " in the original object " + object.what() + " and in " + code.where;
+        std::string detail =
+            ours.bytes.size() != code.bytes.size()
+                ? " differ in size (0x" + hex(ours.bytes.size()) + " and 0x" + hex(code.bytes.size()) + " bytes" +
+                      (at ? ", first differing byte at +0x" + hex(*at) : std::string()) + ")"
+                : " differ at offset +0x" + hex(*at) + " of 0x" + hex(ours.bytes.size()) + " bytes (ours " +
+                      hex(ours.bytes[*at]) + ", shipped " + hex(code.bytes[*at]) + "; relocated bytes masked)";
+        out.refusals.push_back({source + ": " + part->name,
+                                "the tree's source does not produce the running kernel's code: " + where + detail,
+                                todo_for(shipped)});
         continue;
       }
       out.functions += 1;
@@ -288,7 +283,7 @@ Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const Diff
     NR_TRY(auto object_map, klp::MappedFile::open(ud.unit.original.string()));
     NR_TRY(auto object, klp::ElfView::parse(object_map.bytes(), ud.unit.unit.object));
     const std::string& owner = ud.unit.unit.owner;
-    ShippedCode shipped{.target = owner, .source_hint = hint};
+    ShippedCode shipped{.target = owner, .kernel = profile.abi, .tree = profile.tree.string(), .source_package = hint};
     std::optional<klp::MappedFile> ko_map;
     std::optional<klp::ElfView> ko;
     if (owner == "vmlinux") {

@@ -99,7 +99,11 @@ struct ShippedCode {
   std::string file;                         // the image's vmlinux or the .ko (messages)
   const klp::ElfView* elf = nullptr;        // that file
   const klp::SymbolIndex* index = nullptr;  // vmlinux: the -dbg symbol index; null for a module
-  std::string source_hint;                  // what the tree must be built from ("linux-source-6.1=6.1.192-3")
+  // For the "what to do" of a refusal: the target's release, the tree, and the source package
+  // it must be made from ("linux-source-6.1=6.1.192-3"); each may be empty.
+  std::string kernel;
+  std::string tree;
+  std::string source_package;
 };
 
 struct ShippedCheck {
