@@ -26,35 +26,44 @@
 // either.
 //
 // What may differ, and why; nothing else does (one differing byte refuses the build):
-//  1. Bytes covered by a relocation of the ORIGINAL object. The object holds zeros there, the
-//     image the linked value (and a module the value the loader will write). Only the
-//     relocated field is masked (R_X86_64_PLT32: 4 bytes), never the opcode before it:
-//       object:   e8 00 00 00 00    call  cmdline_proc_show+0x5   R_X86_64_PLT32 __fentry__-0x4
-//       image:    e8 7b 36 de ff    call  ffffffff81e0c900 <__fentry__>
+//  1. Bytes covered by a relocation of the ORIGINAL object: the object holds zeros there, the
+//     image the linked value. Only the relocated field is masked (4 bytes for PC32/PLT32/32S),
+//     never the opcode. fs/proc/cmdline.o against the 6.1.0-57-amd64 image (objdump -dr):
+//       object  0: e8 00 00 00 00     call ...  R_X86_64_PLT32 __fentry__-0x4
+//               6: 48 8b 35 00 00 00 00  mov 0x0(%rip),%rsi  R_X86_64_PC32 saved_command_line-0x4
+//       image   ffffffff814105a0: e8 ab 60 c6 ff    call 0xffffffff81076650  (T __fentry__)
+//               ffffffff814105a6: 48 8b 35 5b 6a f0 01  mov 0x1f06a5b(%rip),%rsi  (B saved_command_line)
+//     Debian compiles without -ffunction-sections, so where the shipped build's assembler
+//     resolved a call to a static function in the same .text, our object (one section per
+//     function) has a relocation; the linked bytes are masked by ours all the same. In
+//     nfsd4_sequence of 6.1.0-57's nfsd.ko: 10 of our 50 relocations are such calls
+//       object  139: e8 00 00 00 00   call ...  R_X86_64_PC32 .text.find_in_sessionid_hashtbl-0x4
+//       nfsd.ko 35839: e8 92 c6 ff ff  call 31ed0 <find_in_sessionid_hashtbl>    (no relocation)
 //  2. For a module, bytes covered by a relocation of the shipped .ko: it is relocatable too, so
-//     its relocated fields hold zeros or an addend that depends on where ld -r placed the
-//     target. The mask is the union of both files' relocations: Debian compiles without
-//     -ffunction-sections, so a call to a static function in the same .text is resolved by the
-//     assembler there (no relocation in the .ko) while our object has one; the other way round
-//     (.ko relocation, none in our object) covers what ld -r left for the module loader.
-// Not allowed, because the real image does not need it:
-//  - the ftrace site. The image still holds `call __fentry__` (e8 + rel32; the kernel turns it
-//    into a NOP at boot), so only its relocated rel32 is masked, as any call's. Measured on
-//    6.1.0-57-amd64: every compared function's first byte is e8 in object and image alike.
-//  - objtool's rewrites (jump-label NOPs, retpoline and return-thunk sites, static calls): objtool
-//    runs on each object in Kbuild's recorded command, ours and Debian's alike (6.1 without IBT
-//    or LTO runs no rewriting objtool pass on vmlinux.o), so those bytes are equal or relocated.
-//  - alternatives, paravirt patching, jump labels: applied by the kernel at boot or load; the
-//    files hold the original instructions on both sides.
-//  - a different size: the functions must have the same st_size.
+//     those bytes are not the code that runs until the module loader writes them. (In the case
+//     above every .ko relocation is also one of ours; the mask is the union all the same.)
+// Not allowed, because the real files do not need it:
+//  - the ftrace site: the image still holds `call __fentry__` (above; the kernel turns it into
+//    a NOP at boot), so byte 0 (e8) is compared and only the rel32 masked, as for any call.
+//  - objtool's rewrites (jump-label NOPs, retpoline, return-thunk and static-call sites):
+//    objtool runs on every object in the recorded Kbuild command, ours and Debian's alike, and
+//    on 6.1 without IBT, LTO or NOINSTR_VALIDATION (Debian's config) it does not run on
+//    vmlinux.o at all (scripts/Makefile.vmlinux_o: objtool-enabled is empty).
+//  - alternatives, paravirt patching, jump labels, KASLR: applied by the kernel at boot or load;
+//    the files hold the original instructions on both sides.
+//  - a different size: st_size must be equal (the refusal also gives the first differing byte).
 //
 // Trade-offs: masked bytes are not proved equal, so a function that differs only in the target
 // of a call or data reference (kfree -> kvfree) passes; resolving every relocation by name
 // against the image (as the objcompare recipe did for 8,911 relocations) would close that and
-// is not done here. The check costs one read of the symbol index (shared with klp) and a page
-// or two of the image per function: milliseconds. A `__weak` default that the image overrides
-// is refused here with the reason klp would give, before its bytes are compared with the
-// override's.
+// is not done here. A tree of the wrong source almost always also changes unmasked bytes
+// (offsets of struct fields, constants, code layout), but "almost" is the honest word. The
+// check costs one load of the symbol index (shared with klp; built once per kernel from the
+// -dbg package, ~50 s) and a page or two of the image per function: milliseconds. A `__weak`
+// default that the image overrides is refused here with the reason klp gives, rather than as a
+// mismatch against the override. The assembler resolving a same-section jump to a short form
+// (eb rel8) where ours needs e9 rel32 would be a false refusal (a size difference); none was
+// seen on the corpus (docs/builder.md gives the measurement).
 #pragma once
 
 #include <cstdint>
