@@ -133,7 +133,7 @@ Result<BuildResult> run_build(const BuildConfig& config) {
   // verify: the original of every replaced function must be the code the target kernel runs
   // (a tree built from another source would patch in another kernel's code); see shipped_check.h.
   clock.begin("verify", "the original functions against the shipped kernel's code");
-  NR_TRY(auto proof, check_shipped_code(profile, diffs));
+  NR_TRY(auto proof, check_shipped_code(profile, diffs, result.work));
   clock.end("verify");
   if (!proof.refusals.empty()) {
     result.refusals = proof.refusals;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <variant>
 
+#include "build/compile.h"
+#include "build/process.h"
 #include "build/text_file.h"
 #include "core/log.h"
 
@@ -32,11 +34,11 @@ std::optional<uint64_t> first_difference(const FunctionCode& ours, const Functio
 #ifndef NOREBOOT_HAVE_KLP
 
 Status check_unit(const klp::ElfView&, const std::string&, const std::vector<std::string>&, const ShippedCode&,
-                  ShippedCheck&) {
+                  ShippedCheck&, const CompileAsShipped&) {
   return Error(Errc::unavailable, "the check against the shipped code needs src/klp, which is not part of this build");
 }
 
-Result<ShippedCheck> check_shipped_code(const KernelProfile&, const DiffSummary&) {
+Result<ShippedCheck> check_shipped_code(const KernelProfile&, const DiffSummary&, const fs::path&) {
   return Error(Errc::unavailable, "the check against the shipped code needs src/klp, which is not part of this build");
 }
 
@@ -128,6 +130,23 @@ struct OriginalUnit {
   std::vector<std::string> locals;       // local functions the unit defines (resolve's step 3)
 };
 
+// The recorded command without the builder's KCFLAGS words (-ffunction-sections,
+// -fdata-sections): the command the shipped kernel's object was compiled with. Words are split
+// at blanks, as fast_command splits them.
+std::string without_section_flags(const std::string& cmd) {
+  std::string out;
+  size_t i = 0;
+  while (i < cmd.size()) {
+    size_t j = cmd.find_first_of(" \t", i);
+    if (j == std::string::npos) j = cmd.size();
+    std::string word = cmd.substr(i, j - i);
+    if (word != "-ffunction-sections" && word != "-fdata-sections") out += word;
+    while (j < cmd.size() && (cmd[j] == ' ' || cmd[j] == '\t')) out += cmd[j++];
+    i = j;
+  }
+  return out;
+}
+
 std::string todo_for(const ShippedCode& shipped) {
   return "check that the tree" + (shipped.tree.empty() ? std::string() : " " + shipped.tree) +
          " is built from the exact linux-source of " + (shipped.kernel.empty() ? "the target kernel" : shipped.kernel) +
@@ -193,15 +212,10 @@ Result<std::variant<FunctionCode, Refusal>> shipped_function(const OriginalUnit&
 
 }  // namespace
 
-Status check_unit(const klp::ElfView& object, const std::string& source, const std::vector<std::string>& functions,
-                  const ShippedCode& shipped, ShippedCheck& out) {
-  NR_TRY(auto symbols, object.symbols());
-  std::vector<klp::Symbol> ko_symbols;
-  if (shipped.index == nullptr) {
-    auto s = shipped.elf->symbols();
-    if (!s) return std::move(s).error().context("the shipped " + shipped.target);
-    ko_symbols = std::move(s).value();
-  }
+namespace {
+
+// One object's view of a unit, for the comparisons below.
+OriginalUnit read_unit(const klp::ElfView& object, const std::vector<klp::Symbol>& symbols, const std::string& source) {
   OriginalUnit u{object, symbols, source, {}, {}};
   for (const auto& s : symbols) {
     if (s.type() == elf::STT_FILE && u.file.empty()) u.file = s.name;
@@ -211,52 +225,124 @@ Status check_unit(const klp::ElfView& object, const std::string& source, const s
         (object.header(s.st_shndx).sh_flags & elf::SHF_ALLOC))
       u.locals.push_back(s.name);
   }
+  return u;
+}
+
+// What the comparison of one function (with its .cold part) found.
+struct FunctionOutcome {
+  std::vector<Refusal> refusals;
+  bool code_differs = false;  // found in the shipped code, but with other bytes or another size
+  size_t parts = 0, bytes = 0, masked = 0;
+  std::vector<std::string> equal;  // "[verify] ..." lines of the parts that are equal
+};
+
+Result<FunctionOutcome> check_function(const OriginalUnit& u, const std::string& fn, const ShippedCode& shipped,
+                                       const std::vector<klp::Symbol>& ko_symbols, const std::string& object_role) {
   auto find = [&](const std::string& name) -> const klp::Symbol* {
-    for (const auto& s : symbols)
-      if (s.name == name && s.type() == elf::STT_FUNC && defined_in_section(s, object)) return &s;
+    for (const auto& s : u.symbols)
+      if (s.name == name && s.type() == elf::STT_FUNC && defined_in_section(s, u.object)) return &s;
     return nullptr;
   };
+  // The function and its cold part (GCC's fn.cold in .text.unlikely): both are its code.
+  std::vector<const klp::Symbol*> parts;
+  const klp::Symbol* main = find(fn);
+  if (main == nullptr)
+    return Error(Errc::internal, u.object.what() + " does not define " + fn + ", which the differ reported as changed");
+  parts.push_back(main);
+  if (const klp::Symbol* cold = find(fn + ".cold")) parts.push_back(cold);
+  FunctionOutcome out;
+  for (const klp::Symbol* part : parts) {
+    NR_TRY(auto ours, relocatable_code(u.object, *part));
+    NR_TRY(auto theirs, shipped_function(u, *part, shipped, ko_symbols));
+    if (auto* r = std::get_if<Refusal>(&theirs)) {
+      out.refusals.push_back(std::move(*r));
+      continue;
+    }
+    const auto& code = std::get<FunctionCode>(theirs);
+    auto at = first_difference(ours, code);
+    if (at || ours.bytes.size() != code.bytes.size()) {
+      std::string where = part->name + " in the " + object_role + " " + u.object.what() + " and in " + code.where;
+      std::string detail =
+          ours.bytes.size() != code.bytes.size()
+              ? " differ in size (0x" + hex(ours.bytes.size()) + " and 0x" + hex(code.bytes.size()) + " bytes" +
+                    (at ? ", first differing byte at +0x" + hex(*at) : std::string()) + ")"
+              : " differ at offset +0x" + hex(*at) + " of 0x" + hex(ours.bytes.size()) + " bytes (ours " +
+                    hex(ours.bytes[*at]) + ", shipped " + hex(code.bytes[*at]) + "; relocated bytes masked)";
+      out.refusals.push_back({u.source + ": " + part->name,
+                              "the tree's source does not produce the running kernel's code: " + where + detail,
+                              todo_for(shipped)});
+      out.code_differs = true;
+      continue;
+    }
+    out.parts += 1;
+    out.bytes += ours.bytes.size();
+    out.masked += count_masked(ours, code);
+    out.equal.push_back(log::format("[verify] {}: {} equals {} ({} bytes, {} relocated){}", u.source, part->name,
+                                    code.where, ours.bytes.size(), count_masked(ours, code),
+                                    object_role == "original object" ? "" : " in the " + object_role));
+  }
+  return out;
+}
+
+void count(const FunctionOutcome& f, ShippedCheck& out) {
+  out.functions += f.parts;
+  out.bytes += f.bytes;
+  out.masked += f.masked;
+  for (const auto& line : f.equal) log::info("{}", line);
+}
+
+}  // namespace
+
+Status check_unit(const klp::ElfView& object, const std::string& source, const std::vector<std::string>& functions,
+                  const ShippedCode& shipped, ShippedCheck& out, const CompileAsShipped& as_shipped) {
+  NR_TRY(auto symbols, object.symbols());
+  std::vector<klp::Symbol> ko_symbols;
+  if (shipped.index == nullptr) {
+    auto s = shipped.elf->symbols();
+    if (!s) return std::move(s).error().context("the shipped " + shipped.target);
+    ko_symbols = std::move(s).value();
+  }
+  OriginalUnit u = read_unit(object, symbols, source);
+  std::vector<std::pair<std::string, FunctionOutcome>> differing;
   for (const auto& fn : functions) {
-    // The function and its cold part (GCC's fn.cold in .text.unlikely): both are its code.
-    std::vector<const klp::Symbol*> parts;
-    const klp::Symbol* main = find(fn);
-    if (main == nullptr)
-      return Error(Errc::internal, object.what() + " does not define " + fn + ", which the differ reported as changed");
-    parts.push_back(main);
-    if (const klp::Symbol* cold = find(fn + ".cold")) parts.push_back(cold);
-    for (const klp::Symbol* part : parts) {
-      NR_TRY(auto ours, relocatable_code(object, *part));
-      NR_TRY(auto theirs, shipped_function(u, *part, shipped, ko_symbols));
-      if (auto* r = std::get_if<Refusal>(&theirs)) {
-        out.refusals.push_back(std::move(*r));
-        continue;
-      }
-      const auto& code = std::get<FunctionCode>(theirs);
-      auto at = first_difference(ours, code);
-      if (at || ours.bytes.size() != code.bytes.size()) {
-        std::string where = part->name + " in the original object " + object.what() + " and in " + code.where;
-        std::string detail =
-            ours.bytes.size() != code.bytes.size()
-                ? " differ in size (0x" + hex(ours.bytes.size()) + " and 0x" + hex(code.bytes.size()) + " bytes" +
-                      (at ? ", first differing byte at +0x" + hex(*at) : std::string()) + ")"
-                : " differ at offset +0x" + hex(*at) + " of 0x" + hex(ours.bytes.size()) + " bytes (ours " +
-                      hex(ours.bytes[*at]) + ", shipped " + hex(code.bytes[*at]) + "; relocated bytes masked)";
-        out.refusals.push_back({source + ": " + part->name,
-                                "the tree's source does not produce the running kernel's code: " + where + detail,
-                                todo_for(shipped)});
-        continue;
-      }
-      out.functions += 1;
-      out.bytes += ours.bytes.size();
-      out.masked += count_masked(ours, code);
-      log::info("[verify] {}: {} equals {} ({} bytes, {} relocated)", source, part->name, code.where,
-                ours.bytes.size(), count_masked(ours, code));
+    NR_TRY(auto f, check_function(u, fn, shipped, ko_symbols, "original object"));
+    if (f.code_differs && as_shipped) {
+      differing.emplace_back(fn, std::move(f));
+      continue;
+    }
+    count(f, out);
+    for (auto& r : f.refusals) out.refusals.push_back(std::move(r));
+  }
+  if (differing.empty()) return ok_status();
+
+  // Code differs. One legitimate cause: Debian compiled without -ffunction-sections, so its
+  // assembler shortened a jump to a static function in the same .text (e9 rel32 -> eb rel8)
+  // that in our object goes to another section. Compiled once more as the shipped kernel was
+  // (the recorded command without the builder's two section flags), the function must then
+  // equal the shipped code with only relocated bytes masked; a wrong tree fails this as well.
+  NR_TRY(auto path, as_shipped());
+  NR_TRY(auto map, klp::MappedFile::open(path.string()));
+  NR_TRY(auto view, klp::ElfView::parse(map.bytes(), object.what()));
+  NR_TRY(auto again_symbols, view.symbols());
+  OriginalUnit again = read_unit(view, again_symbols, source);
+  const std::string role = "object compiled as the shipped kernel was (without " + std::string(kKcflags) + ")";
+  for (auto& [fn, first] : differing) {
+    NR_TRY(auto second, check_function(again, fn, shipped, ko_symbols, role));
+    if (second.refusals.empty()) {
+      count(second, out);
+      continue;
+    }
+    count(first, out);  // its parts that were equal in the original
+    for (auto& r : first.refusals) {
+      if (r.reason.find("does not produce the running kernel's code") != std::string::npos)
+        r.reason += "; compiled as the shipped kernel was (without " + std::string(kKcflags) + ") it differs too";
+      out.refusals.push_back(std::move(r));
     }
   }
   return ok_status();
 }
 
-Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const DiffSummary& diffs) {
+Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const DiffSummary& diffs, const fs::path& work) {
   if (!profile.from_debian)
     return Error(Errc::unsupported, "the original code can be checked against the shipped kernel only for Debian "
                                     "kernel profiles (--kernel debian:ABI): the symbols come from the -dbg package");
@@ -310,7 +396,21 @@ Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const Diff
       shipped.file = fs::path(path).filename().string();
       shipped.elf = &*ko;
     }
-    NR_TRY_STATUS(check_unit(object, ud.unit.unit.source, functions, shipped, out));
+    const Unit& unit = ud.unit.unit;
+    auto as_shipped = [&]() -> Result<fs::path> {
+      fs::path obj = work / "as-shipped" / unit.object;
+      std::error_code ec;
+      fs::create_directories(obj.parent_path(), ec);
+      std::string cmd = without_section_flags(fast_command(unit, work / "src-orig", obj));
+      log::info("[verify] {}: the original differs; compiling it as the shipped kernel was (without {})",
+                unit.source, kKcflags);
+      fs::path log = obj;
+      log += ".log";
+      auto r = run_checked({"sh", "-c", cmd}, {.cwd = profile.tree, .log = log});
+      if (!r.ok()) return std::move(r).error().context("compiling " + unit.source + " as the shipped kernel was");
+      return obj;
+    };
+    NR_TRY_STATUS(check_unit(object, unit.source, functions, shipped, out, as_shipped));
   }
   log::info("[verify] {} function(s) equal the shipped code ({} bytes, {} of them relocated and masked); {} refused",
             out.functions, out.bytes, out.masked, out.refusals.size());

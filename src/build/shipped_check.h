@@ -10,7 +10,8 @@
 //
 // Approach: after the diff and before the module is made, every function the patch replaces
 // (UnitDiff::replaced, by its kernel name) and its `.cold` part, if it has one, is read from the
-// ORIGINAL object and from the shipped code, and the two are compared:
+// ORIGINAL object and from the shipped code, and the two are compared (see 3. below for the one
+// case that needs a second compile of the unit):
 //  - vmlinux: address and size come from the -dbg symbol index (klp::SymbolIndex). A local
 //    name that vmlinux has several times is resolved exactly as klp resolves sympos
 //    (SymbolIndex::resolve with the unit's STT_FILE and its other local names), so the copy
@@ -42,6 +43,22 @@
 //  2. For a module, bytes covered by a relocation of the shipped .ko: it is relocatable too, so
 //     those bytes are not the code that runs until the module loader writes them. (In the case
 //     above every .ko relocation is also one of ours; the mask is the union all the same.)
+//  3. The assembler's branch relaxation, which -ffunction-sections changes: where the shipped
+//     build's assembler saw a tail call to a static function of the same .text within 128
+//     bytes, it emitted a short jmp; in our object the callee is another section, so the jump
+//     stays e9 rel32 and everything after it moves. nfsd4_lm_put_owner in 6.1.0-57's nfsd.ko:
+//       object  a: e9 00 00 00 00   jmp ...  R_X86_64_PC32 .text.nfs4_put_stateowner-0x4
+//       nfsd.ko 2dcca: eb 94        jmp 2dc60 <nfs4_put_stateowner>          (0x14 vs 0x11 bytes)
+//     Masking cannot express this (sizes and later offsets differ), and decoding instructions to
+//     map one onto the other would be a second x86 decoder. Instead, when a function's code
+//     differs, the unit is compiled once more exactly as Debian compiled it (the recorded
+//     command without our two KCFLAGS words; same tree source, same compiler and objtool run)
+//     into WORK/as-shipped, and that object's function must equal the shipped code with only
+//     rule 1 and 2 masking. It is the same proof (the tree's source yields the running code),
+//     with the section flags the shipped kernel used; a wrong tree fails it as well, and the
+//     refusal says that both compiles differ. The patch itself is still made from the original
+//     and patched objects with -ffunction-sections, which differ from the as-shipped one only
+//     in those two flags.
 // Not allowed, because the real files do not need it:
 //  - the ftrace site: the image still holds `call __fentry__` (above; the kernel turns it into
 //    a NOP at boot), so byte 0 (e8) is compared and only the rel32 masked, as for any call.
@@ -53,7 +70,9 @@
 //    the files hold the original instructions on both sides.
 //  - a different size: st_size must be equal (the refusal also gives the first differing byte).
 //
-// Trade-offs: masked bytes are not proved equal, so a function that differs only in the target
+// Trade-offs: the as-shipped compile costs one more compile of the unit (1-20 s), only when
+// something differs (on the corpus: never; in a sweep of every function of 17 cached objects:
+// one unit). Masked bytes are not proved equal, so a function that differs only in the target
 // of a call or data reference (kfree -> kvfree) passes; resolving every relocation by name
 // against the image (as the objcompare recipe did for 8,911 relocations) would close that and
 // is not done here. A tree of the wrong source almost always also changes unmasked bytes
@@ -61,12 +80,12 @@
 // check costs one load of the symbol index (shared with klp; built once per kernel from the
 // -dbg package, ~50 s) and a page or two of the image per function: milliseconds. A `__weak`
 // default that the image overrides is refused here with the reason klp gives, rather than as a
-// mismatch against the override. The assembler resolving a same-section jump to a short form
-// (eb rel8) where ours needs e9 rel32 would be a false refusal (a size difference); none was
-// seen on the corpus (docs/builder.md gives the measurement).
+// mismatch against the override. docs/builder.md gives the false-refusal measurements.
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -122,13 +141,21 @@ struct ShippedCheck {
   std::vector<Refusal> refusals;
 };
 
+// Compiles the unit once more exactly as the shipped kernel was compiled (without the builder's
+// -ffunction-sections -fdata-sections) and returns the object's path.
+using CompileAsShipped = std::function<Result<std::filesystem::path>()>;
+
 // Compares FUNCTIONS (kernel names) of the original object (OBJECT, compiled from SOURCE) with
-// SHIPPED; each function either counts as equal in OUT or adds a refusal. An Error only for
-// unreadable input (a malformed object, an unknown relocation type).
+// SHIPPED; each function either counts as equal in OUT or adds a refusal. When a function's code
+// differs and AS_SHIPPED is given, the unit is compiled as shipped (once) and that object's
+// function is compared instead: equal there, it is accepted. An Error only for unreadable
+// input (a malformed object, an unknown relocation type) or a failed compile.
 Status check_unit(const klp::ElfView& object, const std::string& source, const std::vector<std::string>& functions,
-                  const ShippedCode& shipped, ShippedCheck& out);
+                  const ShippedCode& shipped, ShippedCheck& out, const CompileAsShipped& as_shipped = {});
 
 // The pass: every unit of DIFFS against the image and modules of PROFILE's Debian kernel.
-Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const DiffSummary& diffs);
+// WORK is the build's folder (WORK/src-orig holds the sources; WORK/as-shipped gets objects).
+Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const DiffSummary& diffs,
+                                        const std::filesystem::path& work);
 
 }  // namespace noreboot::build

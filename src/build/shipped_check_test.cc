@@ -5,15 +5,19 @@
 //    klp indexes the -dbg vmlinux (two files define a static `dup`, told apart by STT_FILE);
 //  - "a module" is a relocatable `ld -r` of such objects, as a .ko is.
 // A "wrong tree" is the same file with one constant changed (same size) or one more statement.
+// At the end, the real kernels of the cache, when there are any (RealKernel.*).
 #include "build/shipped_check.h"
 
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 
+#include "build/file_lock.h"
 #include "build/process.h"
 #include "klp/elf_view.h"
 #include "klp/symbol_index.h"
@@ -32,6 +36,11 @@ __attribute__((noinline)) int show(int x) {
   return dup(x) + shared_helper(x) + SHOW_CONSTANT EXTRA;
 }
 __attribute__((weak, noinline)) int tunable(void) { return 1; }
+static __attribute__((noinline, noclone)) int put_owner(int *p) { return *p + counter; }
+__attribute__((noinline)) int lm_put_owner(int *p) {
+  if (p) return put_owner(p);  /* a tail call: jmp put_owner */
+  return SHOW_CONSTANT;
+}
 )";
 
 const char* const kOther = R"(
@@ -42,7 +51,8 @@ __attribute__((noinline)) int tunable(void) { return 2; }
 __attribute__((cold, noinline)) void rare(int x) { counter = x; }
 int show(int x);
 void __fentry__(void) {}
-void _start(void) { counter = show(counter) + tunable(); for (;;) {} }
+int lm_put_owner(int *p);
+void _start(void) { counter = show(counter) + tunable() + lm_put_owner(&counter); for (;;) {} }
 )";
 
 class ShippedCheckTest : public ::testing::Test {
@@ -66,6 +76,7 @@ class ShippedCheckTest : public ::testing::Test {
         cc + ffs + "'-DSHOW_CONSTANT=7' -DEXTRA= unit.c -o ours.o\n" +
         "mkdir -p wrong bigger\n" +
         cc + ffs + "'-DSHOW_CONSTANT=8' -DEXTRA= unit.c -o wrong/unit.o\n" +
+        cc + "'-DSHOW_CONSTANT=8' -DEXTRA= unit.c -o wrong/as-shipped.o\n" +
         cc + ffs + "'-DSHOW_CONSTANT=7' '-DEXTRA=+ x * counter' unit.c -o bigger/unit.o\n" +
         // the shipped build: no function sections, like Debian's
         "mkdir -p shipped && cd shipped && cp ../unit.c . && " + cc +
@@ -92,7 +103,8 @@ class ShippedCheckTest : public ::testing::Test {
   }
 
   // Runs check_unit for FUNCTIONS of OBJECT against the linked "vmlinux".
-  static ShippedCheck against_image(const std::string& object, const std::vector<std::string>& functions) {
+  static ShippedCheck against_image(const std::string& object, const std::vector<std::string>& functions,
+                                    const CompileAsShipped& as_shipped = {}) {
     auto image = open("shipped/vmlinux");
     auto index = klp::SymbolIndex::from_elf((dir_ / "shipped/vmlinux").string(), "vmlinux", klp::SymOrder::address);
     EXPECT_TRUE(index.ok()) << index.error().message();
@@ -101,18 +113,19 @@ class ShippedCheckTest : public ::testing::Test {
                         .source_package = "linux-source-6.1=6.1.192-3"};
     auto obj = open(object);
     ShippedCheck out;
-    auto st = check_unit(obj.view, "lib/unit.c", functions, shipped, out);
+    auto st = check_unit(obj.view, "lib/unit.c", functions, shipped, out, as_shipped);
     EXPECT_TRUE(st.ok()) << st.error().message();
     return out;
   }
 
   static ShippedCheck against_module(const std::string& object, const std::string& ko,
-                                     const std::vector<std::string>& functions) {
+                                     const std::vector<std::string>& functions,
+                                     const CompileAsShipped& as_shipped = {}) {
     auto mod = open(ko);
     ShippedCode shipped{.target = "mod", .file = fs::path(ko).filename().string(), .elf = &mod.view};
     auto obj = open(object);
     ShippedCheck out;
-    auto st = check_unit(obj.view, "drivers/mod/unit.c", functions, shipped, out);
+    auto st = check_unit(obj.view, "drivers/mod/unit.c", functions, shipped, out, as_shipped);
     EXPECT_TRUE(st.ok()) << st.error().message();
     return out;
   }
@@ -221,6 +234,51 @@ TEST_F(ShippedCheckTest, OverriddenWeakDefaultIsRefused) {
   EXPECT_NE(c.refusals[0].reason.find("__weak"), std::string::npos) << reasons(c);
 }
 
+// The one difference -ffunction-sections makes to a function's code: the shipped build's
+// assembler shortens a tail call to a static function of the same .text (e9 rel32 -> eb rel8),
+// ours cannot (the callee is in another section). nfsd4_lm_put_owner of 6.1.0-57's nfsd.ko is
+// such a function. The original is then refused by itself, and accepted when the unit compiled
+// as shipped (no section flags) equals the shipped code.
+TEST_F(ShippedCheckTest, RelaxedTailCallIsAcceptedThroughTheAsShippedCompile) {
+  auto alone = against_image("ours.o", {"lm_put_owner"});
+  ASSERT_EQ(alone.refusals.size(), 1u) << reasons(alone);
+  EXPECT_NE(alone.refusals[0].reason.find("(ours e9, shipped eb;"), std::string::npos) << reasons(alone);
+
+  int compiles = 0;
+  auto as_shipped = [&]() -> Result<fs::path> {
+    ++compiles;
+    return dir_ / "shipped/unit.o";
+  };
+  auto c = against_image("ours.o", {"show", "lm_put_owner"}, as_shipped);
+  EXPECT_TRUE(c.refusals.empty()) << reasons(c);
+  EXPECT_EQ(c.functions, 3u);  // show, show.cold (from the original), lm_put_owner (as shipped)
+  EXPECT_EQ(compiles, 1);
+  auto m = against_module("ours.o", "shipped/mod.ko", {"lm_put_owner"}, as_shipped);
+  EXPECT_TRUE(m.refusals.empty()) << reasons(m);
+  EXPECT_EQ(compiles, 2);
+
+  // Nothing differs: no second compile.
+  auto same = against_image("ours.o", {"show", "dup"}, as_shipped);
+  EXPECT_TRUE(same.refusals.empty()) << reasons(same);
+  EXPECT_EQ(compiles, 2);
+}
+
+TEST_F(ShippedCheckTest, WrongTreeCompiledAsShippedIsStillRefused) {
+  auto as_shipped = []() -> Result<fs::path> { return dir_ / "wrong/as-shipped.o"; };
+  auto c = against_image("wrong/unit.o", {"show", "lm_put_owner"}, as_shipped);
+  ASSERT_EQ(c.refusals.size(), 2u) << reasons(c);
+  for (const auto& r : c.refusals) {
+    EXPECT_NE(r.reason.find("in the original object wrong/unit.o"), std::string::npos) << r.reason;
+    EXPECT_NE(r.reason.find("compiled as the shipped kernel was (without -ffunction-sections -fdata-sections) it "
+                            "differs too"),
+              std::string::npos)
+        << r.reason;
+  }
+  EXPECT_EQ(c.refusals[0].what, "lib/unit.c: show");
+  EXPECT_EQ(c.refusals[1].what, "lib/unit.c: lm_put_owner");
+  EXPECT_EQ(c.functions, 1u);  // show.cold is the same in both trees
+}
+
 TEST_F(ShippedCheckTest, ModuleEqualsTheShippedKo) {
   // The .ko was assembled without function sections: show's call to the static dup has no
   // relocation there (the assembler resolved it), ours has one; the union of masks covers it.
@@ -250,6 +308,89 @@ TEST_F(ShippedCheckTest, ModuleWithoutTheFunctionOrWithTwoCopiesIsRefused) {
   auto two = against_module("ours.o", "shipped/both.ko", {"dup"});
   ASSERT_EQ(two.refusals.size(), 1u);
   EXPECT_NE(two.refusals[0].reason.find("2 local functions dup"), std::string::npos) << reasons(two);
+}
+
+
+// ---- The real kernels of the cache (skipped when none is complete) ----
+//
+// The false-refusal measurement beyond the corpus: EVERY function of every object Kbuild has
+// compiled with the builder's flags in a cached tree (the corpus's units and any other build's)
+// is checked, through the pass itself, against the image or the shipped .ko. Only one refusal
+// is expected and allowed: a __weak default the image replaces with a strong definition
+// (KERNEL-NOTES: the 5 misses of 977 were those). Any other is a false refusal, or a tree that is
+// not its kernel's source.
+TEST(RealKernel, EveryFunctionOfTheTreesObjectsEqualsTheShippedCode) {
+  const char* cache_env = std::getenv("NOREBOOT_CACHE");
+  fs::path kernels = (cache_env && *cache_env ? fs::path(cache_env) : fs::path(std::getenv("HOME")) / ".cache/noreboot") /
+                     "kernels";
+  std::error_code ec;
+  size_t kernels_checked = 0;
+  for (const auto& kd : fs::directory_iterator(kernels, ec)) {
+    fs::path kdir = kd.path();
+    if (!fs::exists(kdir / "tree.done") || !fs::exists(kdir / "symbols/vmlinux.idx") || !fs::exists(kdir / "fetch.env"))
+      continue;
+    KernelProfile profile;
+    profile.abi = kdir.filename().string();
+    profile.kdir = kdir;
+    profile.tree = kdir / "tree";
+    profile.from_debian = true;
+    std::ifstream env(kdir / "fetch.env");
+    for (std::string line; std::getline(env, line);)
+      if (line.rfind("NR_VMLINUX=", 0) == 0) profile.vmlinux = line.substr(11);
+    // No Kbuild may write an object while we read it: hold the tree's lock (the fast path
+    // never writes into the tree).
+    auto lock = FileLock::acquire(kdir / ".tree.lock", "reading the tree's objects");
+    ASSERT_TRUE(lock.ok()) << lock.error().message();
+    DiffSummary all;
+    for (auto it = fs::recursive_directory_iterator(profile.tree, ec); it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      std::string name = it->path().filename().string();
+      if (!(name.size() > 7 && name[0] == '.' && name.ends_with(".o.cmd"))) continue;
+      fs::path dir = fs::relative(it->path().parent_path(), profile.tree);
+      std::string object = (dir / name.substr(1, name.size() - 5)).string();
+      auto cmd = read_recorded_command(profile.tree, object);
+      if (!cmd.ok() || cmd->find(kKcflags) == std::string::npos || !fs::exists(profile.tree / object)) continue;
+      Unit unit{.source = object.substr(0, object.size() - 2) + ".c", .object = object, .command = *cmd};
+      if (!resolve_owner(unit, {}).ok() || object == "lib/ctype.o" /* the warm-up compile */) continue;
+      auto map = klp::MappedFile::open((profile.tree / object).string());
+      ASSERT_TRUE(map.ok());
+      auto view = klp::ElfView::parse(map->bytes(), object);
+      ASSERT_TRUE(view.ok());
+      auto syms = view->symbols();
+      ASSERT_TRUE(syms.ok());
+      UnitDiff ud;
+      ud.unit = CompiledUnit{unit, profile.tree / object, {}, false};
+      for (const auto& s : *syms)
+        if (s.type() == 2 /* STT_FUNC */ && s.st_size > 0 && s.st_shndx != 0 && s.st_shndx < 0xff00 &&
+            !s.name.ends_with(".cold"))  // checked with its function
+          ud.replaced.emplace_back(s.name, s.name);
+      all.units.push_back(std::move(ud));
+    }
+    if (all.units.empty()) continue;
+    ++kernels_checked;
+    // The as-shipped compile reads the unit's source from WORK/src-orig: here, the tree itself.
+    fs::path work = fs::temp_directory_path() / ("shipped_check_real_" + std::to_string(::getpid()));
+    fs::remove_all(work);
+    fs::create_directories(work);
+    fs::create_directory_symlink(profile.tree, work / "src-orig");
+    auto r = check_shipped_code(profile, all, work);
+    fs::remove_all(work);
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    // Allowed: overridden __weak defaults (klp refuses patching them too) and local names a
+    // module defines twice (the shipped .ko cannot tell which is the unit's; klp refuses them).
+    size_t weak = 0, module_duplicates = 0;
+    for (const auto& ref : r->refusals) {
+      if (ref.reason.find("__weak default") != std::string::npos) ++weak;
+      else if (ref.reason.find("keeps no STT_FILE") != std::string::npos) ++module_duplicates;
+      else ADD_FAILURE() << profile.abi << ": " << format_refusal(ref);
+    }
+    std::cout << profile.abi << ": " << all.units.size() << " objects, " << r->functions
+              << " functions equal the shipped code (" << r->bytes << " bytes, " << r->masked << " relocated), "
+              << r->refusals.size() << " refused: " << weak << " overridden __weak defaults, " << module_duplicates
+              << " local names a module defines twice, " << r->refusals.size() - weak - module_duplicates
+              << " other\n";
+  }
+  if (kernels_checked == 0) GTEST_SKIP() << "no prepared kernel with a symbol index in " << kernels;
 }
 
 }  // namespace

@@ -15,7 +15,9 @@
 # below changes nfsd4_sequence in lines both versions share, so it applies to both trees, and
 # the original compiled from one version is not the other's shipped nfsd.ko code. The test
 # fails if the refusal does not name nfsd4_sequence (so it cannot pass on an unrelated
-# refusal), if the right tree is refused, or if a cached tree changed its release.
+# refusal), if the right tree is refused, or if a cached tree changed its release. It also
+# builds a fix of nfsd4_lm_put_owner, whose shipped code differs from our -ffunction-sections
+# original by a shortened jump, and checks that the as-shipped compile accepts it.
 # Exit 77 (skipped) when the archive no longer serves one of the two kernels.
 # Usage: shipped-proof.sh NOREBOOT_BUILD
 set -uo pipefail
@@ -72,7 +74,29 @@ grep -q '^\[verify\] fs/nfsd/nfs4state.c: nfsd4_sequence equals nfsd.ko ' "$T/ri
 grep -q '^\[verify\] [1-9][0-9]* function(s) equal the shipped code .*; 0 refused$' "$T/right.log" ||
   fail "the right build's verify summary is missing or refused something"
 
-# 2. The wrong tree for the same kernel, both ways round (the second is the bug that happened):
+# 2. The one legitimate difference -ffunction-sections makes: in nfsd.ko, nfsd4_lm_put_owner's
+#    tail call to the static nfs4_put_stateowner is a short jmp (eb 94; same .text), ours a
+#    jmp rel32 to another section. Its fix builds in the right tree: the original differs, the
+#    unit compiled as Debian compiled it (no section flags) equals the shipped code.
+cat > "$T/put-owner.patch" <<'EOF'
+--- a/fs/nfsd/nfs4state.c
++++ b/fs/nfsd/nfs4state.c
+@@ -7309,6 +7309,6 @@
+ {
+ 	struct nfs4_lockowner *lo = (struct nfs4_lockowner *)owner;
+ 
+-	if (lo)
++	if (lo && !WARN_ON_ONCE(atomic_read(&lo->lo_owner.so_count) == 0))
+ 		nfs4_put_stateowner(&lo->lo_owner);
+ }
+EOF
+rc=0
+"$build" --kernel "debian:$right" --patch "$T/put-owner.patch" -o "$T/put.nrp" > "$T/put.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] && grep -q '^\[verify\] fs/nfsd/nfs4state.c: nfsd4_lm_put_owner equals nfsd.ko .* in the object compiled as the shipped kernel was' "$T/put.log" &&
+  echo "ok: nfsd4_lm_put_owner (a relaxed tail call in nfsd.ko) is accepted through the as-shipped compile" ||
+  { fail "nfsd4_lm_put_owner: exit $rc or no as-shipped comparison:"; grep -E '^(\[verify\]|refused|  what)' "$T/put.log"; }
+
+# 3. The wrong tree for the same kernel, both ways round (the second is the bug that happened):
 #    refused (exit 3), naming nfsd4_sequence and the reason, and nothing written.
 check_refused() {  # check_refused TREE TARGET
   local rc=0 log=$T/wrong-$2.log
@@ -91,7 +115,7 @@ check_refused() {  # check_refused TREE TARGET
 check_refused "$wrong_tree" "$right"
 check_refused "$right_tree" "$wrong"
 
-# 3. The shared trees were only read: each still has its own release and its done marker.
+# 4. The shared trees were only read: each still has its own release and its done marker.
 [ "$right_release" = "$right" ] && [ "$wrong_release" = "$wrong" ] &&
   [ "$(release_of "$right_tree")" = "$right" ] && [ "$(release_of "$wrong_tree")" = "$wrong" ] &&
   [ -e "$(dirname "$right_tree")/tree.done" ] && [ -e "$(dirname "$wrong_tree")/tree.done" ] &&
