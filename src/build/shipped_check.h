@@ -77,8 +77,9 @@
 // against the image (as the objcompare recipe did for 8,911 relocations) would close that and
 // is not done here. A tree of the wrong source almost always also changes unmasked bytes
 // (offsets of struct fields, constants, code layout), but "almost" is the honest word. The
-// check costs one load of the symbol index (shared with klp; built once per kernel from the
-// -dbg package, ~50 s) and a page or two of the image per function: milliseconds. A `__weak`
+// check costs one load of the vmlinux symbol index (0.25-0.5 s; klp loads it again later; the
+// index itself is built once per kernel from the -dbg package) and a page or two of the image
+// per function. A `__weak`
 // default that the image overrides is refused here with the reason klp gives, rather than as a
 // mismatch against the override. docs/builder.md gives the false-refusal measurements.
 #pragma once
