@@ -2,8 +2,6 @@
 #include "build/shipped_check.h"
 
 #include <cstdio>
-#include <map>
-#include <memory>
 #include <optional>
 #include <variant>
 
@@ -210,10 +208,6 @@ Result<std::variant<FunctionCode, Refusal>> shipped_function(const OriginalUnit&
   return code;
 }
 
-}  // namespace
-
-namespace {
-
 // One object's view of a unit, for the comparisons below.
 OriginalUnit read_unit(const klp::ElfView& object, const std::vector<klp::Symbol>& symbols, const std::string& source) {
   OriginalUnit u{object, symbols, source, {}, {}};
@@ -347,12 +341,12 @@ Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const Diff
     return Error(Errc::unsupported, "the original code can be checked against the shipped kernel only for Debian "
                                     "kernel profiles (--kernel debian:ABI): the symbols come from the -dbg package");
   klp::KernelFiles k = klp::kernel_files_for(profile.abi);
-  std::string hint;
+  std::string source_package;  // linux-source-6.1=6.1.192-3, from kernel-fetch's NR_VERSION
   if (auto env = read_text(profile.kdir / "fetch.env"); env.ok()) {
     auto pos = env->find("NR_VERSION=");
     if (pos != std::string::npos) {
       auto end = env->find('\n', pos);
-      hint = "linux-source-" + profile.abi.substr(0, profile.abi.find('.', profile.abi.find('.') + 1)) + "=" +
+      source_package = "linux-source-" + profile.abi.substr(0, profile.abi.find('.', profile.abi.find('.') + 1)) + "=" +
              env->substr(pos + 11, end == std::string::npos ? std::string::npos : end - pos - 11);
     }
   }
@@ -369,7 +363,8 @@ Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const Diff
     NR_TRY(auto object_map, klp::MappedFile::open(ud.unit.original.string()));
     NR_TRY(auto object, klp::ElfView::parse(object_map.bytes(), ud.unit.unit.object));
     const std::string& owner = ud.unit.unit.owner;
-    ShippedCode shipped{.target = owner, .kernel = profile.abi, .tree = profile.tree.string(), .source_package = hint};
+    ShippedCode shipped{
+        .target = owner, .kernel = profile.abi, .tree = profile.tree.string(), .source_package = source_package};
     std::optional<klp::MappedFile> ko_map;
     std::optional<klp::ElfView> ko;
     if (owner == "vmlinux") {

@@ -19,6 +19,7 @@
 
 #include "build/file_lock.h"
 #include "build/process.h"
+#include "build/profile.h"
 #include "klp/elf_view.h"
 #include "klp/symbol_index.h"
 
@@ -320,9 +321,7 @@ TEST_F(ShippedCheckTest, ModuleWithoutTheFunctionOrWithTwoCopiesIsRefused) {
 // (KERNEL-NOTES: the 5 misses of 977 were those). Any other is a false refusal, or a tree that is
 // not its kernel's source.
 TEST(RealKernel, EveryFunctionOfTheTreesObjectsEqualsTheShippedCode) {
-  const char* cache_env = std::getenv("NOREBOOT_CACHE");
-  fs::path kernels = (cache_env && *cache_env ? fs::path(cache_env) : fs::path(std::getenv("HOME")) / ".cache/noreboot") /
-                     "kernels";
+  fs::path kernels = cache_root() / "kernels";
   std::error_code ec;
   size_t kernels_checked = 0;
   for (const auto& kd : fs::directory_iterator(kernels, ec)) {
