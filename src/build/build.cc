@@ -9,6 +9,7 @@
 #include "build/fix_apply.h"
 #include "build/livepatch.h"
 #include "build/process.h"
+#include "build/shipped_check.h"
 #include "build/text_file.h"
 #include "core/bundle.h"
 #include "core/keys.h"
@@ -18,6 +19,17 @@ namespace noreboot::build {
 namespace fs = std::filesystem;
 
 Result<KernelProfile> resolve_profile(const BuildConfig& config, StepClock& clock) {
+  if (!config.tree.empty() && !config.kernel.empty()) {
+    // Compile in the given tree (with its own release), target Debian's kernel (image, symbols,
+    // modules, headers). The verify pass is what proves the tree is that kernel's source.
+    NR_TRY(auto own, profile_from_tree(config.tree));
+    PrepareOptions po{.kernel_fetch = config.kernel_fetch, .jobs = config.jobs, .clock = &clock};
+    NR_TRY(auto target, prepare_debian(config.kernel, po));
+    log::info("[prepare] compiling in {} (release {}) for Debian's {}", own.tree.string(), own.abi, target.abi);
+    target.tree = own.tree;
+    target.tree_release = own.abi;
+    return target;
+  }
   if (!config.tree.empty()) {
     clock.begin("prepare", "using the prepared tree " + config.tree.string());
     NR_TRY(auto p, profile_from_tree(config.tree));
@@ -163,6 +175,17 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
   }
   if (diffs.units.empty()) {
     result.outcome = Outcome::no_change;
+    return result;
+  }
+
+  // verify: the original of every replaced function must be the code the target kernel runs
+  // (a tree built from another source would patch in another kernel's code); see shipped_check.h.
+  clock.begin("verify", "the original functions against the shipped kernel's code");
+  NR_TRY(auto proof, check_shipped_code(profile, diffs, result.work));
+  clock.end("verify");
+  if (!proof.refusals.empty()) {
+    result.refusals = proof.refusals;
+    result.outcome = Outcome::refused;
     return result;
   }
 

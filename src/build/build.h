@@ -9,6 +9,7 @@
 //             (the cached tree stays pristine); "already fixed" / "does not apply" end here
 //   compile   original and patched objects on the fast path, checked against Kbuild
 //   diff      per object: changed and new functions, or refusals (src/diff)
+//   verify    the original of every replaced function equals the shipped kernel's code
 //   klp       one livepatch module for all objects (src/klp)
 //   bundle    the module, manifest and signature in OUT.nrp (src/core)
 // Refusals accumulate across units and are all printed before the run stops (exit 3).

@@ -23,7 +23,8 @@ const char* const kUsage =
     "  noreboot-build --kernel K [--kernel K]... --patch FIX.patch -o DIR [...]   one bundle per kernel\n"
     "                 K: debian:ABI, debian:current, debian:all (every ABI of the series the archive serves)\n"
     "                 [--module-sign-key KEY.pem --module-sign-cert CERT.pem]  (PKCS#7, for Secure Boot hosts)\n"
-    "  noreboot-build --tree DIR --patch FIX.patch -o OUT.nrp [...]\n"
+    "  noreboot-build --tree DIR [--kernel debian:ABI] --patch FIX.patch -o OUT.nrp [...]\n"
+    "                 (with --kernel: compile in DIR, target Debian's ABI: image, symbols, modules)\n"
     "  noreboot-build prepare --kernel debian:ABI|debian:current | --tree DIR\n"
     "  noreboot-build compile (--kernel K | --tree DIR) --patch FIX.patch --work DIR\n"
     "  noreboot-build diff ORIG.o PATCHED.o [--json]\n"
@@ -88,8 +89,8 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
   for (const auto& f : {c.module_sign_key, c.module_sign_cert})
     if (!f.empty() && !std::filesystem::exists(f))
       return Error(Errc::invalid_argument, f.string() + " does not exist");
-  if (!c.kernel.empty() && !c.tree.empty())
-    return Error(Errc::invalid_argument, "give either --kernel or --tree, not both");
+  if (!c.tree.empty() && c.kernels.size() > 1)
+    return Error(Errc::invalid_argument, "--tree compiles in one tree: give it with one --kernel at most");
   for (const auto& p : c.on_top_of)
     if (!std::filesystem::exists(p)) return Error(Errc::invalid_argument, "--on-top-of " + p.string() + " does not exist");
   if (!c.name.empty()) {

@@ -14,8 +14,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The lock belongs to the tree, not to the target: a cached tree (KDIR/tree, prepared when
+// KDIR/tree.done exists) is locked by KDIR/.tree.lock whichever build compiles in it
+// (--kernel debian:ABI, or --tree KDIR/tree with another --kernel).
 fs::path tree_lock_file(const KernelProfile& p) {
-  return p.kdir.empty() ? p.tree / ".noreboot-build.lock" : p.kdir / ".tree.lock";
+  fs::path kdir = p.tree.parent_path();
+  if (p.tree.filename() == "tree" && fs::exists(kdir / "tree.done")) return kdir / ".tree.lock";
+  return p.tree / ".noreboot-build.lock";
 }
 
 bool has_our_flags(const std::string& cmd) { return cmd.find(kKcflags) != std::string::npos; }

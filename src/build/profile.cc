@@ -38,7 +38,8 @@ fs::path find_kernel_fetch() {
 }
 
 std::vector<std::string> make_command(const KernelProfile& profile, int jobs) {
-  return {"make", "-j" + std::to_string(jobs), "CC=" + profile.cc, "KERNELRELEASE=" + profile.abi,
+  return {"make", "-j" + std::to_string(jobs), "CC=" + profile.cc,
+          "KERNELRELEASE=" + (profile.tree_release.empty() ? profile.abi : profile.tree_release),
           std::string("KCFLAGS=") + kKcflags};
 }
 
@@ -260,6 +261,14 @@ Result<KernelProfile> profile_from_tree(const fs::path& dir) {
   KernelProfile p;
   p.abi = rel.value();
   while (!p.abi.empty() && (p.abi.back() == '\n' || p.abi.back() == ' ')) p.abi.pop_back();
+  // A tree prepared with KERNELRELEASE= on the command line (Debian's, ours) keeps only the
+  // version in kernel.release ("6.1.192"); the release it was prepared with is UTS_RELEASE,
+  // and a make with any other KERNELRELEASE would rewrite utsrelease.h.
+  if (auto uts = read_text(tree / "include/generated/utsrelease.h"); uts.ok()) {
+    auto q = uts->find("UTS_RELEASE \"");
+    auto end = q == std::string::npos ? q : uts->find('"', q + 13);
+    if (end != std::string::npos) p.abi = uts->substr(q + 13, end - q - 13);
+  }
   p.tree = tree;
   if (fs::exists(tree / "vmlinux")) p.vmlinux = tree / "vmlinux";
   if (fs::exists(tree / "arch/x86/boot/bzImage")) p.vmlinuz = tree / "arch/x86/boot/bzImage";

@@ -42,6 +42,8 @@ struct KernelProfile {
   std::string abi;                    // KERNELRELEASE, e.g. 6.1.0-56-amd64
   std::string version;                // Debian version of its packages and source, e.g. 6.1.192-2 (empty in --tree mode)
   std::filesystem::path tree;         // prepared source tree (compiles happen here)
+  std::string tree_release;           // the tree's own KERNELRELEASE when it is not `abi` (--tree
+                                      // with --kernel debian:ABI); empty: abi
   std::filesystem::path kdir;         // cache folder of this kernel (empty in --tree mode)
   std::filesystem::path headers;      // linux-headers-ABI (empty in --tree mode)
   std::filesystem::path vmlinuz;      // the shipped image (empty if unknown)

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# shell tier: the check against the shipped code (src/build/shipped_check.h) refuses a livepatch
+# compiled in the WRONG tree, end to end on Debian's real kernels, and accepts the right tree.
+#
+# The wrong tree is the prepared tree of the neighbouring ABI, given with --tree together with
+# --kernel debian:ABI ("compile in this tree, target that kernel": image, symbols and modules
+# from ABI's profile). That is exactly the bug that happened (a 6.1.0-56 build compiled in
+# 6.1.192-3's source), and it needs no copy and no edit of any tree: the builder only reads the
+# cached trees (Kbuild compiles an original into a tree with that tree's own release and lock,
+# as its own builds do), so a killed run leaves every tree as valid as it was. A hand-edited
+# copy of a tree would prove less (a change we made up) and cost gigabytes or risk the shared one.
+#
+# Why these two kernels (fixed, not "current"): 6.1.0-56 (6.1.192-2) and 6.1.0-57 (6.1.192-3)
+# differ in one file, fs/nfsd/nfs4state.c, where CVE-2026-99362 changed nfsd4_sequence. The fix
+# below changes nfsd4_sequence in lines both versions share, so it applies to both trees, and
+# the original compiled from one version is not the other's shipped nfsd.ko code. The test
+# fails if the refusal does not name nfsd4_sequence (so it cannot pass on an unrelated
+# refusal), if the right tree is refused, or if a cached tree changed its release. It also
+# builds a fix of nfsd4_lm_put_owner, whose shipped code differs from our -ffunction-sections
+# original by a shortened jump, and checks that the as-shipped compile accepts it.
+# Exit 77 (skipped) when the archive no longer serves one of the two kernels.
+# Usage: shipped-proof.sh NOREBOOT_BUILD
+set -uo pipefail
+build=$1
+right=${NOREBOOT_PROOF_RIGHT:-6.1.0-57-amd64}
+wrong=${NOREBOOT_PROOF_WRONG:-6.1.0-56-amd64}
+T=$(mktemp -d /tmp/nr-proof.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export XDG_CONFIG_HOME=$T/config   # a throw-away publisher key, not the user's
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+cat > "$T/sequence.patch" <<'EOF'
+--- a/fs/nfsd/nfs4state.c
++++ b/fs/nfsd/nfs4state.c
+@@ -4094,7 +4094,8 @@
+ 	/* We do not negotiate the number of slots yet, so set the
+ 	 * maxslots to the session maxreqs which is used to encode
+ 	 * sr_highest_slotid and the sr_target_slot id to maxslots */
+-	seq->maxslots = session->se_fchannel.maxreqs;
++	seq->maxslots = min_t(u32, session->se_fchannel.maxreqs,
++			      NFSD_MAX_SLOTS_PER_SESSION);
+ 
+ 	status = check_slot_seqid(seq->seqid, slot->sl_seqid,
+ 					slot->sl_flags & NFSD4_SLOT_INUSE);
+EOF
+
+tree_of() {  # tree_of ABI: prepares (once, cached) and prints the tree; exit 77 if not served
+  local out rc=0
+  out=$("$build" prepare --kernel "debian:$1" 2> "$T/prepare-$1.log") || rc=$?
+  if [ $rc -ne 0 ]; then
+    if grep -q 'archive lacks\|not served\|exit 3' "$T/prepare-$1.log"; then
+      echo "SKIP: kernel $1 is not available:"; tail -5 "$T/prepare-$1.log"; exit 77
+    fi
+    echo "FAIL: prepare $1 (exit $rc)"; tail -20 "$T/prepare-$1.log"; exit 1
+  fi
+  sed -n 's/^NR_TREE=//p' <<< "$out"
+}
+right_tree=$(tree_of "$right") || exit $?
+wrong_tree=$(tree_of "$wrong") || exit $?
+# The release a tree was prepared with (kernel.release keeps only "6.1.192" when make is given
+# KERNELRELEASE=, as Debian's and our prepare do).
+release_of() { sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$1/include/generated/utsrelease.h"; }
+right_release=$(release_of "$right_tree") wrong_release=$(release_of "$wrong_tree")
+
+# 1. The right tree: accepted, and nfsd4_sequence was compared with nfsd.ko, not skipped.
+rc=0
+"$build" --kernel "debian:$right" --patch "$T/sequence.patch" -o "$T/right.nrp" > "$T/right.log" 2>&1 || rc=$?
+if [ $rc -eq 0 ] && [ -s "$T/right.nrp" ]; then echo "ok: the right tree ($right) builds"
+else fail "the right tree ($right) gave exit $rc:"; tail -30 "$T/right.log"; fi
+grep -q '^\[verify\] fs/nfsd/nfs4state.c: nfsd4_sequence equals nfsd.ko ' "$T/right.log" &&
+  echo "ok: nfsd4_sequence compiled in the right tree equals the shipped nfsd.ko's" ||
+  fail "no '[verify] ... nfsd4_sequence equals nfsd.ko' line in the right build"
+grep -q '^\[verify\] [1-9][0-9]* function(s) equal the shipped code .*; 0 refused$' "$T/right.log" ||
+  fail "the right build's verify summary is missing or refused something"
+
+# 2. The one legitimate difference -ffunction-sections makes: in nfsd.ko, nfsd4_lm_put_owner's
+#    tail call to the static nfs4_put_stateowner is a short jmp (eb 94; same .text), ours a
+#    jmp rel32 to another section. Its fix builds in the right tree: the original differs, the
+#    unit compiled as Debian compiled it (no section flags) equals the shipped code.
+cat > "$T/put-owner.patch" <<'EOF'
+--- a/fs/nfsd/nfs4state.c
++++ b/fs/nfsd/nfs4state.c
+@@ -7309,6 +7309,6 @@
+ {
+ 	struct nfs4_lockowner *lo = (struct nfs4_lockowner *)owner;
+ 
+-	if (lo)
++	if (lo && !WARN_ON_ONCE(atomic_read(&lo->lo_owner.so_count) == 0))
+ 		nfs4_put_stateowner(&lo->lo_owner);
+ }
+EOF
+rc=0
+"$build" --kernel "debian:$right" --patch "$T/put-owner.patch" -o "$T/put.nrp" > "$T/put.log" 2>&1 || rc=$?
+[ $rc -eq 0 ] && grep -q '^\[verify\] fs/nfsd/nfs4state.c: nfsd4_lm_put_owner equals nfsd.ko .* in the object compiled as the shipped kernel was' "$T/put.log" &&
+  echo "ok: nfsd4_lm_put_owner (a relaxed tail call in nfsd.ko) is accepted through the as-shipped compile" ||
+  { fail "nfsd4_lm_put_owner: exit $rc or no as-shipped comparison:"; grep -E '^(\[verify\]|refused|  what)' "$T/put.log"; }
+
+# 3. The wrong tree for the same kernel, both ways round (the second is the bug that happened):
+#    refused (exit 3), naming nfsd4_sequence and the reason, and nothing written.
+check_refused() {  # check_refused TREE TARGET
+  local rc=0 log=$T/wrong-$2.log
+  "$build" --tree "$1" --kernel "debian:$2" --patch "$T/sequence.patch" -o "$T/wrong-$2.nrp" > "$log" 2>&1 || rc=$?
+  [ $rc -eq 3 ] || { fail "tree $1 for $2 gave exit $rc, not 3 (refused):"; tail -30 "$log"; return; }
+  local want="^refused: fs/nfsd/nfs4state.c: nfsd4_sequence: the tree's source does not produce the running kernel's code"
+  if grep -q "$want" "$log" && grep -q "what to do: check that the tree $1 is built from the exact linux-source of $2" "$log"
+  then
+    echo "ok: $2 with the tree of $(release_of "$1") refused: $(grep -o 'nfsd4_sequence in the original .*' "$log" | head -1)"
+  else fail "tree $1 for $2: the refusal does not name nfsd4_sequence:"; grep -A1 '^refused' "$log"; fi
+  grep -q '^refused: ' "$log" && ! grep '^refused: ' "$log" | grep -qv 'nfsd4_sequence' ||
+    fail "tree $1 for $2: a refusal other than nfsd4_sequence's"
+  [ ! -e "$T/wrong-$2.nrp" ] || fail "tree $1 for $2: a bundle was written despite the refusal"
+  grep -q '^  verify ' "$log" || fail "tree $1 for $2: no verify step in the timings"
+}
+check_refused "$wrong_tree" "$right"
+check_refused "$right_tree" "$wrong"
+
+# 4. The shared trees were only read: each still has its own release and its done marker.
+[ "$right_release" = "$right" ] && [ "$wrong_release" = "$wrong" ] &&
+  [ "$(release_of "$right_tree")" = "$right" ] && [ "$(release_of "$wrong_tree")" = "$wrong" ] &&
+  [ -e "$(dirname "$right_tree")/tree.done" ] && [ -e "$(dirname "$wrong_tree")/tree.done" ] &&
+  echo "ok: both cached trees keep their own release" || fail "a cached tree's release changed"
+
+[ $fails -eq 0 ] && echo PASS
+exit $fails
