@@ -313,7 +313,9 @@ std::string format_kernel_summary(const std::vector<KernelReport>& reports) {
         case Outcome::built: line += ": " + r.bundle.string() + " (" + r.module_name + ", sequence " +
                                      std::to_string(r.sequence) + ")"; break;
         case Outcome::already_fixed: line += ": its source already contains the fix; nothing to patch"; break;
-        case Outcome::does_not_apply: line += ": the code around the fix differs; it needs a backport"; break;
+        case Outcome::does_not_apply:
+          line += ": the code it changes differs in this version (a backport if the bug is there too)";
+          break;
         case Outcome::unavailable: line += ": " + r.detail; break;
         case Outcome::refused:
           line += ":";
