@@ -107,7 +107,8 @@ json bundle_to_json(const BundleRecord& b) {
   return {{"sha256", b.sha256}, {"size", b.size}, {"patch_name", b.patch_name},
           {"sequence", b.sequence},
           {"kernel", {{"release", b.kernel_release}, {"build_id", b.kernel_build_id}, {"arch", b.arch}}},
-          {"created_at", b.created_at}, {"blocked", b.blocked}, {"blocked_reason", b.blocked_reason}};
+          {"created_at", b.created_at}, {"blocked", b.blocked}, {"blocked_reason", b.blocked_reason},
+          {"fixes", b.fix_ids ? json(*b.fix_ids) : json(nullptr)}};
 }
 
 namespace {
@@ -154,7 +155,15 @@ std::string route_name(const std::vector<std::string>& seg) {
 // ---- Api ------------------------------------------------------------------------------------
 
 Api::Api(Store& store, BundleVerifier verifier, ApiOptions options, std::function<std::int64_t()> clock)
-    : impl_(std::make_unique<Impl>(store, std::move(verifier), options, std::move(clock))) {
+    : Api(store, std::move(verifier),
+          [](const std::string&, const std::string&) -> Result<VerifiedFixRecord> {
+            return Error(Errc::refused, "this server checks no fix records (started without publisher keys for them)");
+          },
+          options, std::move(clock)) {}
+
+Api::Api(Store& store, BundleVerifier verifier, FixRecordVerifier fix_verifier, ApiOptions options,
+         std::function<std::int64_t()> clock)
+    : impl_(std::make_unique<Impl>(store, std::move(verifier), std::move(fix_verifier), options, std::move(clock))) {
   if (sodium_init() < 0) log::error("libsodium failed to initialise");
   Impl* m = impl_.get();
   m->instance_id = random_hex(8);
@@ -174,6 +183,9 @@ std::size_t Api::waiting() const {
 
 std::size_t Api::body_limit(const std::string& method, const std::string& path) const {
   if (method == "POST" && (path == "/v1/bundles" || path == "/v1/bundles/")) return impl_->opt.max_bundle_body;
+  // A fix record (up to kFixRecordMaxBytes) in base64 inside JSON.
+  if (method == "POST" && (path == "/v1/fixes" || path == "/v1/fixes/"))
+    return std::max(impl_->opt.max_json_body, kFixRecordMaxBytes / 3 * 4 + 64 * 1024);
   return impl_->opt.max_json_body;
 }
 

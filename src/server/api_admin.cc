@@ -131,6 +131,7 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     b.kernel_build_id = info->kernel.build_id;
     b.arch = info->kernel.arch;
     b.created_at = t;
+    b.fix_ids = info->fix_ids;
     NR_TRY_RESP(auto created, store.put_bundle(b, req.body));
     NR_TRY_RESP(auto stored, store.get_bundle(b.sha256));
     if (created) {
@@ -143,6 +144,8 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     return json_response(created ? 201 : 200, bundle_to_json(stored ? *stored : b));
   }
   if (what == "bundles" && seg.size() == 3) return method("GET, HEAD");
+
+  if (what == "fixes") return fixes(req, seg, actor);
 
   // ---- rollouts
   if (what == "rollouts" && seg.size() == 2) {

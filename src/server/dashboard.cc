@@ -219,6 +219,19 @@ HttpResponse Api::Impl::metrics_text() {
     for (const auto& r : *rollouts) by[std::string(rollout_state_name(r.state))]++;
     for (const auto& [k, n] : by) o << "noreboot_rollouts{state=\"" << k << "\"} " << n << "\n";
   }
+  // Per fix id (fix ids are [A-Za-z0-9._+-]: nothing to escape in a label).
+  if (auto fixes = fix_exposure("")) {
+    o << "# HELP noreboot_hosts_exposed Hosts on a kernel the fix was built for, without a bundle carrying it applied.\n"
+         "# TYPE noreboot_hosts_exposed gauge\n";
+    for (const auto& f : *fixes)
+      o << "noreboot_hosts_exposed{fix=\"" << f["id"].get<std::string>() << "\"} " << f["hosts"]["exposed"]["count"] << "\n";
+    o << "# HELP noreboot_fix_hosts Hosts per fix and exposure group (api.md, GET /v1/fixes).\n"
+         "# TYPE noreboot_fix_hosts gauge\n";
+    for (const auto& f : *fixes)
+      for (const char* g : {"patched", "exposed", "already_fixed", "not_built", "not_covered"})
+        o << "noreboot_fix_hosts{fix=\"" << f["id"].get<std::string>() << "\",group=\"" << g << "\"} "
+          << f["hosts"][g]["count"] << "\n";
+  }
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";
   r.body = o.str();
