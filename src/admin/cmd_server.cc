@@ -88,9 +88,11 @@ Status print_json(Context& ctx, const json& j) {
 void print_rollout(Context& ctx, const json& r) {
   const auto& st = r["stages"];
   int cur = r["current_stage"].get<int>();
-  ctx.out << "rollout " << str(r["id"]) << "  " << str(r["patch_name"]) << " #" << r["sequence"] << "  "
+  std::string what = r.contains("fix") ? "fix " + str(r["fix"]) + " (" + std::to_string(r["kernels"].size()) + " kernels)"
+                                       : str(r["patch_name"]) + " #" + r["sequence"].dump();
+  ctx.out << "rollout " << str(r["id"]) << "  " << what << "  "
           << str(r["state"]) << (r["halt_reason"].get<std::string>().empty() ? "" : " (" + str(r["halt_reason"]) + ")")
-          << "\n  bundle " << str(r["bundle_sha256"]) << "\n  hosts: " << r["counts"]["in_stage"] << " of "
+          << (r.contains("fix") ? std::string() : "\n  bundle " + str(r["bundle_sha256"])) << "\n  hosts: " << r["counts"]["in_stage"] << " of "
           << r["counts"]["targeted"] << " in stage; offered " << r["counts"]["offered"] << ", applied "
           << r["counts"]["applied"] << ", failed " << r["counts"]["failed"] << "\n";
   std::vector<std::vector<std::string>> rows = {{"  stage", "percent", "soak", "failure budget", ""}};
@@ -220,7 +222,8 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
   if (sub == "create") {
     if (a.positional.size() != 1) return Error(Errc::invalid_argument, "rollout create takes options only");
     auto bundle = a.value("bundle");
-    if (!bundle) return Error(Errc::invalid_argument, "rollout create needs --bundle SHA256");
+    auto fix = a.value("fix");
+    if (!bundle == !fix) return Error(Errc::invalid_argument, "rollout create needs --bundle SHA256 or --fix ID (not both)");
     json stages = json::array();
     for (const auto& s : a.all("stage")) {
       // PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]]
@@ -239,7 +242,9 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
       }
     }
     if (stages.empty()) stages.push_back({{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 0}});
-    json body = {{"bundle_sha256", *bundle}, {"groups", a.all("group")}, {"tags", a.all("tag")}, {"stages", stages}};
+    json body = {{"groups", a.all("group")}, {"tags", a.all("tag")}, {"stages", stages}};
+    if (fix) body["fix"] = *fix;
+    else body["bundle_sha256"] = *bundle;
     if (auto w = a.value("window")) body["window"] = *w;
     NR_TRY(auto j, server_call(t, "POST", "/v1/rollouts", body.dump()));
     if (a.flag("json")) return print_json(ctx, j);
@@ -257,7 +262,9 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
     if (a.flag("json")) return print_json(ctx, j);
     std::vector<std::vector<std::string>> rows = {{"ID", "PATCH", "STATE", "STAGE", "APPLIED", "FAILED", "REASON"}};
     for (const auto& r : j["rollouts"])
-      rows.push_back({str(r["id"]), str(r["patch_name"]) + " #" + std::to_string(r["sequence"].get<std::int64_t>()),
+      rows.push_back({str(r["id"]),
+                      r.contains("fix") ? "fix " + str(r["fix"])
+                                        : str(r["patch_name"]) + " #" + std::to_string(r["sequence"].get<std::int64_t>()),
                       str(r["state"]),
                       std::to_string(r["current_stage"].get<int>() + 1) + "/" + std::to_string(r["stages"].size()),
                       std::to_string(r["counts"]["applied"].get<std::int64_t>()),
@@ -440,13 +447,15 @@ void register_server_commands(CommandTable& t) {
                "and kernel, and the\nkernels its records name.\n" + c,
                with_common({}), fixes});
   t.push_back({"rollout", "create a rollout, show its status, promote, halt or resume it",
-               "usage: noreboot-admin rollout create --bundle SHA256 [--stage PCT[:SOAK[:BUDGET]]]... [--group G]...\n"
+               "usage: noreboot-admin rollout create (--bundle SHA256 | --fix ID) [--stage PCT[:SOAK[:BUDGET]]]... [--group G]...\n"
                "                                      [--tag T]... [--window HH:MM-HH:MM]\n"
                "       noreboot-admin rollout status [ID]\n"
                "       noreboot-admin rollout promote|halt|resume ID [--reason TEXT]\n\n"
                "Stages are cumulative percentages of the targeted hosts, each with a soak time in seconds and a\n"
-               "failure budget (failed hosts tolerated); e.g. --stage 1:600:0 --stage 10:3600:2 --stage 100:0:10.\n" + c,
-               with_common({{"bundle"}, {"stage", 0, true, true}, {"group", 0, true, true}, {"tag", 0, true, true},
+               "failure budget (failed hosts tolerated); e.g. --stage 1:600:0 --stage 10:3600:2 --stage 100:0:10.\n"
+               "--fix ID rolls out a fix on every kernel its records built a bundle for: one set of stages and one\n"
+               "failure budget across kernels; a halt blocks all of its bundles, a resume unblocks them.\n" + c,
+               with_common({{"bundle"}, {"fix"}, {"stage", 0, true, true}, {"group", 0, true, true}, {"tag", 0, true, true},
                             {"window"}, {"reason"}}),
                rollout});
   t.push_back({"pin", "hold a group at a bundle (--bundle) or freeze it until a time (--until)",

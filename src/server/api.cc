@@ -700,19 +700,31 @@ HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha)
 
 // ---- rollouts ticker ------------------------------------------------------------------------
 
+Result<RolloutCounts> Api::Impl::rollout_counts(const RolloutRecord& r) {
+  RolloutCounts sum;
+  for (const auto& sha : r.all_bundles()) {
+    NR_TRY(auto c, store.bundle_counts(sha));
+    sum.offered += c.offered;
+    sum.applied += c.applied;
+    sum.failed += c.failed;
+  }
+  return sum;
+}
+
 void Api::Impl::evaluate_rollouts() {
   auto rollouts = store.list_rollouts();
   if (!rollouts) return;
   std::int64_t t = now();
   for (const auto& r : *rollouts) {
     if (r.state == RolloutState::halted) continue;
-    auto counts = store.bundle_counts(r.bundle_sha256);
+    auto counts = rollout_counts(r);
     if (!counts) return;
     auto step = evaluate_rollout(r, *counts, t);
     if (!step.changed) continue;
     auto wrote = store.update_rollout(r, step.next);
     if (!wrote || !*wrote) continue;  // another server did it first
-    if (step.block_bundle) (void)store.set_bundle_blocked(r.bundle_sha256, true, step.next.halt_reason);
+    if (step.block_bundle)  // a fix rollout: every bundle of the fix, on every kernel
+      for (const auto& sha : r.all_bundles()) (void)store.set_bundle_blocked(sha, true, step.next.halt_reason);
     json detail = {{"rollout", r.id}, {"stage", step.next.current_stage}, {"reason", step.next.halt_reason}};
     (void)store.add_audit({t, "server", "rollout." + step.event, detail.dump()});
     log::info("rollout {} {}: stage {} {}", r.id, step.event, step.next.current_stage + 1, step.next.halt_reason);

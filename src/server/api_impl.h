@@ -150,6 +150,8 @@ struct Api::Impl {
   HttpResponse admin(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
   void audit(const TokenRecord& actor, const std::string& action, const json& detail);
   Result<json> rollout_to_json(const RolloutRecord& r);
+  // Outcomes summed over the rollout's bundles (a fix rollout counts across kernels).
+  Result<RolloutCounts> rollout_counts(const RolloutRecord& r);
   Result<json> fleet_json();
 
   // Fixes (api_fixes.cc): POST /v1/fixes, GET /v1/fixes[/{id}], and the exposure per fix.

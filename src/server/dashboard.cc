@@ -121,7 +121,10 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
       std::string state = j["state"].get<std::string>();
       if (state == "completed" && !stages.empty()) percent = stages.back()["percent"].get<double>();
       o << "<tr class=\"rollout\" id=\"" << html_escape(it->id) << "\"><td><code>" << html_escape(it->id) << "</code></td><td>"
-        << html_escape(j["patch_name"].get<std::string>()) << " #" << j["sequence"].get<std::int64_t>()
+        << (j.contains("fix") ? "fix " + html_escape(j["fix"].get<std::string>()) + " (" +
+                                     std::to_string(j["kernels"].size()) + " kernels)"
+                               : html_escape(j["patch_name"].get<std::string>()) + " #" +
+                                     std::to_string(j["sequence"].get<std::int64_t>()))
         << "</td><td class=\"" << state << "\">" << state << "</td><td>" << stage + 1 << " / " << stages.size()
         << " (" << percent << "%)</td><td><span class=\"bar\"><div class=\"fill\" style=\"width:"
         << static_cast<int>(percent * 2) << "px\"></div></span> " << j["counts"]["in_stage"].get<std::int64_t>()

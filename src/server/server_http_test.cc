@@ -643,8 +643,8 @@ TEST_F(FixTest, RecordsAreVerifiedAndCheckedAgainstTheUploadedBundles) {
   for (const auto& e : audit["entries"]) published |= e["action"] == "fix.publish";
   EXPECT_TRUE(published);
   // Bundles show the fixes they carry.
-  auto bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"];
-  EXPECT_EQ(bundles[0]["fixes"], json::array({"CVE-2026-99362"}));
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_EQ(b["fixes"], b["patch_name"] == "nr_other" ? json::array() : json::array({"CVE-2026-99362"})) << b.dump();
 }
 
 TEST_F(FixTest, ExposureCountsHostsPerKernelAndCumulativeBundlesStayPatched) {
@@ -714,6 +714,88 @@ TEST_F(FixTest, ExposureCountsHostsPerKernelAndCumulativeBundlesStayPatched) {
   EXPECT_NE(m.find("noreboot_hosts_exposed{fix=\"CVE-2026-99999\"} 1\n"), std::string::npos) << m;
   EXPECT_NE(m.find("noreboot_fix_hosts{fix=\"CVE-2026-99362\",group=\"patched\"} 3\n"), std::string::npos) << m;
   (void)a2; (void)c1; (void)d1; (void)e1;
+}
+
+// One rollout for a fix: each host is offered its own kernel's bundle, stages count hosts
+// across kernels, failures on two kernels add up to one halt that blocks every bundle of the
+// fix, and a resume unblocks them all. Bundle rollouts are untouched (the tests above).
+TEST_F(FixTest, OneRolloutPerFixAcrossKernels) {
+  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
+  std::string sha55 = publish(b55), sha56 = publish(b56);
+  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
+                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
+                .status,
+            201);
+  std::string tok = enroll_token("web");
+  Host a1 = enroll_on(tok, "a1", kK55), a2 = enroll_on(tok, "a2", kK55);
+  Host b1 = enroll_on(tok, "b1", kK56), b2 = enroll_on(tok, "b2", kK56);
+  Host c1 = enroll_on(tok, "c1", kK57);
+
+  EXPECT_EQ(req("POST", "/v1/rollouts", json{{"fix", "CVE-0"}, {"stages", {{{"percent", 100}}}}}.dump(), admin_).status, 404);
+  EXPECT_EQ(req("POST", "/v1/rollouts",
+                json{{"fix", "CVE-2026-99362"}, {"bundle_sha256", sha55}, {"stages", {{{"percent", 100}}}}}.dump(), admin_)
+                .status,
+            400);
+  auto created = req("POST", "/v1/rollouts",
+                     json{{"fix", "CVE-2026-99362"},
+                          {"stages", {{{"percent", 100}, {"soak_seconds", 3600}, {"failure_budget", 1}}}}}.dump(),
+                     admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto r = json::parse(created.body);
+  std::string id = r["id"];
+  EXPECT_EQ(r["fix"], "CVE-2026-99362");
+  EXPECT_EQ(r["kernels"].size(), 2u);
+  EXPECT_EQ(r["counts"]["targeted"], 4);  // the host on the already fixed kernel is not targeted
+
+  auto offer = [&](const Host& h, const TestKernel& k) {
+    auto reply = req("POST", "/v1/checkin",
+                     json{{"kernel", k.identity()}, {"applied", nullptr}, {"state", "idle"}, {"agent_version", "t"}}.dump(),
+                     h.credential);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return json::parse(reply.body)["offer"];
+  };
+  EXPECT_EQ(offer(a1, kK55)["sha256"], sha55);
+  EXPECT_EQ(offer(b1, kK56)["sha256"], sha56);
+  EXPECT_EQ(offer(a1, kK55)["rollout_id"], id);
+  EXPECT_TRUE(offer(c1, kK57).is_null());
+
+  auto fail_report = [&](const Host& h, const TestKernel& k, const std::string& sha) {
+    auto body = json{{"host_id", h.id}, {"state", "failed"}, {"kernel", k.identity()}, {"bundle_sha256", sha},
+                     {"errors", {"transition stuck"}}};
+    return req("POST", "/v1/report", body.dump(), h.credential).status;
+  };
+  EXPECT_EQ(fail_report(a1, kK55, sha55), 200);  // one failure: within the budget
+  for (int i = 0; i < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body)["state"], "running");
+  EXPECT_EQ(fail_report(b1, kK56, sha56), 200);  // a second, on another kernel: past the budget
+  json status;
+  for (int i = 0; i < 50; ++i) {
+    status = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+    if (status["state"] == "halted") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["state"], "halted") << status.dump();
+  EXPECT_EQ(status["counts"]["failed"], 2);
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_TRUE(b["blocked"].get<bool>()) << b.dump();
+  EXPECT_TRUE(offer(a2, kK55).is_null());
+  EXPECT_TRUE(offer(b2, kK56).is_null());
+
+  auto resumed = req("POST", "/v1/rollouts/" + id + "/resume", "", admin_);
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(json::parse(resumed.body)["failure_baseline"], 2);
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_FALSE(b["blocked"].get<bool>()) << b.dump();
+  EXPECT_EQ(offer(a2, kK55)["sha256"], sha55);
+  EXPECT_EQ(offer(b2, kK56)["sha256"], sha56);
+  EXPECT_TRUE(offer(a1, kK55).is_null());  // failed with it before: never again
+  auto manual = req("POST", "/v1/rollouts/" + id + "/halt", json{{"reason", "stop"}}.dump(), admin_);
+  ASSERT_EQ(manual.status, 200);
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_TRUE(b["blocked"].get<bool>());
+  auto list = json::parse(req("GET", "/v1/rollouts", "", admin_).body)["rollouts"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["fix"], "CVE-2026-99362");
 }
 
 }  // namespace

@@ -126,7 +126,11 @@ std::string_view rollout_state_name(RolloutState s);
 
 struct RolloutRecord {
   std::string id;
-  std::string bundle_sha256;
+  std::string bundle_sha256;  // a bundle rollout: its one bundle; "" for a fix rollout
+  // A fix rollout: the fix id and its bundles, one per kernel (from its fix records). Stages,
+  // the failure budget, halt and resume apply to all of them together.
+  std::string fix_id;
+  std::vector<std::string> bundles;
   std::vector<std::string> groups;
   std::vector<std::string> tags;
   std::vector<api::Stage> stages;
@@ -139,6 +143,11 @@ struct RolloutRecord {
   // Failures counted when the rollout was last resumed: the budget applies to the failures
   // after that (those hosts are never offered the bundle again anyway).
   std::int64_t failure_baseline = 0;
+
+  // The bundles this rollout offers: its one bundle, or the fix's bundles.
+  std::vector<std::string> all_bundles() const {
+    return fix_id.empty() ? std::vector<std::string>{bundle_sha256} : bundles;
+  }
 };
 
 struct RolloutCounts {

@@ -66,7 +66,10 @@ const std::vector<Migration>& migrations() {
         "CREATE TABLE fixes (id TEXT PRIMARY KEY, description TEXT NOT NULL, created_at BIGINT NOT NULL)",
         "CREATE TABLE fix_kernels (fix_id TEXT NOT NULL, k_release TEXT NOT NULL, k_version TEXT NOT NULL,"
         " outcome TEXT NOT NULL, bundle_sha256 TEXT NOT NULL, k_build_id TEXT NOT NULL, sequence BIGINT NOT NULL,"
-        " reason TEXT NOT NULL, record_sha256 TEXT NOT NULL, PRIMARY KEY (fix_id, k_release))"}},
+        " reason TEXT NOT NULL, record_sha256 TEXT NOT NULL, PRIMARY KEY (fix_id, k_release))",
+        // A fix rollout offers the fix's bundles (one per kernel); bundle rollouts keep ''/[].
+        "ALTER TABLE rollouts ADD COLUMN fix_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE rollouts ADD COLUMN bundles TEXT NOT NULL DEFAULT '[]'"}},
   };
   return list;
 }
@@ -154,7 +157,7 @@ HostRecord host_from(const SqlRow& r) {
 
 constexpr const char* kRolloutCols =
     "id, bundle_sha256, groups, tags, stages, mwindow, state, current_stage, stage_started_at,"
-    " created_at, halt_reason, failure_baseline";
+    " created_at, halt_reason, failure_baseline, fix_id, bundles";
 RolloutRecord rollout_from(const SqlRow& r) {
   RolloutRecord o;
   o.id = r.text(0); o.bundle_sha256 = r.text(1); o.groups = parse_list(r.text(2));
@@ -166,6 +169,8 @@ RolloutRecord rollout_from(const SqlRow& r) {
   o.state = parse_rollout_state(r.text(6)); o.current_stage = static_cast<int>(r.integer(7));
   o.stage_started_at = r.integer(8); o.created_at = r.integer(9); o.halt_reason = r.text(10);
   o.failure_baseline = r.integer(11);
+  o.fix_id = r.text(12);
+  o.bundles = parse_list(r.text(13));
   return o;
 }
 
@@ -654,11 +659,11 @@ class SqlStore final : public Store {
             sql_text(o.window ? api::format_window(*o.window) : std::string()),
             sql_text(std::string(rollout_state_name(o.state))), sql_int(o.current_stage),
             sql_int(o.stage_started_at), sql_int(o.created_at), sql_text(o.halt_reason),
-            sql_int(o.failure_baseline)};
+            sql_int(o.failure_baseline), sql_text(o.fix_id), sql_text(list_json(o.bundles))};
   }
 
   Status create_rollout(const RolloutRecord& o) override {
-    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rollout_params(o)));
     return ok_status();
   }

@@ -232,6 +232,20 @@ TEST_P(StoreTest, RolloutCompareAndSet) {
   EXPECT_EQ(now->current_stage, 1);
   EXPECT_EQ(now->failure_baseline, 3);
   EXPECT_EQ(store_->list_rollouts()->size(), 1u);
+  EXPECT_TRUE(now->fix_id.empty());
+  EXPECT_EQ(now->all_bundles(), std::vector<std::string>{sha('f')});
+  // A fix rollout: a fix id and its bundles, one per kernel.
+  RolloutRecord f;
+  f.id = "r_2";
+  f.fix_id = "CVE-2026-1";
+  f.bundles = {sha('a'), sha('b')};
+  f.stages = {{100, 0, 1}};
+  ASSERT_TRUE(store_->create_rollout(f).ok());
+  auto fg = *store_->get_rollout("r_2");
+  ASSERT_TRUE(fg.has_value());
+  EXPECT_EQ(fg->fix_id, "CVE-2026-1");
+  EXPECT_TRUE(fg->bundle_sha256.empty());
+  EXPECT_EQ(fg->all_bundles(), (std::vector<std::string>{sha('a'), sha('b')}));
 }
 
 TEST_P(StoreTest, PinsAuditTokens) {
@@ -358,11 +372,18 @@ TEST_P(StoreTest, MigrationToFixRecordsKeepsWhatWasStored) {
   ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "old bytes").ok());
   ASSERT_TRUE(store_->create_token({"t_1", "enrollment", "", "", "web", {}, 0, 0, 0, false, 10}, "h").ok());
   ASSERT_TRUE(store_->enroll_host("h", host("h_1"), "cred1", 50)->has_value());
+  RolloutRecord r;
+  r.id = "r_1";
+  r.bundle_sha256 = sha('a');
+  r.stages = {{100, 0, 1}};
+  ASSERT_TRUE(store_->create_rollout(r).ok());
   // Back to what schema 2 had.
   ASSERT_TRUE(raw_sql("DROP TABLE fix_kernels"));
   ASSERT_TRUE(raw_sql("DROP TABLE fixes"));
   ASSERT_TRUE(raw_sql("DROP TABLE fix_records"));
   ASSERT_TRUE(raw_sql("ALTER TABLE bundles DROP COLUMN fix_ids"));
+  ASSERT_TRUE(raw_sql("ALTER TABLE rollouts DROP COLUMN fix_id"));
+  ASSERT_TRUE(raw_sql("ALTER TABLE rollouts DROP COLUMN bundles"));
   ASSERT_TRUE(raw_sql("DELETE FROM schema_version WHERE version = 3"));
   auto again = reopen();
   ASSERT_TRUE(again.ok()) << again.error().message();
@@ -373,6 +394,9 @@ TEST_P(StoreTest, MigrationToFixRecordsKeepsWhatWasStored) {
   EXPECT_FALSE((*b)->fix_ids.has_value());
   EXPECT_EQ(**store_->get_bundle_content(sha('a')), "old bytes");
   EXPECT_TRUE(store_->get_host("h_1")->has_value());
+  auto kept = *store_->get_rollout("r_1");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->all_bundles(), std::vector<std::string>{sha('a')});  // a bundle rollout, as before
   ASSERT_TRUE(store_->set_bundle_fix_ids(sha('a'), {"CVE-1", "NR-2"}).ok());
   EXPECT_EQ(*(*store_->get_bundle(sha('a')))->fix_ids, (std::vector<std::string>{"CVE-1", "NR-2"}));
   EXPECT_TRUE(store_->list_fixes()->empty());

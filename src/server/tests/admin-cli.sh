@@ -118,5 +118,9 @@ grep -q "^CVE-2026-99362 *0 *1 *1 *0 *1 *nfsd" "$work/fixes.txt" || fail "fixes 
 grep -q "exposed *1 *6.1.0-55-amd64 (1)" "$work/fix.txt" || fail "fixes ID: exposed"
 grep -q "already_fixed *1 *6.1.0-57-amd64 (1, already_fixed)" "$work/fix.txt" || fail "fixes ID: already fixed"
 curl -sf "$NOREBOOT_SERVER/metrics" | grep -q 'noreboot_hosts_exposed{fix="CVE-2026-99362"} 1' || fail "metrics gauge"
+"$admin" rollout create "${tf[@]}" --fix CVE-2026-99362 --stage 100:0:0 --json >"$work/fr.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["fix"]=="CVE-2026-99362" and len(r["kernels"])==1 and r["counts"]["targeted"]==1, r' \
+  "$work/fr.json" || fail "rollout create --fix"
+"$admin" rollout status "${tf[@]}" | grep -Eq "fix CVE-2026-99362 +(running|completed)" || fail "rollout status shows the fix rollout"
 
 echo "admin-cli: all checks passed"
