@@ -7,11 +7,13 @@
 // still matches. Nothing is written unless every check passed; the output is written atomically.
 #include <nlohmann/json.hpp>
 
+#include <filesystem>
 #include <ostream>
 
 #include "admin/command.h"
 #include "core/bundle.h"
 #include "core/file_io.h"
+#include "core/fix_record.h"
 #include "core/kernel_identity.h"
 
 namespace noreboot::admin {
@@ -23,6 +25,7 @@ constexpr std::uint64_t kMaxManifestTemplate = 1 << 20;
 
 constexpr const char* kSignUsage = R"(usage: noreboot-admin sign --key KEY --manifest MANIFEST.json --module MODULE.ko -o OUT.nrp
        noreboot-admin sign --key KEY --bundle IN.nrp -o OUT.nrp
+       noreboot-admin sign --key KEY --record fix.json [-o fix.sig]
 
 Writes a signed bundle (docs/bundle-format.md).
   --key KEY          secret key file from 'noreboot-admin keygen' (must be mode 0600)
@@ -32,7 +35,9 @@ Writes a signed bundle (docs/bundle-format.md).
                      builder_version defaults to "noreboot-admin"; format_version to 1
   --module FILE      the livepatch module (.ko)
   --bundle IN.nrp    instead of --manifest/--module: re-sign this bundle's exact manifest
-  -o, --output OUT   the bundle to write (replaced atomically)
+  --record FILE      sign a fix record (docs/bundle-format.md) as it is: it must parse; writes the
+                     signature line to fix.sig beside it (or -o), e.g. after re-signing its bundles
+  -o, --output OUT   the bundle (or signature) to write (replaced atomically)
 )";
 
 constexpr const char* kVerifyUsage = R"(usage: noreboot-admin verify --trust PUB [--trust PUB]... [--kernel IMAGE | --running-kernel] BUNDLE
@@ -105,6 +110,19 @@ Result<Manifest> manifest_from_template(const std::string& path, ByteView module
 Status sign(const ParsedArgs& args, Context& ctx) {
   if (!args.positional.empty())
     return Error(Errc::invalid_argument, "unexpected argument '" + args.positional[0] + "'");
+  if (auto record = args.value("record")) {
+    if (args.value("bundle") || args.value("manifest") || args.value("module"))
+      return Error(Errc::invalid_argument, "--record signs a fix record alone; no --bundle, --manifest or --module");
+    NR_TRY(auto key, key_from(args));
+    NR_TRY(auto bytes, read_file(*record, kFixRecordMaxBytes));
+    NR_TRY(auto parsed, parse_fix_record(as_chars(bytes), *record));
+    std::filesystem::path sig_path = args.value("output").value_or(
+        (std::filesystem::path(*record).parent_path() / kFixSignatureFile).string());
+    NR_TRY_STATUS(write_file(sig_path, as_bytes(format_signature(sign_message(key, bytes)))));
+    ctx.out << "wrote " << sig_path.string() << ": fix record for " << parsed.fixes.size() << " fix(es), "
+            << parsed.kernels.size() << " kernel(s), signed by key " << key.id() << "\n";
+    return ok_status();
+  }
   auto out = args.value("output");
   if (!out) return Error(Errc::invalid_argument, "-o OUT.nrp is required");
   auto bundle_in = args.value("bundle");
@@ -203,8 +221,8 @@ Status inspect(const ParsedArgs& args, Context& ctx) {
 }  // namespace
 
 void register_bundle_commands(CommandTable& table) {
-  table.push_back({"sign", "write a signed bundle from a manifest and a module, or re-sign one", kSignUsage,
-                   {{"key"}, {"manifest"}, {"module"}, {"bundle"}, {"output", 'o'}}, sign});
+  table.push_back({"sign", "write a signed bundle from a manifest and a module, re-sign one, or sign a fix record", kSignUsage,
+                   {{"key"}, {"manifest"}, {"module"}, {"bundle"}, {"record"}, {"output", 'o'}}, sign});
   table.push_back({"verify", "check a bundle's signature, module hash and target kernel", kVerifyUsage,
                    {{"trust", 0, true, true}, {"kernel"}, {"running-kernel", 0, false}}, verify});
   table.push_back({"inspect", "show a bundle's manifest (structure only, no trust)", kInspectUsage,

@@ -5,8 +5,10 @@
 // Every command takes --server URL (or NOREBOOT_SERVER), an admin token through --token-file
 // FILE or NOREBOOT_ADMIN_TOKEN (never on the command line, where `ps` would show it), and
 // --cacert PEM for a server with a private CA.
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <ostream>
@@ -15,6 +17,8 @@
 #include "admin/cmd_server_client.h"
 #include "admin/command.h"
 #include "core/api_types.h"
+#include "core/bytes.h"
+#include "core/fix_record.h"
 #include "core/manifest.h"
 
 namespace noreboot::admin {
@@ -84,9 +88,11 @@ Status print_json(Context& ctx, const json& j) {
 void print_rollout(Context& ctx, const json& r) {
   const auto& st = r["stages"];
   int cur = r["current_stage"].get<int>();
-  ctx.out << "rollout " << str(r["id"]) << "  " << str(r["patch_name"]) << " #" << r["sequence"] << "  "
+  std::string what = r.contains("fix") ? "fix " + str(r["fix"]) + " (" + std::to_string(r["kernels"].size()) + " kernels)"
+                                       : str(r["patch_name"]) + " #" + r["sequence"].dump();
+  ctx.out << "rollout " << str(r["id"]) << "  " << what << "  "
           << str(r["state"]) << (r["halt_reason"].get<std::string>().empty() ? "" : " (" + str(r["halt_reason"]) + ")")
-          << "\n  bundle " << str(r["bundle_sha256"]) << "\n  hosts: " << r["counts"]["in_stage"] << " of "
+          << (r.contains("fix") ? std::string() : "\n  bundle " + str(r["bundle_sha256"])) << "\n  hosts: " << r["counts"]["in_stage"] << " of "
           << r["counts"]["targeted"] << " in stage; offered " << r["counts"]["offered"] << ", applied "
           << r["counts"]["applied"] << ", failed " << r["counts"]["failed"] << "\n";
   std::vector<std::vector<std::string>> rows = {{"  stage", "percent", "soak", "failure budget", ""}};
@@ -103,16 +109,108 @@ void print_rollout(Context& ctx, const json& r) {
 
 // ---- commands -------------------------------------------------------------------------------
 
+Result<std::string> read_whole(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Errc::invalid_argument, path.string() + ": cannot read it");
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// One line per exposure group of a fix (GET /v1/fixes objects).
+void print_fix(Context& ctx, const json& f) {
+  ctx.out << "fix " << str(f["id"]) << (f["description"].get<std::string>().empty() ? "" : "  " + str(f["description"]))
+          << "\n";
+  const json& h = f["hosts"];
+  std::vector<std::vector<std::string>> rows = {{"  HOSTS", "COUNT", "KERNELS"}};
+  for (const char* g : {"patched", "exposed", "already_fixed", "not_built", "not_covered"}) {
+    std::string ks;
+    for (const auto& k : h[g]["kernels"])
+      ks += (ks.empty() ? "" : ", ") + str(k["release"]) + " (" + std::to_string(k["count"].get<std::int64_t>()) +
+            (k.contains("outcome") && k["outcome"] != "built" ? ", " + str(k["outcome"]) : "") + ")";
+    rows.push_back({std::string("  ") + g, std::to_string(h[g]["count"].get<std::int64_t>()), ks.empty() ? "-" : ks});
+  }
+  table(ctx.out, rows);
+}
+
+// noreboot-build's multi-kernel output: every *.nrp first (the record names them by hash and the
+// server checks they were uploaded), then fix.json + fix.sig.
+Status publish_dir(const std::filesystem::path& dir, const ParsedArgs& a, Context& ctx, const ServerTarget& t) {
+  std::vector<std::filesystem::path> bundles;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_regular_file() && e.path().extension() == ".nrp") bundles.push_back(e.path());
+  if (ec) return Error(Errc::invalid_argument, dir.string() + ": " + ec.message());
+  std::sort(bundles.begin(), bundles.end());
+  bool has_record = std::filesystem::exists(dir / "fix.json");
+  if (bundles.empty() && !has_record)
+    return Error(Errc::invalid_argument, dir.string() + ": no *.nrp and no fix.json (noreboot-build -o DIR writes them)");
+  json out = {{"bundles", json::array()}, {"record", nullptr}};
+  for (const auto& b : bundles) {
+    NR_TRY(auto bytes, read_whole(b));
+    auto j = server_call(t, "POST", "/v1/bundles", bytes, "application/octet-stream");
+    if (!j) return std::move(j).error().context(b.string());
+    out["bundles"].push_back(*j);
+    if (!a.flag("json"))
+      ctx.out << "published " << str((*j)["patch_name"]) << " #" << (*j)["sequence"] << " for "
+              << str((*j)["kernel"]["release"]) << "  " << str((*j)["sha256"]) << "\n";
+  }
+  if (has_record) {
+    NR_TRY(auto record, read_whole(dir / "fix.json"));
+    NR_TRY(auto sig, read_whole(dir / "fix.sig"));
+    json body = {{"record", base64_encode(as_bytes(record))}, {"signature", sig}};
+    auto j = server_call(t, "POST", "/v1/fixes", body.dump());
+    if (!j) return std::move(j).error().context((dir / "fix.json").string());
+    out["record"] = *j;
+    if (!a.flag("json")) {
+      ctx.out << "published fix record " << str((*j)["sha256"]) << " (signed by key " << str((*j)["signer"]) << ")\n";
+      for (const auto& f : (*j)["fixes"]) print_fix(ctx, f);
+    }
+  } else if (!a.flag("json")) {
+    ctx.out << "no fix.json in " << dir.string() << ": bundles only (build with --fix ID:text for a fix record)\n";
+  }
+  if (a.flag("json")) return print_json(ctx, out);
+  return ok_status();
+}
+
 Status publish(const ParsedArgs& a, Context& ctx) {
-  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one FILE.nrp");
-  std::ifstream in(a.positional[0], std::ios::binary);
-  if (!in) return Error(Errc::invalid_argument, a.positional[0] + ": cannot read it");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one FILE.nrp or DIR");
   NR_TRY(auto t, target(a));
+  if (std::filesystem::is_directory(a.positional[0])) return publish_dir(a.positional[0], a, ctx, t);
+  NR_TRY(auto bytes, read_whole(a.positional[0]));
   NR_TRY(auto j, server_call(t, "POST", "/v1/bundles", bytes, "application/octet-stream"));
   if (a.flag("json")) return print_json(ctx, j);
   ctx.out << "published " << str(j["patch_name"]) << " #" << j["sequence"] << " for " << str(j["kernel"]["release"])
           << "\n  bundle " << str(j["sha256"]) << " (" << j["size"] << " bytes)\n";
+  return ok_status();
+}
+
+Status fixes(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.size() > 1) return Error(Errc::invalid_argument, "expected at most one fix id");
+  NR_TRY(auto t, target(a));
+  if (a.positional.size() == 1) {
+    if (!valid_fix_id(a.positional[0]))
+      return Error(Errc::invalid_argument, "'" + a.positional[0] + "' is not a fix id (A-Z a-z 0-9 . _ + -)");
+    NR_TRY(auto j, server_call(t, "GET", "/v1/fixes/" + a.positional[0]));
+    if (a.flag("json")) return print_json(ctx, j);
+    print_fix(ctx, j);
+    ctx.out << "  kernels of the record(s):\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& k : j["kernels"])
+      rows.push_back({"    " + str(k["release"]), str(k["version"]), str(k["outcome"]),
+                      k.contains("bundle_sha256") ? str(k["bundle_sha256"]).substr(0, 16) + "... #" + k["sequence"].dump()
+                                                  : str(k["reason"]).substr(0, 60)});
+    table(ctx.out, rows);
+    return ok_status();
+  }
+  NR_TRY(auto j, server_call(t, "GET", "/v1/fixes"));
+  if (a.flag("json")) return print_json(ctx, j);
+  std::vector<std::vector<std::string>> rows = {{"FIX", "PATCHED", "EXPOSED", "ALREADY FIXED", "NOT BUILT", "NOT COVERED", "DESCRIPTION"}};
+  for (const auto& f : j["fixes"]) {
+    const json& h = f["hosts"];
+    auto n = [&](const char* g) { return std::to_string(h[g]["count"].get<std::int64_t>()); };
+    rows.push_back({str(f["id"]), n("patched"), n("exposed"), n("already_fixed"), n("not_built"), n("not_covered"),
+                    str(f["description"]).substr(0, 60)});
+  }
+  table(ctx.out, rows);
   return ok_status();
 }
 
@@ -124,7 +222,8 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
   if (sub == "create") {
     if (a.positional.size() != 1) return Error(Errc::invalid_argument, "rollout create takes options only");
     auto bundle = a.value("bundle");
-    if (!bundle) return Error(Errc::invalid_argument, "rollout create needs --bundle SHA256");
+    auto fix = a.value("fix");
+    if (!bundle == !fix) return Error(Errc::invalid_argument, "rollout create needs --bundle SHA256 or --fix ID (not both)");
     json stages = json::array();
     for (const auto& s : a.all("stage")) {
       // PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]]
@@ -143,7 +242,9 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
       }
     }
     if (stages.empty()) stages.push_back({{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 0}});
-    json body = {{"bundle_sha256", *bundle}, {"groups", a.all("group")}, {"tags", a.all("tag")}, {"stages", stages}};
+    json body = {{"groups", a.all("group")}, {"tags", a.all("tag")}, {"stages", stages}};
+    if (fix) body["fix"] = *fix;
+    else body["bundle_sha256"] = *bundle;
     if (auto w = a.value("window")) body["window"] = *w;
     NR_TRY(auto j, server_call(t, "POST", "/v1/rollouts", body.dump()));
     if (a.flag("json")) return print_json(ctx, j);
@@ -161,7 +262,9 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
     if (a.flag("json")) return print_json(ctx, j);
     std::vector<std::vector<std::string>> rows = {{"ID", "PATCH", "STATE", "STAGE", "APPLIED", "FAILED", "REASON"}};
     for (const auto& r : j["rollouts"])
-      rows.push_back({str(r["id"]), str(r["patch_name"]) + " #" + std::to_string(r["sequence"].get<std::int64_t>()),
+      rows.push_back({str(r["id"]),
+                      r.contains("fix") ? "fix " + str(r["fix"])
+                                        : str(r["patch_name"]) + " #" + std::to_string(r["sequence"].get<std::int64_t>()),
                       str(r["state"]),
                       std::to_string(r["current_stage"].get<int>() + 1) + "/" + std::to_string(r["stages"].size()),
                       std::to_string(r["counts"]["applied"].get<std::int64_t>()),
@@ -333,18 +436,26 @@ Status audit(const ParsedArgs& a, Context& ctx) {
 
 void register_server_commands(CommandTable& t) {
   std::string c = kCommonHelp;
-  t.push_back({"publish", "upload a signed bundle to the server",
-               "usage: noreboot-admin publish [options] FILE.nrp\n\nUploads the bundle; the server checks its signature "
-               "against its publisher keys and stores it by SHA-256.\n" + c,
+  t.push_back({"publish", "upload a signed bundle, or a fix's bundles and its record, to the server",
+               "usage: noreboot-admin publish [options] FILE.nrp\n"
+               "       noreboot-admin publish [options] DIR\n\nUploads the bundle; the server checks its signature "
+               "against its publisher keys and stores it by SHA-256.\nDIR (noreboot-build --kernel ... -o DIR): every "
+               "DIR/*.nrp, then the signed fix record DIR/fix.json + fix.sig.\n" + c,
                with_common({}), publish});
+  t.push_back({"fixes", "exposure per fix: hosts patched, exposed, already fixed, not built for",
+               "usage: noreboot-admin fixes [FIX_ID]\n\nWithout FIX_ID: one line per fix. With it: its hosts per group "
+               "and kernel, and the\nkernels its records name.\n" + c,
+               with_common({}), fixes});
   t.push_back({"rollout", "create a rollout, show its status, promote, halt or resume it",
-               "usage: noreboot-admin rollout create --bundle SHA256 [--stage PCT[:SOAK[:BUDGET]]]... [--group G]...\n"
+               "usage: noreboot-admin rollout create (--bundle SHA256 | --fix ID) [--stage PCT[:SOAK[:BUDGET]]]... [--group G]...\n"
                "                                      [--tag T]... [--window HH:MM-HH:MM]\n"
                "       noreboot-admin rollout status [ID]\n"
                "       noreboot-admin rollout promote|halt|resume ID [--reason TEXT]\n\n"
                "Stages are cumulative percentages of the targeted hosts, each with a soak time in seconds and a\n"
-               "failure budget (failed hosts tolerated); e.g. --stage 1:600:0 --stage 10:3600:2 --stage 100:0:10.\n" + c,
-               with_common({{"bundle"}, {"stage", 0, true, true}, {"group", 0, true, true}, {"tag", 0, true, true},
+               "failure budget (failed hosts tolerated); e.g. --stage 1:600:0 --stage 10:3600:2 --stage 100:0:10.\n"
+               "--fix ID rolls out a fix on every kernel its records built a bundle for: one set of stages and one\n"
+               "failure budget across kernels; a halt blocks all of its bundles, a resume unblocks them.\n" + c,
+               with_common({{"bundle"}, {"fix"}, {"stage", 0, true, true}, {"group", 0, true, true}, {"tag", 0, true, true},
                             {"window"}, {"reason"}}),
                rollout});
   t.push_back({"pin", "hold a group at a bundle (--bundle) or freeze it until a time (--until)",

@@ -5,6 +5,7 @@
 
 #include "build/build.h"
 #include "build/cache.h"
+#include "build/fix_record_out.h"
 #include "build/kernels.h"
 #include "core/log.h"
 
@@ -172,7 +173,10 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
   if (cmd != "compile" && is_many_kernels(config)) {
     NR_TRY(auto reports, run_kernels(config));
     NR_TRY_STATUS(write_kernel_summary(config.output, config, reports));
-    std::cerr << "\nsummary (" << (config.output / "summary.json").string() << "):\n" << format_kernel_summary(reports);
+    auto record_note = write_build_fix_record(config.output, config, reports);
+    std::cerr << "\nsummary (" << (config.output / "summary.json").string() << "):\n" << format_kernel_summary(reports)
+              << (record_note.ok() ? *record_note + "\n" : "");
+    if (!record_note.ok()) return std::move(record_note).error().context("the fix record");
     for (const auto& r : reports)
       if (!r.refusals.empty()) {
         std::cerr << r.target.abi << ":\n";

@@ -37,6 +37,20 @@ fs::path default_key_path() {
   return fs::path(home ? home : "/root") / ".config/noreboot/publisher.key";
 }
 
+Result<SecretKey> load_publisher_key(const fs::path& key, std::string& note) {
+  fs::path key_path = key.empty() ? default_key_path() : key;
+  if (key.empty() && !fs::exists(key_path)) {
+    std::error_code ec;
+    fs::create_directories(key_path.parent_path(), ec);
+    auto generated = SecretKey::generate("noreboot-build default publisher key");
+    fs::path prefix = key_path;
+    prefix.replace_extension();
+    NR_TRY_STATUS(save_key_pair(prefix, generated));
+    note = " (created the publisher key " + key_path.string() + "; hosts must trust " + prefix.string() + ".pub)";
+  }
+  return load_secret_key(key_path);
+}
+
 Result<DiffSummary> diff_units(const std::vector<CompiledUnit>& units, const fs::path& work) {
 #ifndef NOREBOOT_HAVE_DIFF
   (void)units;
@@ -157,18 +171,8 @@ Result<std::string> write_signed_bundle(const KernelProfile& profile, const Bund
   if (identity.release != profile.abi)
     return Error(Errc::invalid_input, "the image " + image.string() + " says release " + identity.release +
                                           ", the tree was prepared for " + profile.abi);
-  fs::path key_path = req.key.empty() ? default_key_path() : req.key;
   std::string note;
-  if (req.key.empty() && !fs::exists(key_path)) {
-    std::error_code ec;
-    fs::create_directories(key_path.parent_path(), ec);
-    auto key = SecretKey::generate("noreboot-build default publisher key");
-    fs::path prefix = key_path;
-    prefix.replace_extension();
-    NR_TRY_STATUS(save_key_pair(prefix, key));
-    note = " (created the publisher key " + key_path.string() + "; hosts must trust " + prefix.string() + ".pub)";
-  }
-  NR_TRY(auto key, load_secret_key(key_path));
+  NR_TRY(auto key, load_publisher_key(req.key, note));
   NR_TRY(auto module, read_file(req.module, 64u << 20));
 
   Manifest m;

@@ -21,6 +21,7 @@
 #include "build/build.h"
 #include "build/compile.h"
 #include "build/profile.h"
+#include "core/keys.h"
 #include "core/manifest.h"
 #include "core/result.h"
 
@@ -64,5 +65,8 @@ std::string default_module_name(const std::filesystem::path& patch);
 
 // ~/.config/noreboot/publisher.key (XDG_CONFIG_HOME honoured).
 std::filesystem::path default_key_path();
+// KEY, or the default publisher key (created on first use; `note` then says so and names the
+// .pub hosts must trust). Bundles and fix records are signed with it.
+Result<SecretKey> load_publisher_key(const std::filesystem::path& key, std::string& note);
 
 }  // namespace noreboot::build

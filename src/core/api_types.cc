@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/fix_record.h"
+
 namespace noreboot::api {
 namespace {
 
@@ -257,8 +259,9 @@ std::string to_json(const RolloutCreate& v) {
   for (const auto& s : v.stages)
     stages.push_back({{"percent", s.percent}, {"soak_seconds", s.soak_seconds},
                       {"failure_budget", s.failure_budget}});
-  json j = {{"bundle_sha256", v.bundle_sha256}, {"groups", v.groups}, {"tags", v.tags},
-            {"stages", stages}};
+  json j = {{"groups", v.groups}, {"tags", v.tags}, {"stages", stages}};
+  if (v.fix.empty()) j["bundle_sha256"] = v.bundle_sha256;
+  else j["fix"] = v.fix;
   j["window"] = v.window ? json(format_window(*v.window)) : json(nullptr);
   return dump(j);
 }
@@ -371,8 +374,14 @@ Result<ApiError> parse_api_error(std::string_view body) {
 Result<RolloutCreate> parse_rollout_create(std::string_view body) {
   NR_TRY(auto j, parse_object(body));
   RolloutCreate v;
-  NR_TRY(v.bundle_sha256, get_string(j, "bundle_sha256", "bundle_sha256", true, 64));
-  if (!is_sha256_hex(v.bundle_sha256)) return bad("bundle_sha256", "must be 64 lowercase hex characters");
+  if (j.contains("fix")) {
+    if (j.contains("bundle_sha256")) return bad("fix", "give bundle_sha256 (one kernel) or fix (every kernel of a fix), not both");
+    NR_TRY(v.fix, get_string(j, "fix", "fix", true, 128));
+    if (!noreboot::valid_fix_id(v.fix)) return bad("fix", "must be a fix id: 1-128 of A-Z a-z 0-9 . _ + -");
+  } else {
+    NR_TRY(v.bundle_sha256, get_string(j, "bundle_sha256", "bundle_sha256", true, 64));
+    if (!is_sha256_hex(v.bundle_sha256)) return bad("bundle_sha256", "must be 64 lowercase hex characters");
+  }
   NR_TRY(v.groups, get_string_list(j, "groups", "groups", true));
   NR_TRY(v.tags, get_string_list(j, "tags", "tags", true));
   auto it = j.find("stages");

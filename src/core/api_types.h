@@ -141,7 +141,8 @@ struct MaintenanceWindow {
 };
 
 struct RolloutCreate {
-  std::string bundle_sha256;
+  std::string bundle_sha256;         // one bundle (one kernel), or
+  std::string fix;                   // a fix id: its bundles for every kernel its records built
   std::vector<std::string> groups;   // empty: any group
   std::vector<std::string> tags;     // empty: any tags; otherwise a host needs all of them
   std::vector<Stage> stages;         // at least one; percents non-decreasing; last usually 100

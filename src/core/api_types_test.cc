@@ -94,6 +94,18 @@ TEST(ApiTypes, RolloutCreateValidation) {
   ASSERT_FALSE(shrink.ok());
   EXPECT_NE(shrink.error().message().find("stages[1].percent"), std::string::npos);
   EXPECT_FALSE(parse_rollout_create(R"({"bundle_sha256":"../../etc/passwd","stages":[{"percent":5}]})").ok());
+  // A fix rollout names a fix id instead of a bundle; not both.
+  RolloutCreate f;
+  f.fix = "CVE-2026-99362";
+  f.stages = {{100, 0, 1}};
+  auto fb = parse_rollout_create(to_json(f));
+  ASSERT_TRUE(fb.ok()) << fb.error().message();
+  EXPECT_EQ(fb->fix, "CVE-2026-99362");
+  EXPECT_TRUE(fb->bundle_sha256.empty());
+  auto both = parse_rollout_create(R"({"fix":"CVE-1","bundle_sha256":")" + kSha + R"(","stages":[{"percent":5}]})");
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.error().message().find("not both"), std::string::npos);
+  EXPECT_FALSE(parse_rollout_create(R"({"fix":"CVE 1/../x","stages":[{"percent":5}]})").ok());
   EXPECT_FALSE(parse_window("25:00-01:00").ok());
   EXPECT_EQ(format_window(*parse_window("22:05-04:00")), "22:05-04:00");
 }

@@ -7,74 +7,15 @@
 #include <vector>
 
 #include "core/bytes.h"
+#include "core/json_fields.h"
 
 namespace noreboot {
 
 namespace {
 
 using Json = nlohmann::json;
-
-bool valid_rfc3339_utc(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SSZ, optionally with fractional seconds.
-  if (s.size() < 20 || s.back() != 'Z') return false;
-  const char* pat = "dddd-dd-ddTdd:dd:dd";
-  for (size_t i = 0; i < 19; ++i) {
-    if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i]) return false;
-  }
-  std::string_view rest = s.substr(19, s.size() - 20);
-  if (!rest.empty()) {
-    if (rest.front() != '.' || rest.size() < 2) return false;
-    for (char c : rest.substr(1))
-      if (c < '0' || c > '9') return false;
-  }
-  int month = (s[5] - '0') * 10 + (s[6] - '0'), day = (s[8] - '0') * 10 + (s[9] - '0');
-  int hour = (s[11] - '0') * 10 + (s[12] - '0'), minute = (s[14] - '0') * 10 + (s[15] - '0');
-  int second = (s[17] - '0') * 10 + (s[18] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 &&
-         second <= 60;
-}
-
-// Reads typed fields out of a JSON object, naming the full field path in every error.
-class FieldReader {
- public:
-  FieldReader(const Json& obj, std::string source, std::string path)
-      : obj_(obj), source_(std::move(source)), path_(std::move(path)) {}
-
-  std::string name(std::string_view key) const {
-    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
-  }
-  Error error(std::string_view key, std::string_view what) const {
-    return Error(Errc::invalid_input, source_ + ": field '" + name(key) + "' " + std::string(what));
-  }
-  Result<const Json*> get(std::string_view key) const {
-    auto it = obj_.find(key);
-    if (it == obj_.end()) return error(key, "is missing");
-    return &*it;
-  }
-  Result<std::string> string(std::string_view key, bool allow_empty = false) const {
-    NR_TRY(const Json* v, get(key));
-    if (!v->is_string()) return error(key, "must be a string");
-    std::string s = v->get<std::string>();
-    if (!allow_empty && s.empty()) return error(key, "must not be empty");
-    return s;
-  }
-  Result<std::uint64_t> unsigned_number(std::string_view key) const {
-    NR_TRY(const Json* v, get(key));
-    if (!v->is_number_unsigned()) return error(key, "must be a non-negative integer");
-    return v->get<std::uint64_t>();
-  }
-  Result<FieldReader> object(std::string_view key) const {
-    NR_TRY(const Json* v, get(key));
-    if (!v->is_object()) return error(key, "must be an object");
-    return FieldReader(*v, source_, name(key));
-  }
-  const std::string& source() const { return source_; }
-
- private:
-  const Json& obj_;
-  std::string source_;
-  std::string path_;
-};
+using json_fields::FieldReader;
+using json_fields::valid_rfc3339_utc;
 
 Status check_fields(const Manifest& m, std::string_view source) {
   auto bad = [&](std::string_view field, std::string_view what) {
@@ -176,26 +117,7 @@ bool valid_module_name(std::string_view name) {
 
 Result<Manifest> parse_manifest(std::string_view text, std::string_view source) {
   std::string src(source);
-  // Duplicate keys are refused: JSON parsers disagree on which one wins, and a signed manifest
-  // must mean one thing to every reader.
-  std::vector<std::set<std::string>> keys_seen;
-  std::string duplicate;
-  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) keys_seen.emplace_back();
-    else if (event == Json::parse_event_t::object_end && !keys_seen.empty()) keys_seen.pop_back();
-    else if (event == Json::parse_event_t::key && !keys_seen.empty() &&
-             !keys_seen.back().insert(parsed.get<std::string>()).second && duplicate.empty())
-      duplicate = parsed.get<std::string>();
-    return true;
-  };
-  Json root;
-  try {
-    root = Json::parse(text.begin(), text.end(), callback);
-  } catch (const Json::parse_error& e) {
-    return Error(Errc::invalid_input, src + ": not valid JSON: " + e.what());
-  }
-  if (!duplicate.empty())
-    return Error(Errc::invalid_input, src + ": key '" + duplicate + "' appears twice in one object");
+  NR_TRY(Json root, json_fields::parse_strict(text, src));
   try {
     return parse_json_manifest(root, src);
   } catch (const std::exception& e) {  // nlohmann type errors should not happen after the checks

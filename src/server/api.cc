@@ -107,7 +107,8 @@ json bundle_to_json(const BundleRecord& b) {
   return {{"sha256", b.sha256}, {"size", b.size}, {"patch_name", b.patch_name},
           {"sequence", b.sequence},
           {"kernel", {{"release", b.kernel_release}, {"build_id", b.kernel_build_id}, {"arch", b.arch}}},
-          {"created_at", b.created_at}, {"blocked", b.blocked}, {"blocked_reason", b.blocked_reason}};
+          {"created_at", b.created_at}, {"blocked", b.blocked}, {"blocked_reason", b.blocked_reason},
+          {"fixes", b.fix_ids ? json(*b.fix_ids) : json(nullptr)}};
 }
 
 namespace {
@@ -154,7 +155,15 @@ std::string route_name(const std::vector<std::string>& seg) {
 // ---- Api ------------------------------------------------------------------------------------
 
 Api::Api(Store& store, BundleVerifier verifier, ApiOptions options, std::function<std::int64_t()> clock)
-    : impl_(std::make_unique<Impl>(store, std::move(verifier), options, std::move(clock))) {
+    : Api(store, std::move(verifier),
+          [](const std::string&, const std::string&) -> Result<VerifiedFixRecord> {
+            return Error(Errc::refused, "this server checks no fix records (started without publisher keys for them)");
+          },
+          options, std::move(clock)) {}
+
+Api::Api(Store& store, BundleVerifier verifier, FixRecordVerifier fix_verifier, ApiOptions options,
+         std::function<std::int64_t()> clock)
+    : impl_(std::make_unique<Impl>(store, std::move(verifier), std::move(fix_verifier), options, std::move(clock))) {
   if (sodium_init() < 0) log::error("libsodium failed to initialise");
   Impl* m = impl_.get();
   m->instance_id = random_hex(8);
@@ -174,6 +183,9 @@ std::size_t Api::waiting() const {
 
 std::size_t Api::body_limit(const std::string& method, const std::string& path) const {
   if (method == "POST" && (path == "/v1/bundles" || path == "/v1/bundles/")) return impl_->opt.max_bundle_body;
+  // A fix record (up to kFixRecordMaxBytes) in base64 inside JSON.
+  if (method == "POST" && (path == "/v1/fixes" || path == "/v1/fixes/"))
+    return std::max(impl_->opt.max_json_body, kFixRecordMaxBytes / 3 * 4 + 64 * 1024);
   return impl_->opt.max_json_body;
 }
 
@@ -688,19 +700,31 @@ HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha)
 
 // ---- rollouts ticker ------------------------------------------------------------------------
 
+Result<RolloutCounts> Api::Impl::rollout_counts(const RolloutRecord& r) {
+  RolloutCounts sum;
+  for (const auto& sha : r.all_bundles()) {
+    NR_TRY(auto c, store.bundle_counts(sha));
+    sum.offered += c.offered;
+    sum.applied += c.applied;
+    sum.failed += c.failed;
+  }
+  return sum;
+}
+
 void Api::Impl::evaluate_rollouts() {
   auto rollouts = store.list_rollouts();
   if (!rollouts) return;
   std::int64_t t = now();
   for (const auto& r : *rollouts) {
     if (r.state == RolloutState::halted) continue;
-    auto counts = store.bundle_counts(r.bundle_sha256);
+    auto counts = rollout_counts(r);
     if (!counts) return;
     auto step = evaluate_rollout(r, *counts, t);
     if (!step.changed) continue;
     auto wrote = store.update_rollout(r, step.next);
     if (!wrote || !*wrote) continue;  // another server did it first
-    if (step.block_bundle) (void)store.set_bundle_blocked(r.bundle_sha256, true, step.next.halt_reason);
+    if (step.block_bundle)  // a fix rollout: every bundle of the fix, on every kernel
+      for (const auto& sha : r.all_bundles()) (void)store.set_bundle_blocked(sha, true, step.next.halt_reason);
     json detail = {{"rollout", r.id}, {"stage", step.next.current_stage}, {"reason", step.next.halt_reason}};
     (void)store.add_audit({t, "server", "rollout." + step.event, detail.dump()});
     log::info("rollout {} {}: stage {} {}", r.id, step.event, step.next.current_stage + 1, step.next.halt_reason);

@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fix_record.h"
 #include "server/http_types.h"
 #include "server/rollout.h"
 #include "server/store.h"
@@ -40,9 +41,14 @@ struct PublishedBundle {
   std::int64_t sequence = 0;
   api::KernelId kernel;
   std::string signer_key_id;
+  std::vector<std::string> fix_ids;  // the manifest's fixes (cumulative: every earlier one too)
 };
 // Checks a .nrp is well formed and signed by a trusted publisher key (bundle_check.cc).
 using BundleVerifier = std::function<Result<PublishedBundle>(const std::string& nrp_bytes)>;
+// Checks a fix record (fix.json bytes, fix.sig text) is well formed and signed by a trusted
+// publisher key, the same keys bundles are checked against (bundle_check.cc).
+using FixRecordVerifier =
+    std::function<Result<VerifiedFixRecord>(const std::string& record, const std::string& signature)>;
 
 struct ApiOptions {
   std::int64_t checkin_interval = 60;   // next_checkin_seconds told to agents
@@ -57,8 +63,10 @@ struct ApiOptions {
 
 class Api {
  public:
-  Api(Store& store, BundleVerifier verifier, ApiOptions options,
+  Api(Store& store, BundleVerifier verifier, FixRecordVerifier fix_verifier, ApiOptions options,
       std::function<std::int64_t()> clock);
+  // Without a fix record verifier: POST /v1/fixes is refused (every record).
+  Api(Store& store, BundleVerifier verifier, ApiOptions options, std::function<std::int64_t()> clock);
   ~Api();
 
   // Handles one request; calls respond exactly once (maybe later, for long polls).

@@ -40,23 +40,32 @@ Result<json> Api::Impl::rollout_to_json(const RolloutRecord& r) {
   json stages = json::array();
   for (const auto& s : r.stages)
     stages.push_back({{"percent", s.percent}, {"soak_seconds", s.soak_seconds}, {"failure_budget", s.failure_budget}});
-  NR_TRY(auto b, store.get_bundle(r.bundle_sha256));
-  NR_TRY(auto counts, store.bundle_counts(r.bundle_sha256));
+  NR_TRY(auto counts, rollout_counts(r));
   std::int64_t targeted = 0, in_stage = 0;
-  if (b) {
+  std::optional<BundleRecord> b;  // a bundle rollout's bundle
+  json kernels = json::array();   // a fix rollout's: one per bundle
+  for (const auto& sha : r.all_bundles()) {
+    NR_TRY(auto got, store.get_bundle(sha));
+    if (!got) continue;
+    if (r.fix_id.empty()) b = got;
     HostFilter f;
-    f.build_id = b->kernel_build_id;
+    f.build_id = got->kernel_build_id;
     f.limit = 1000000;
     NR_TRY(auto hosts, store.list_hosts(f));
     int stage = std::clamp(r.current_stage, 0, static_cast<int>(r.stages.size()) - 1);
     double percent = r.state == RolloutState::completed ? r.stages.back().percent : r.stages[stage].percent;
+    std::int64_t here = 0;
     for (const auto& h : hosts) {
       if (!rollout_targets(r, h)) continue;
       ++targeted;
+      ++here;
       if (placement_bucket(r.id, h.id) < percent) ++in_stage;
     }
+    if (!r.fix_id.empty())
+      kernels.push_back({{"release", got->kernel_release}, {"build_id", got->kernel_build_id}, {"bundle_sha256", sha},
+                         {"patch_name", got->patch_name}, {"sequence", got->sequence}, {"targeted", here}});
   }
-  return json{{"id", r.id}, {"bundle_sha256", r.bundle_sha256},
+  json out = json{{"id", r.id}, {"bundle_sha256", r.bundle_sha256},
               {"patch_name", b ? b->patch_name : ""}, {"sequence", b ? b->sequence : 0},
               {"kernel_build_id", b ? b->kernel_build_id : ""}, {"groups", r.groups}, {"tags", r.tags},
               {"stages", stages}, {"window", r.window ? json(api::format_window(*r.window)) : json(nullptr)},
@@ -65,6 +74,11 @@ Result<json> Api::Impl::rollout_to_json(const RolloutRecord& r) {
               {"halt_reason", r.halt_reason}, {"failure_baseline", r.failure_baseline},
               {"counts", {{"targeted", targeted}, {"in_stage", in_stage}, {"offered", counts.offered},
                           {"applied", counts.applied}, {"failed", counts.failed}}}};
+  if (!r.fix_id.empty()) {
+    out["fix"] = r.fix_id;
+    out["kernels"] = kernels;
+  }
+  return out;
 }
 
 Result<json> Api::Impl::fleet_json() {
@@ -131,6 +145,7 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     b.kernel_build_id = info->kernel.build_id;
     b.arch = info->kernel.arch;
     b.created_at = t;
+    b.fix_ids = info->fix_ids;
     NR_TRY_RESP(auto created, store.put_bundle(b, req.body));
     NR_TRY_RESP(auto stored, store.get_bundle(b.sha256));
     if (created) {
@@ -143,6 +158,8 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     return json_response(created ? 201 : 200, bundle_to_json(stored ? *stored : b));
   }
   if (what == "bundles" && seg.size() == 3) return method("GET, HEAD");
+
+  if (what == "fixes") return fixes(req, seg, actor);
 
   // ---- rollouts
   if (what == "rollouts" && seg.size() == 2) {
@@ -160,12 +177,31 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     if (!body) return from(body.error());
     for (const auto& g : body->groups) if (!api::is_name(g)) return bad("groups: '" + g.substr(0, 64) + "' is not a valid name");
     for (const auto& g : body->tags) if (!api::is_name(g)) return bad("tags: '" + g.substr(0, 64) + "' is not a valid name");
-    NR_TRY_RESP(auto b, store.get_bundle(body->bundle_sha256));
-    if (!b) return not_found("bundle " + body->bundle_sha256 + " is not published (noreboot-admin publish FILE.nrp)");
-    if (b->blocked) return error_response({409, "conflict", "bundle is blocked: " + b->blocked_reason});
     RolloutRecord r;
+    if (!body->fix.empty()) {
+      // A fix rollout: the bundles its records name, one per kernel the fix was built for.
+      NR_TRY_RESP(auto rows, store.fix_kernels(body->fix));
+      if (rows.empty()) return not_found("no fix record names fix " + body->fix + " (noreboot-admin publish DIR)");
+      for (const auto& k : rows) {
+        if (k.bundle_sha256.empty()) continue;
+        NR_TRY_RESP(auto b, store.get_bundle(k.bundle_sha256));
+        if (!b) return not_found("fix " + body->fix + ": bundle " + k.bundle_sha256 + " is not published");
+        if (b->blocked)
+          return error_response({409, "conflict", "fix " + body->fix + ": bundle " + k.bundle_sha256 + " for " +
+                                                      k.release + " is blocked: " + b->blocked_reason});
+        r.bundles.push_back(k.bundle_sha256);
+      }
+      if (r.bundles.empty())
+        return error_response({409, "conflict", "fix " + body->fix + " has no bundle for any kernel (its records name "
+                                                 "only kernels it was not built for)"});
+      r.fix_id = body->fix;
+    } else {
+      NR_TRY_RESP(auto b, store.get_bundle(body->bundle_sha256));
+      if (!b) return not_found("bundle " + body->bundle_sha256 + " is not published (noreboot-admin publish FILE.nrp)");
+      if (b->blocked) return error_response({409, "conflict", "bundle is blocked: " + b->blocked_reason});
+      r.bundle_sha256 = body->bundle_sha256;
+    }
     r.id = "r_" + random_hex(8);
-    r.bundle_sha256 = body->bundle_sha256;
     r.groups = body->groups;
     r.tags = body->tags;
     r.stages = body->stages;
@@ -204,18 +240,22 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     if (action == "promote") next = promote_rollout(*r, t);
     else if (action == "halt") next = halt_rollout(*r, reason);
     else if (action == "resume") {
-      NR_TRY_RESP(auto counts, store.bundle_counts(r->bundle_sha256));
+      NR_TRY_RESP(auto counts, rollout_counts(*r));
       next = resume_rollout(*r, t, counts.failed);
     }
     if (!next) return from(next.error());
     // Two statements, ordered so that a failure between them (a lost database) leaves a state
     // the same request can finish when retried: the bundle is unblocked before the rollout
     // runs again, and blocked before the rollout says halted.
-    if (action == "resume") NR_TRY_RESP_STATUS(store.set_bundle_blocked(r->bundle_sha256, false, ""));
-    if (action == "halt") NR_TRY_RESP_STATUS(store.set_bundle_blocked(r->bundle_sha256, true, next->halt_reason));
+    // A fix rollout blocks and unblocks all of its bundles together.
+    for (const auto& sha : r->all_bundles()) {
+      if (action == "resume") NR_TRY_RESP_STATUS(store.set_bundle_blocked(sha, false, ""));
+      if (action == "halt") NR_TRY_RESP_STATUS(store.set_bundle_blocked(sha, true, next->halt_reason));
+    }
     NR_TRY_RESP(auto wrote, store.update_rollout(*r, *next));
     if (!wrote) {
-      if (action == "resume") (void)store.set_bundle_blocked(r->bundle_sha256, true, r->halt_reason);
+      if (action == "resume")
+        for (const auto& sha : r->all_bundles()) (void)store.set_bundle_blocked(sha, true, r->halt_reason);
       return error_response({409, "conflict", "rollout changed meanwhile; read its status and retry"});
     }
     audit(actor, "rollout." + action, {{"id", r->id}, {"stage", next->current_stage}, {"reason", reason}});

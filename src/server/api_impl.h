@@ -60,6 +60,7 @@ struct Metrics {
 struct Api::Impl {
   Store& store;
   BundleVerifier verifier;
+  FixRecordVerifier fix_verifier;
   ApiOptions opt;
   std::function<std::int64_t()> now;
   Metrics metrics;
@@ -104,8 +105,8 @@ struct Api::Impl {
   GroupCommit committer;
   std::unique_ptr<ChangeListener> listener;
 
-  Impl(Store& s, BundleVerifier v, ApiOptions o, std::function<std::int64_t()> c)
-      : store(s), verifier(std::move(v)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
+  Impl(Store& s, BundleVerifier v, FixRecordVerifier fv, ApiOptions o, std::function<std::int64_t()> c)
+      : store(s), verifier(std::move(v)), fix_verifier(std::move(fv)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
         committer([&s](const WriteBatch& b) { return s.apply_writes(b); },
                   {std::chrono::microseconds(o.commit_linger_us), 20000}) {}
 
@@ -149,7 +150,16 @@ struct Api::Impl {
   HttpResponse admin(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
   void audit(const TokenRecord& actor, const std::string& action, const json& detail);
   Result<json> rollout_to_json(const RolloutRecord& r);
+  // Outcomes summed over the rollout's bundles (a fix rollout counts across kernels).
+  Result<RolloutCounts> rollout_counts(const RolloutRecord& r);
   Result<json> fleet_json();
+
+  // Fixes (api_fixes.cc): POST /v1/fixes, GET /v1/fixes[/{id}], and the exposure per fix.
+  HttpResponse fixes(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
+  // The exposure of every stored fix (fix_id "" ) or of one, in list order.
+  Result<std::vector<json>> fix_exposure(const std::string& fix_id);
+  // Fills fix_ids of bundles published before the server stored them (read from their bytes).
+  Status fill_bundle_fix_ids(std::vector<BundleRecord>& bundles);
 
   // Operations and dashboard.
   HttpResponse metrics_text();

@@ -121,7 +121,10 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
       std::string state = j["state"].get<std::string>();
       if (state == "completed" && !stages.empty()) percent = stages.back()["percent"].get<double>();
       o << "<tr class=\"rollout\" id=\"" << html_escape(it->id) << "\"><td><code>" << html_escape(it->id) << "</code></td><td>"
-        << html_escape(j["patch_name"].get<std::string>()) << " #" << j["sequence"].get<std::int64_t>()
+        << (j.contains("fix") ? "fix " + html_escape(j["fix"].get<std::string>()) + " (" +
+                                     std::to_string(j["kernels"].size()) + " kernels)"
+                               : html_escape(j["patch_name"].get<std::string>()) + " #" +
+                                     std::to_string(j["sequence"].get<std::int64_t>()))
         << "</td><td class=\"" << state << "\">" << state << "</td><td>" << stage + 1 << " / " << stages.size()
         << " (" << percent << "%)</td><td><span class=\"bar\"><div class=\"fill\" style=\"width:"
         << static_cast<int>(percent * 2) << "px\"></div></span> " << j["counts"]["in_stage"].get<std::int64_t>()
@@ -218,6 +221,19 @@ HttpResponse Api::Impl::metrics_text() {
     for (auto s : {"running", "halted", "completed"}) by[s] = 0;
     for (const auto& r : *rollouts) by[std::string(rollout_state_name(r.state))]++;
     for (const auto& [k, n] : by) o << "noreboot_rollouts{state=\"" << k << "\"} " << n << "\n";
+  }
+  // Per fix id (fix ids are [A-Za-z0-9._+-]: nothing to escape in a label).
+  if (auto fixes = fix_exposure("")) {
+    o << "# HELP noreboot_hosts_exposed Hosts on a kernel the fix was built for, without a bundle carrying it applied.\n"
+         "# TYPE noreboot_hosts_exposed gauge\n";
+    for (const auto& f : *fixes)
+      o << "noreboot_hosts_exposed{fix=\"" << f["id"].get<std::string>() << "\"} " << f["hosts"]["exposed"]["count"] << "\n";
+    o << "# HELP noreboot_fix_hosts Hosts per fix and exposure group (api.md, GET /v1/fixes).\n"
+         "# TYPE noreboot_fix_hosts gauge\n";
+    for (const auto& f : *fixes)
+      for (const char* g : {"patched", "exposed", "already_fixed", "not_built", "not_covered"})
+        o << "noreboot_fix_hosts{fix=\"" << f["id"].get<std::string>() << "\",group=\"" << g << "\"} "
+          << f["hosts"][g]["count"] << "\n";
   }
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";

@@ -112,6 +112,11 @@ int run(int argc, char** argv) {
     nr::log::error("{}", verifier.error().message());
     return 1;
   }
+  auto fix_verifier = srv::make_fix_record_verifier(cfg.trust);
+  if (!fix_verifier) {
+    nr::log::error("{}", fix_verifier.error().message());
+    return 1;
+  }
   if (cfg.trust.empty()) nr::log::warn("no publisher keys configured ('trust'): publishing will be refused");
 
   srv::ApiOptions opt;
@@ -123,7 +128,7 @@ int run(int argc, char** argv) {
   auto clock = [] {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   };
-  srv::Api api(**store, *verifier, opt, clock);
+  srv::Api api(**store, *verifier, *fix_verifier, opt, clock);
   auto token = api.bootstrap_admin_token();
   if (!token) {
     nr::log::error("admin token: {}", token.error().message());

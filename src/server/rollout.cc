@@ -68,10 +68,17 @@ OfferDecision choose_offer(const HostRecord& host, const FleetSnapshot& snap, st
   OfferDecision best{std::nullopt, "", "no rollout targets this host"};
   for (const auto& r : snap.rollouts) {
     if (r.state == RolloutState::halted) continue;
-    auto it = snap.bundles.find(r.bundle_sha256);
-    if (it == snap.bundles.end()) continue;
-    const BundleRecord& b = it->second;
-    if (b.kernel_build_id != host.kernel.build_id) continue;
+    // The rollout's bundle for this host's kernel (a fix rollout has one per kernel).
+    const BundleRecord* bp = nullptr;
+    for (const auto& sha : r.all_bundles()) {
+      auto it = snap.bundles.find(sha);
+      if (it != snap.bundles.end() && it->second.kernel_build_id == host.kernel.build_id) {
+        bp = &it->second;
+        break;
+      }
+    }
+    if (!bp) continue;
+    const BundleRecord& b = *bp;
     if (!rollout_targets(r, host)) continue;
     if (r.stages.empty()) continue;
     int stage = std::clamp(r.current_stage, 0, static_cast<int>(r.stages.size()) - 1);

@@ -14,6 +14,9 @@
 // below the current stage's percent. Stages are cumulative, so advancing only adds hosts.
 // Mixing in the rollout id means the 1 % canaries differ from one rollout to the next.
 //
+// A fix rollout holds one bundle per kernel (the fix's records): a host's candidate is the
+// bundle for its kernel build; placement, stages and windows are the same for every kernel.
+//
 // Safety rules (checked for every candidate, whatever the rollout says): exact kernel build
 // ID and release match, sequence strictly higher than the applied one, bundle not blocked,
 // the host has not failed with this bundle before.

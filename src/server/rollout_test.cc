@@ -233,5 +233,31 @@ TEST(ManualActions, ResumeCountsOnlyNewFailures) {
   EXPECT_EQ(again->failure_baseline, 2);
 }
 
+// A fix rollout holds one bundle per kernel: each host gets its own kernel's, one placement
+// across kernels.
+TEST(ChooseOffer, FixRolloutOffersEachHostItsKernelsBundle) {
+  FleetSnapshot snap;
+  BundleRecord mine = bundle('a', 5), other = bundle('b', 5, kOther);
+  other.kernel_release = "6.1.0-57-amd64";
+  snap.bundles = {{mine.sha256, mine}, {other.sha256, other}};
+  RolloutRecord r = rollout("r_fix", 'x', {{100, 0, 0}});
+  r.bundle_sha256.clear();
+  r.fix_id = "CVE-1";
+  r.bundles = {other.sha256, mine.sha256};
+  snap.rollouts = {r};
+  auto d = choose_offer(host("h_1"), snap, 2000, never_failed);
+  ASSERT_TRUE(d.bundle.has_value()) << d.reason;
+  EXPECT_EQ(d.bundle->sha256, mine.sha256);
+  EXPECT_EQ(d.rollout_id, "r_fix");
+  HostRecord on_other = host("h_2");
+  on_other.kernel = {"6.1.0-57-amd64", "#1", kOther, "x86_64"};
+  EXPECT_EQ(choose_offer(on_other, snap, 2000, never_failed).bundle->sha256, other.sha256);
+  HostRecord elsewhere = host("h_3");
+  elsewhere.kernel.build_id = std::string(40, '9');
+  EXPECT_FALSE(choose_offer(elsewhere, snap, 2000, never_failed).bundle.has_value());
+  snap.bundles[mine.sha256].blocked = true;  // a halted fix blocks all of its bundles
+  EXPECT_FALSE(choose_offer(host("h_1"), snap, 2000, never_failed).bundle.has_value());
+}
+
 }  // namespace
 }  // namespace noreboot::server

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/bundle.h"
+#include "core/fix_record.h"
 #include "core/keys.h"
 #include "server/api.h"
 #include "server/bundle_check.h"
@@ -49,9 +50,11 @@ class ServerTest : public ::testing::Test {
     store_ = std::move(s).value();
     auto v = make_bundle_verifier({(dir_ / "pub.pub").string()});
     ASSERT_TRUE(v.ok()) << v.error().message();
+    auto fv = make_fix_record_verifier({(dir_ / "pub.pub").string()});
+    ASSERT_TRUE(fv.ok()) << fv.error().message();
     ApiOptions opt;
     opt.max_bundle_body = 1 << 20;
-    api_ = std::make_unique<Api>(*store_, *v, opt, [this] { return now_.load(); });
+    api_ = std::make_unique<Api>(*store_, *v, *fv, opt, [this] { return now_.load(); });
     auto tok = api_->bootstrap_admin_token();
     ASSERT_TRUE(tok.ok());
     admin_ = *tok;
@@ -448,6 +451,351 @@ TEST_F(ServerTest, StagesAdvanceWithTimeAndPinsHoldGroups) {
   EXPECT_EQ(fleet["hosts"], 30);
   EXPECT_EQ(fleet["exposed"][0]["hosts_behind"], 30);
   EXPECT_EQ(fleet["rollouts"]["running"], 1);
+}
+
+
+// ---- fixes: signed fix records and the exposure per fix (api_fixes.cc) ----------------------
+
+struct TestKernel {
+  std::string release, debian, build;
+  json identity() const {
+    return {{"release", release}, {"version", "#1 SMP PREEMPT_DYNAMIC Debian " + debian + " (2026-11-16)"},
+            {"build_id", build}, {"arch", "x86_64"}};
+  }
+};
+const TestKernel kK55{"6.1.0-55-amd64", "6.1.192-1", std::string(40, '5')};
+const TestKernel kK56{"6.1.0-56-amd64", "6.1.192-2", std::string(40, '6')};
+const TestKernel kK57{"6.1.0-57-amd64", "6.1.192-3", std::string(40, '7')};  // already fixed
+const TestKernel kK48{"6.1.0-48-amd64", "6.1.172-1", std::string(40, '4')};  // not buildable
+const TestKernel kK40{"6.1.0-40-amd64", "6.1.150-1", std::string(40, '0')};  // not in the record
+
+class FixTest : public ServerTest {
+ protected:
+  std::string fix_bundle(const TestKernel& k, const std::string& name, std::uint64_t seq,
+                         std::vector<Fix> fixes = {{"CVE-2026-99362", "nfsd: use after free"}}) {
+    Manifest m;
+    m.name = name;
+    m.sequence = seq;
+    m.kernel = {k.release, k.identity()["version"], k.build, "x86_64"};
+    m.module.vermagic = k.release + " SMP preempt mod_unload modversions";
+    m.fixes = std::move(fixes);
+    m.builder_version = "test";
+    m.created = "2026-12-02T00:00:00Z";
+    std::string module = "\x7f" "ELF module " + name + k.release + std::to_string(seq);
+    auto b = build_bundle(m, as_bytes(module), key_);
+    EXPECT_TRUE(b.ok()) << b.error().message();
+    return std::string(b->begin(), b->end());
+  }
+
+  FixRecordKernel built(const TestKernel& k, const std::string& nrp, const std::string& name, std::uint64_t seq) {
+    return {k.release, k.debian, KernelOutcome::built,
+            FixRecordBundle{k.release + ".nrp", sha256_hex(as_bytes(nrp)), k.build, name, seq}, ""};
+  }
+
+  FixRecord record(std::vector<FixRecordKernel> kernels, std::string description = "nfsd: use after free") {
+    FixRecord r;
+    r.fixes = {{"CVE-2026-99362", std::move(description)}};
+    r.patch_name = "nfsd-uaf.patch";
+    r.patch_sha256 = std::string(64, 'c');
+    r.kernels = std::move(kernels);
+    r.builder_version = "test";
+    r.created = "2026-12-02T00:00:00Z";
+    return r;
+  }
+
+  static std::string body_for(const std::string& record_bytes, const std::string& signature) {
+    return json{{"record", base64_encode(as_bytes(record_bytes))}, {"signature", signature}}.dump();
+  }
+  Reply post_record(const FixRecord& r, const SecretKey* key = nullptr) {
+    auto s = sign_fix_record(r, key ? *key : key_);
+    EXPECT_TRUE(s.ok()) << s.error().message();
+    return req("POST", "/v1/fixes", body_for(s->record, s->signature), admin_);
+  }
+  static std::string message(const Reply& r) {
+    auto j = json::parse(r.body, nullptr, false);
+    return j.is_discarded() || !j.contains("error") ? r.body : j["error"]["message"].get<std::string>();
+  }
+
+  Host enroll_on(const std::string& token, const std::string& name, const TestKernel& k) {
+    auto r = req("POST", "/v1/enroll", json{{"token", token}, {"hostname", name}, {"kernel", k.identity()}}.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto j = json::parse(r.body);
+    return {j["host_id"], j["credential"]};
+  }
+  void checkin_on(const Host& h, const TestKernel& k, const std::string& applied_sha = "", std::uint64_t seq = 0,
+                  const std::string& name = "nr_nfsd") {
+    json applied = nullptr;
+    if (!applied_sha.empty()) applied = {{"name", name}, {"sequence", seq}, {"bundle_sha256", applied_sha}};
+    auto r = req("POST", "/v1/checkin",
+                 json{{"kernel", k.identity()}, {"applied", applied}, {"state", applied.is_null() ? "idle" : "applied"},
+                      {"agent_version", "test"}}.dump(),
+                 h.credential);
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  json exposure(const std::string& id = "CVE-2026-99362") {
+    auto r = req("GET", "/v1/fixes/" + id, "", admin_);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body)["hosts"];
+  }
+  std::size_t stored_fixes() { return json::parse(req("GET", "/v1/fixes", "", admin_).body)["fixes"].size(); }
+};
+
+TEST_F(FixTest, RecordsAreVerifiedAndCheckedAgainstTheUploadedBundles) {
+  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
+  publish(b55);
+  std::vector<FixRecordKernel> kernels = {
+      built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
+      {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, "its source already contains the fix"},
+      {kK48.release, kK48.debian, KernelOutcome::unavailable, std::nullopt, "the archive serves only its image"}};
+
+  // A bundle the record names was not uploaded.
+  auto missing = post_record(record(kernels));
+  EXPECT_EQ(missing.status, 422) << missing.body;
+  EXPECT_EQ(error_code(missing), "refused");
+  EXPECT_NE(message(missing).find("kernel 6.1.0-56-amd64: bundle " + sha256_hex(as_bytes(b56)) + " (6.1.0-56-amd64.nrp) was not uploaded"),
+            std::string::npos) << message(missing);
+  EXPECT_EQ(stored_fixes(), 0u);
+  EXPECT_EQ(req("GET", "/v1/fixes/CVE-2026-99362", "", admin_).status, 404);
+  publish(b56);
+
+  // Not signed by a trusted key; modified after signing; not a signature; not base64.
+  auto other = SecretKey::generate();
+  auto untrusted = post_record(record(kernels), &other);
+  EXPECT_EQ(untrusted.status, 422);
+  EXPECT_NE(message(untrusted).find("not trusted"), std::string::npos) << message(untrusted);
+  auto s = sign_fix_record(record(kernels), key_);
+  ASSERT_TRUE(s.ok());
+  std::string tampered = s->record;
+  tampered.replace(tampered.find("already_fixed"), 13, "does_not_appl");
+  auto modified = req("POST", "/v1/fixes", body_for(tampered, s->signature), admin_);
+  EXPECT_EQ(modified.status, 422);
+  EXPECT_NE(message(modified).find("modified after signing"), std::string::npos) << message(modified);
+  EXPECT_EQ(req("POST", "/v1/fixes", body_for(s->record, "noreboot-ed25519-signature-v1 zz"), admin_).status, 422);
+  auto not_b64 = req("POST", "/v1/fixes", json{{"record", "%%%"}, {"signature", s->signature}}.dump(), admin_);
+  EXPECT_EQ(not_b64.status, 400);
+  EXPECT_EQ(error_code(not_b64), "invalid_input");
+  EXPECT_EQ(req("POST", "/v1/fixes", json{{"record", base64_encode(as_bytes(s->record))}}.dump(), admin_).status, 400);
+  EXPECT_EQ(req("POST", "/v1/fixes", "[]", admin_).status, 400);
+
+  // Two bundles for one kernel (signed as is: sign_fix_record itself refuses to write it).
+  {
+    auto j = json::parse(s->record);
+    auto dup = j["kernels"][0];
+    dup["bundle"]["sha256"] = sha256_hex(as_bytes(b56));
+    j["kernels"].push_back(dup);
+    std::string text = j.dump(2) + "\n";
+    auto r = req("POST", "/v1/fixes", body_for(text, format_signature(sign_message(key_, as_bytes(text)))), admin_);
+    EXPECT_EQ(r.status, 422);
+    EXPECT_NE(message(r).find("'6.1.0-55-amd64' appears twice"), std::string::npos) << message(r);
+  }
+  // A bundle for another kernel than the record says.
+  {
+    auto wrong = kernels;
+    wrong[1].bundle->sha256 = sha256_hex(as_bytes(b55));
+    auto r = post_record(record(wrong));
+    EXPECT_EQ(r.status, 422);
+    EXPECT_NE(message(r).find("is for kernel 6.1.0-55-amd64"), std::string::npos) << message(r);
+  }
+  // A bundle that does not carry the fix.
+  {
+    std::string plain = fix_bundle(kK56, "nr_other", 11, {});
+    publish(plain);
+    auto wrong = kernels;
+    wrong[1] = built(kK56, plain, "nr_other", 11);
+    auto r = post_record(record(wrong));
+    EXPECT_EQ(r.status, 422);
+    EXPECT_NE(message(r).find("does not carry fix CVE-2026-99362"), std::string::npos) << message(r);
+  }
+  EXPECT_EQ(stored_fixes(), 0u);
+
+  // Read tokens look, admin tokens publish.
+  auto ro = json::parse(req("POST", "/v1/tokens/admin", json{{"name", "viewer"}, {"role", "read"}}.dump(), admin_).body);
+  EXPECT_EQ(req("POST", "/v1/fixes", body_for(s->record, s->signature), ro["token"]).status, 403);
+
+  auto ok = req("POST", "/v1/fixes", body_for(s->record, s->signature), admin_);
+  ASSERT_EQ(ok.status, 201) << ok.body;
+  auto okj = json::parse(ok.body);
+  EXPECT_EQ(okj["sha256"], sha256_hex(as_bytes(s->record)));
+  EXPECT_EQ(okj["signer"], key_.id());
+  EXPECT_EQ(okj["fixes"][0]["id"], "CVE-2026-99362");
+  EXPECT_EQ(okj["fixes"][0]["kernels"].size(), 4u);
+  EXPECT_EQ(req("POST", "/v1/fixes", body_for(s->record, s->signature), admin_).status, 200);  // same again
+  EXPECT_EQ(req("GET", "/v1/fixes", "", ro["token"]).status, 200);
+
+  // A record that disagrees with the stored one: 409, nothing stored.
+  auto disagree = kernels;
+  disagree[2].outcome = KernelOutcome::does_not_apply;
+  auto conflict = post_record(record(disagree));
+  EXPECT_EQ(conflict.status, 409) << conflict.body;
+  EXPECT_EQ(error_code(conflict), "conflict");
+  EXPECT_NE(message(conflict).find("kernel 6.1.0-57-amd64"), std::string::npos) << message(conflict);
+  auto other_text = post_record(record(kernels, "something else"));
+  EXPECT_EQ(other_text.status, 409);
+  auto one = json::parse(req("GET", "/v1/fixes/CVE-2026-99362", "", admin_).body);
+  EXPECT_EQ(one["description"], "nfsd: use after free");
+  EXPECT_EQ(one["kernels"][3]["release"], kK57.release);  // ordered by release: -48, -55, -56, -57
+  EXPECT_EQ(one["kernels"][3]["outcome"], "already_fixed");
+  EXPECT_EQ(req("GET", "/v1/fixes/CVE%202", "", admin_).status, 400);
+  EXPECT_EQ(req("GET", "/v1/fixes/CVE-0", "", admin_).status, 404);
+
+  auto audit = json::parse(req("GET", "/v1/audit", "", admin_).body);
+  bool published = false;
+  for (const auto& e : audit["entries"]) published |= e["action"] == "fix.publish";
+  EXPECT_TRUE(published);
+  // Bundles show the fixes they carry.
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_EQ(b["fixes"], b["patch_name"] == "nr_other" ? json::array() : json::array({"CVE-2026-99362"})) << b.dump();
+}
+
+TEST_F(FixTest, ExposureCountsHostsPerKernelAndCumulativeBundlesStayPatched) {
+  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
+  std::string sha55 = publish(b55), sha56 = publish(b56);
+  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
+                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""},
+                                {kK48.release, kK48.debian, KernelOutcome::unavailable, std::nullopt, "image only"}}))
+                .status,
+            201);
+  std::string tok = enroll_token("web");
+  Host a1 = enroll_on(tok, "a1", kK55), a2 = enroll_on(tok, "a2", kK55);
+  Host b1 = enroll_on(tok, "b1", kK56), b2 = enroll_on(tok, "b2", kK56);
+  Host c1 = enroll_on(tok, "c1", kK57);
+  Host d1 = enroll_on(tok, "d1", kK48);
+  Host e1 = enroll_on(tok, "e1", kK40);
+
+  auto e = exposure();
+  EXPECT_EQ(e["total"], 7);
+  EXPECT_EQ(e["patched"]["count"], 0);
+  EXPECT_EQ(e["exposed"]["count"], 4);
+  EXPECT_EQ(e["exposed"]["kernels"].size(), 2u);
+  EXPECT_EQ(e["exposed"]["kernels"][0]["release"], kK55.release);
+  EXPECT_EQ(e["exposed"]["kernels"][0]["count"], 2);
+  EXPECT_EQ(e["already_fixed"]["count"], 1);
+  EXPECT_EQ(e["already_fixed"]["kernels"][0]["release"], kK57.release);
+  EXPECT_EQ(e["not_built"]["count"], 1);
+  EXPECT_EQ(e["not_built"]["kernels"][0]["outcome"], "unavailable");
+  EXPECT_EQ(e["not_covered"]["count"], 1);
+  EXPECT_EQ(e["not_covered"]["kernels"][0]["release"], kK40.release);
+
+  // a1 applies its kernel's bundle.
+  checkin_on(a1, kK55, sha55, 10);
+  e = exposure();
+  EXPECT_EQ(e["patched"]["count"], 1);
+  EXPECT_EQ(e["exposed"]["count"], 3);
+
+  // A later cumulative bundle for 6.1.0-56 carries this fix and a new one: b1 on it is patched
+  // for both; b2 on the first bundle is patched for the first fix only.
+  std::string b56v2 = fix_bundle(kK56, "nr_nfsd_2", 20, {{"CVE-2026-99362", "nfsd: use after free"}, {"CVE-2026-99999", "ext4"}});
+  std::string sha56v2 = publish(b56v2);
+  checkin_on(b1, kK56, sha56v2, 20, "nr_nfsd_2");
+  checkin_on(b2, kK56, sha56, 10);
+  e = exposure();
+  EXPECT_EQ(e["patched"]["count"], 3);
+  EXPECT_EQ(e["exposed"]["count"], 1);
+  EXPECT_EQ(e["exposed"]["kernels"][0]["release"], kK55.release);
+  EXPECT_EQ(e["already_fixed"]["count"], 1);
+
+  // The second fix has its own record (only 6.1.0-56 built; 6.1.0-55 does not apply).
+  FixRecord second = record({built(kK56, b56v2, "nr_nfsd_2", 20),
+                             {kK55.release, kK55.debian, KernelOutcome::does_not_apply, std::nullopt, "hunk 1 FAILED"}});
+  second.fixes = {{"CVE-2026-99999", "ext4"}};
+  ASSERT_EQ(post_record(second).status, 201);
+  auto e2 = exposure("CVE-2026-99999");
+  EXPECT_EQ(e2["patched"]["count"], 1);   // b1
+  EXPECT_EQ(e2["exposed"]["count"], 1);   // b2: on 6.1.0-56 without it
+  EXPECT_EQ(e2["not_built"]["count"], 2); // a1, a2
+  EXPECT_EQ(e2["not_covered"]["count"], 3);
+
+  auto all = json::parse(req("GET", "/v1/fixes", "", admin_).body)["fixes"];
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["id"], "CVE-2026-99362");
+
+  auto m = req("GET", "/metrics").body;
+  EXPECT_NE(m.find("noreboot_hosts_exposed{fix=\"CVE-2026-99362\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("noreboot_hosts_exposed{fix=\"CVE-2026-99999\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("noreboot_fix_hosts{fix=\"CVE-2026-99362\",group=\"patched\"} 3\n"), std::string::npos) << m;
+  (void)a2; (void)c1; (void)d1; (void)e1;
+}
+
+// One rollout for a fix: each host is offered its own kernel's bundle, stages count hosts
+// across kernels, failures on two kernels add up to one halt that blocks every bundle of the
+// fix, and a resume unblocks them all. Bundle rollouts are untouched (the tests above).
+TEST_F(FixTest, OneRolloutPerFixAcrossKernels) {
+  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
+  std::string sha55 = publish(b55), sha56 = publish(b56);
+  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
+                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
+                .status,
+            201);
+  std::string tok = enroll_token("web");
+  Host a1 = enroll_on(tok, "a1", kK55), a2 = enroll_on(tok, "a2", kK55);
+  Host b1 = enroll_on(tok, "b1", kK56), b2 = enroll_on(tok, "b2", kK56);
+  Host c1 = enroll_on(tok, "c1", kK57);
+
+  EXPECT_EQ(req("POST", "/v1/rollouts", json{{"fix", "CVE-0"}, {"stages", {{{"percent", 100}}}}}.dump(), admin_).status, 404);
+  EXPECT_EQ(req("POST", "/v1/rollouts",
+                json{{"fix", "CVE-2026-99362"}, {"bundle_sha256", sha55}, {"stages", {{{"percent", 100}}}}}.dump(), admin_)
+                .status,
+            400);
+  auto created = req("POST", "/v1/rollouts",
+                     json{{"fix", "CVE-2026-99362"},
+                          {"stages", {{{"percent", 100}, {"soak_seconds", 3600}, {"failure_budget", 1}}}}}.dump(),
+                     admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto r = json::parse(created.body);
+  std::string id = r["id"];
+  EXPECT_EQ(r["fix"], "CVE-2026-99362");
+  EXPECT_EQ(r["kernels"].size(), 2u);
+  EXPECT_EQ(r["counts"]["targeted"], 4);  // the host on the already fixed kernel is not targeted
+
+  auto offer = [&](const Host& h, const TestKernel& k) {
+    auto reply = req("POST", "/v1/checkin",
+                     json{{"kernel", k.identity()}, {"applied", nullptr}, {"state", "idle"}, {"agent_version", "t"}}.dump(),
+                     h.credential);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return json::parse(reply.body)["offer"];
+  };
+  EXPECT_EQ(offer(a1, kK55)["sha256"], sha55);
+  EXPECT_EQ(offer(b1, kK56)["sha256"], sha56);
+  EXPECT_EQ(offer(a1, kK55)["rollout_id"], id);
+  EXPECT_TRUE(offer(c1, kK57).is_null());
+
+  auto fail_report = [&](const Host& h, const TestKernel& k, const std::string& sha) {
+    auto body = json{{"host_id", h.id}, {"state", "failed"}, {"kernel", k.identity()}, {"bundle_sha256", sha},
+                     {"errors", {"transition stuck"}}};
+    return req("POST", "/v1/report", body.dump(), h.credential).status;
+  };
+  EXPECT_EQ(fail_report(a1, kK55, sha55), 200);  // one failure: within the budget
+  for (int i = 0; i < 10; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body)["state"], "running");
+  EXPECT_EQ(fail_report(b1, kK56, sha56), 200);  // a second, on another kernel: past the budget
+  json status;
+  for (int i = 0; i < 50; ++i) {
+    status = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+    if (status["state"] == "halted") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["state"], "halted") << status.dump();
+  EXPECT_EQ(status["counts"]["failed"], 2);
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_TRUE(b["blocked"].get<bool>()) << b.dump();
+  EXPECT_TRUE(offer(a2, kK55).is_null());
+  EXPECT_TRUE(offer(b2, kK56).is_null());
+
+  auto resumed = req("POST", "/v1/rollouts/" + id + "/resume", "", admin_);
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(json::parse(resumed.body)["failure_baseline"], 2);
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_FALSE(b["blocked"].get<bool>()) << b.dump();
+  EXPECT_EQ(offer(a2, kK55)["sha256"], sha55);
+  EXPECT_EQ(offer(b2, kK56)["sha256"], sha56);
+  EXPECT_TRUE(offer(a1, kK55).is_null());  // failed with it before: never again
+  auto manual = req("POST", "/v1/rollouts/" + id + "/halt", json{{"reason", "stop"}}.dump(), admin_);
+  ASSERT_EQ(manual.status, 200);
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_TRUE(b["blocked"].get<bool>());
+  auto list = json::parse(req("GET", "/v1/rollouts", "", admin_).body)["rollouts"];
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["fix"], "CVE-2026-99362");
 }
 
 }  // namespace

@@ -40,6 +40,52 @@ struct BundleRecord {
   std::int64_t created_at = 0;
   bool blocked = false;
   std::string blocked_reason;
+  // The fix ids of the bundle's signed manifest (cumulative bundles carry every earlier fix's
+  // id). nullopt: not read yet (bundles published before schema 3); the API reads them from the
+  // stored bundle once and writes them back (set_bundle_fix_ids).
+  std::optional<std::vector<std::string>> fix_ids;
+};
+
+// A verified fix record (core/fix_record.h) as stored: its exact bytes and signature, and one
+// row per (fix id, kernel) for queries.
+struct FixKernelRow {
+  std::string fix_id;
+  std::string release;
+  std::string version;        // Debian version
+  std::string outcome;        // core/fix_record.h KernelOutcome names
+  std::string bundle_sha256;  // built: the bundle; else ""
+  std::string build_id;       // built: the bundle's kernel build ID; else ""
+  std::int64_t sequence = 0;  // built: the bundle's sequence
+  std::string reason;
+  std::string record_sha256;  // the record that said so
+
+  // Two records agree on a kernel when they say the same about it.
+  bool agrees(const FixKernelRow& o) const {
+    return release == o.release && version == o.version && outcome == o.outcome && bundle_sha256 == o.bundle_sha256;
+  }
+};
+struct FixRow {
+  std::string id;
+  std::string description;
+  std::int64_t created_at = 0;  // when the first record naming it was stored
+};
+struct StoredFixRecord {
+  std::string sha256;     // of the record bytes
+  std::string record;     // fix.json, exactly as signed
+  std::string signature;  // fix.sig
+  std::string signer_key_id;
+  std::int64_t created_at = 0;
+  std::vector<FixRow> fixes;
+  std::vector<FixKernelRow> kernels;  // every (fix id, kernel)
+};
+
+// Hosts grouped by kernel and applied bundle (the exposure of every fix is computed from it).
+struct HostKernelCount {
+  std::string release;
+  std::string version;  // the kernel's /proc/version text
+  std::string build_id;
+  std::string applied_sha256;  // "" when nothing is applied
+  std::int64_t n = 0;
 };
 
 struct HostRecord {
@@ -80,7 +126,11 @@ std::string_view rollout_state_name(RolloutState s);
 
 struct RolloutRecord {
   std::string id;
-  std::string bundle_sha256;
+  std::string bundle_sha256;  // a bundle rollout: its one bundle; "" for a fix rollout
+  // A fix rollout: the fix id and its bundles, one per kernel (from its fix records). Stages,
+  // the failure budget, halt and resume apply to all of them together.
+  std::string fix_id;
+  std::vector<std::string> bundles;
   std::vector<std::string> groups;
   std::vector<std::string> tags;
   std::vector<api::Stage> stages;
@@ -93,6 +143,11 @@ struct RolloutRecord {
   // Failures counted when the rollout was last resumed: the budget applies to the failures
   // after that (those hosts are never offered the bundle again anyway).
   std::int64_t failure_baseline = 0;
+
+  // The bundles this rollout offers: its one bundle, or the fix's bundles.
+  std::vector<std::string> all_bundles() const {
+    return fix_id.empty() ? std::vector<std::string>{bundle_sha256} : bundles;
+  }
 };
 
 struct RolloutCounts {
@@ -180,6 +235,18 @@ class Store {
   virtual Result<std::optional<std::string>> get_bundle_content(const std::string& sha256) = 0;
   virtual Result<std::vector<BundleRecord>> list_bundles() = 0;
   virtual Status set_bundle_blocked(const std::string& sha256, bool blocked, const std::string& reason) = 0;
+  virtual Status set_bundle_fix_ids(const std::string& sha256, const std::vector<std::string>& fix_ids) = 0;
+
+  // Fix records. put_fix_record stores a record and its rows in one transaction, after checking
+  // that it agrees with every stored record on the fixes they share: the same description, and
+  // for every kernel both name the same outcome and bundle (Errc::conflict naming the first
+  // disagreement; nothing is stored). A record may add kernels the stored ones do not name.
+  // Returns false when this exact record was stored already.
+  virtual Result<bool> put_fix_record(const StoredFixRecord& rec) = 0;
+  virtual Result<std::vector<FixRow>> list_fixes() = 0;
+  // Every (fix id, kernel) row; fix_id "" for all fixes.
+  virtual Result<std::vector<FixKernelRow>> fix_kernels(const std::string& fix_id) = 0;
+  virtual Result<std::optional<StoredFixRecord>> get_fix_record(const std::string& sha256) = 0;
 
   // Tokens. consume_enrollment atomically checks (not revoked, not expired, uses left) and
   // counts a use; enroll_host does that and creates the host in one transaction.
@@ -237,6 +304,7 @@ class Store {
   virtual Result<std::vector<Count>> hosts_by_state() = 0;
   virtual Result<std::vector<Count>> hosts_by_kernel() = 0;         // key release, key2 build_id
   virtual Result<std::vector<Count>> hosts_by_applied_bundle() = 0; // key sha256
+  virtual Result<std::vector<HostKernelCount>> hosts_by_kernel_and_applied() = 0;
   // Per kernel build: hosts whose applied sequence is below `sequence`.
   virtual Result<std::int64_t> hosts_behind(const std::string& build_id, std::int64_t sequence) = 0;
 };

@@ -56,6 +56,20 @@ const std::vector<Migration>& migrations() {
         " action TEXT NOT NULL, detail TEXT NOT NULL)"}},
       // 2: a resumed rollout counts failures from its resume on.
       {2, {"ALTER TABLE rollouts ADD COLUMN failure_baseline BIGINT NOT NULL DEFAULT 0"}},
+      // 3: fixes as first-class objects (signed fix records) and the fix ids each bundle
+      // carries. Existing bundles keep fix_ids NULL ("not read yet"): the API reads them from
+      // the stored bundle bytes on first use, so nothing published before is lost.
+      {3,
+       {"ALTER TABLE bundles ADD COLUMN fix_ids TEXT",
+        "CREATE TABLE fix_records (sha256 TEXT PRIMARY KEY, record TEXT NOT NULL, signature TEXT NOT NULL,"
+        " signer TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE fixes (id TEXT PRIMARY KEY, description TEXT NOT NULL, created_at BIGINT NOT NULL)",
+        "CREATE TABLE fix_kernels (fix_id TEXT NOT NULL, k_release TEXT NOT NULL, k_version TEXT NOT NULL,"
+        " outcome TEXT NOT NULL, bundle_sha256 TEXT NOT NULL, k_build_id TEXT NOT NULL, sequence BIGINT NOT NULL,"
+        " reason TEXT NOT NULL, record_sha256 TEXT NOT NULL, PRIMARY KEY (fix_id, k_release))",
+        // A fix rollout offers the fix's bundles (one per kernel); bundle rollouts keep ''/[].
+        "ALTER TABLE rollouts ADD COLUMN fix_id TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE rollouts ADD COLUMN bundles TEXT NOT NULL DEFAULT '[]'"}},
   };
   return list;
 }
@@ -103,10 +117,19 @@ RolloutState parse_rollout_state(const std::string& s) {
 }
 
 constexpr const char* kBundleCols =
-    "sha256, size, patch_name, sequence, kernel_release, kernel_build_id, arch, created_at, blocked, blocked_reason";
+    "sha256, size, patch_name, sequence, kernel_release, kernel_build_id, arch, created_at, blocked, blocked_reason,"
+    " fix_ids";
 BundleRecord bundle_from(const SqlRow& r) {
-  return {r.text(0), r.integer(1), r.text(2), r.integer(3), r.text(4), r.text(5), r.text(6),
-          r.integer(7), r.integer(8) != 0, r.text(9)};
+  BundleRecord b{r.text(0), r.integer(1), r.text(2), r.integer(3), r.text(4), r.text(5), r.text(6),
+                 r.integer(7), r.integer(8) != 0, r.text(9), std::nullopt};
+  if (!r.is_null(10)) b.fix_ids = parse_list(r.text(10));
+  return b;
+}
+
+constexpr const char* kFixKernelCols =
+    "fix_id, k_release, k_version, outcome, bundle_sha256, k_build_id, sequence, reason, record_sha256";
+FixKernelRow fix_kernel_from(const SqlRow& r) {
+  return {r.text(0), r.text(1), r.text(2), r.text(3), r.text(4), r.text(5), r.integer(6), r.text(7), r.text(8)};
 }
 
 constexpr const char* kTokenCols =
@@ -134,7 +157,7 @@ HostRecord host_from(const SqlRow& r) {
 
 constexpr const char* kRolloutCols =
     "id, bundle_sha256, groups, tags, stages, mwindow, state, current_stage, stage_started_at,"
-    " created_at, halt_reason, failure_baseline";
+    " created_at, halt_reason, failure_baseline, fix_id, bundles";
 RolloutRecord rollout_from(const SqlRow& r) {
   RolloutRecord o;
   o.id = r.text(0); o.bundle_sha256 = r.text(1); o.groups = parse_list(r.text(2));
@@ -146,6 +169,8 @@ RolloutRecord rollout_from(const SqlRow& r) {
   o.state = parse_rollout_state(r.text(6)); o.current_stage = static_cast<int>(r.integer(7));
   o.stage_started_at = r.integer(8); o.created_at = r.integer(9); o.halt_reason = r.text(10);
   o.failure_baseline = r.integer(11);
+  o.fix_id = r.text(12);
+  o.bundles = parse_list(r.text(13));
   return o;
 }
 
@@ -248,11 +273,12 @@ class SqlStore final : public Store {
       NR_TRY(auto r, c.exec("SELECT 1 FROM bundles WHERE sha256 = ?", {sql_text(b.sha256)}));
       if (!r.rows.empty()) return ok_status();
       NR_TRY_STATUS(c.exec(std::string("INSERT INTO bundles (") + kBundleCols +
-                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            {sql_text(b.sha256), sql_int(b.size), sql_text(b.patch_name),
                             sql_int(b.sequence), sql_text(b.kernel_release), sql_text(b.kernel_build_id),
                             sql_text(b.arch), sql_int(b.created_at), sql_int(b.blocked ? 1 : 0),
-                            sql_text(b.blocked_reason)}));
+                            sql_text(b.blocked_reason),
+                            b.fix_ids ? sql_text(list_json(*b.fix_ids)) : SqlParam::null()}));
       NR_TRY_STATUS(c.exec("INSERT INTO bundle_content (sha256, content) VALUES (?, ?)",
                            {sql_text(b.sha256), SqlParam::blob(content)}));
       created = true;
@@ -285,6 +311,92 @@ class SqlStore final : public Store {
     NR_TRY_STATUS(q("UPDATE bundles SET blocked = ?, blocked_reason = ? WHERE sha256 = ?",
                     {sql_int(blocked ? 1 : 0), sql_text(reason), sql_text(sha)}));
     return ok_status();
+  }
+
+  Status set_bundle_fix_ids(const std::string& sha, const std::vector<std::string>& ids) override {
+    NR_TRY_STATUS(q("UPDATE bundles SET fix_ids = ? WHERE sha256 = ?", {sql_text(list_json(ids)), sql_text(sha)}));
+    return ok_status();
+  }
+
+  // ---- fix records
+  Result<bool> put_fix_record(const StoredFixRecord& rec) override {
+    bool created = false;
+    Status st = pool_->transaction([&](SqlConn& c) -> Status {
+      NR_TRY(auto have, c.exec("SELECT 1 FROM fix_records WHERE sha256 = ?", {sql_text(rec.sha256)}));
+      if (!have.rows.empty()) return ok_status();
+      for (const auto& f : rec.fixes) {
+        NR_TRY(auto r, c.exec("SELECT description FROM fixes WHERE id = ?", {sql_text(f.id)}));
+        if (!r.rows.empty() && r.rows[0].text(0) != f.description)
+          return Error(Errc::conflict, "fix " + f.id + ": the stored records describe it as '" +
+                                           r.rows[0].text(0).substr(0, 200) + "', this record as '" +
+                                           f.description.substr(0, 200) + "'");
+      }
+      std::vector<const FixKernelRow*> fresh;
+      for (const auto& k : rec.kernels) {
+        NR_TRY(auto r, c.exec(std::string("SELECT ") + kFixKernelCols + " FROM fix_kernels WHERE fix_id = ? AND k_release = ?",
+                              {sql_text(k.fix_id), sql_text(k.release)}));
+        if (r.rows.empty()) {
+          fresh.push_back(&k);
+          continue;
+        }
+        FixKernelRow old = fix_kernel_from(r.rows[0]);
+        if (!old.agrees(k)) {
+          auto say = [](const FixKernelRow& x) {
+            return x.outcome + (x.bundle_sha256.empty() ? "" : " with bundle " + x.bundle_sha256) + " (Debian " + x.version + ")";
+          };
+          return Error(Errc::conflict, "fix " + k.fix_id + ", kernel " + k.release + ": stored record " + old.record_sha256 +
+                                           " says " + say(old) + ", this record says " + say(k) +
+                                           "; records of one fix must agree on every kernel both name");
+        }
+      }
+      NR_TRY_STATUS(c.exec("INSERT INTO fix_records (sha256, record, signature, signer, created_at) VALUES (?, ?, ?, ?, ?)",
+                           {sql_text(rec.sha256), sql_text(rec.record), sql_text(rec.signature),
+                            sql_text(rec.signer_key_id), sql_int(rec.created_at)}));
+      for (const auto& f : rec.fixes)
+        NR_TRY_STATUS(c.exec("INSERT INTO fixes (id, description, created_at) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING",
+                             {sql_text(f.id), sql_text(f.description), sql_int(rec.created_at)}));
+      for (const FixKernelRow* k : fresh)
+        NR_TRY_STATUS(c.exec(std::string("INSERT INTO fix_kernels (") + kFixKernelCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             {sql_text(k->fix_id), sql_text(k->release), sql_text(k->version), sql_text(k->outcome),
+                              sql_text(k->bundle_sha256), sql_text(k->build_id), sql_int(k->sequence),
+                              sql_text(k->reason), sql_text(rec.sha256)}));
+      created = true;
+      return ok_status();
+    });
+    if (!st) return std::move(st).error();
+    return created;
+  }
+
+  Result<std::vector<FixRow>> list_fixes() override {
+    NR_TRY(auto r, q("SELECT id, description, created_at FROM fixes ORDER BY id"));
+    std::vector<FixRow> out;
+    for (const auto& row : r.rows) out.push_back({row.text(0), row.text(1), row.integer(2)});
+    return out;
+  }
+
+  Result<std::vector<FixKernelRow>> fix_kernels(const std::string& fix_id) override {
+    std::string sql = std::string("SELECT ") + kFixKernelCols + " FROM fix_kernels";
+    std::vector<SqlParam> p;
+    if (!fix_id.empty()) {
+      sql += " WHERE fix_id = ?";
+      p.push_back(sql_text(fix_id));
+    }
+    NR_TRY(auto r, q(sql + " ORDER BY fix_id, k_release", p));
+    std::vector<FixKernelRow> out;
+    for (const auto& row : r.rows) out.push_back(fix_kernel_from(row));
+    return out;
+  }
+
+  Result<std::optional<StoredFixRecord>> get_fix_record(const std::string& sha) override {
+    NR_TRY(auto r, q("SELECT sha256, record, signature, signer, created_at FROM fix_records WHERE sha256 = ?", {sql_text(sha)}));
+    if (r.rows.empty()) return std::optional<StoredFixRecord>();
+    StoredFixRecord out;
+    out.sha256 = r.rows[0].text(0);
+    out.record = r.rows[0].text(1);
+    out.signature = r.rows[0].text(2);
+    out.signer_key_id = r.rows[0].text(3);
+    out.created_at = r.rows[0].integer(4);
+    return std::optional<StoredFixRecord>(std::move(out));
   }
 
   // ---- tokens
@@ -547,11 +659,11 @@ class SqlStore final : public Store {
             sql_text(o.window ? api::format_window(*o.window) : std::string()),
             sql_text(std::string(rollout_state_name(o.state))), sql_int(o.current_stage),
             sql_int(o.stage_started_at), sql_int(o.created_at), sql_text(o.halt_reason),
-            sql_int(o.failure_baseline)};
+            sql_int(o.failure_baseline), sql_text(o.fix_id), sql_text(list_json(o.bundles))};
   }
 
   Status create_rollout(const RolloutRecord& o) override {
-    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    NR_TRY_STATUS(q(std::string("INSERT INTO rollouts (") + kRolloutCols + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     rollout_params(o)));
     return ok_status();
   }
@@ -632,6 +744,14 @@ class SqlStore final : public Store {
   Result<std::vector<Count>> hosts_by_applied_bundle() override {
     return counts("SELECT a_sha256, COUNT(*) FROM hosts WHERE a_sha256 IS NOT NULL GROUP BY a_sha256"
                   " ORDER BY a_sha256", false);
+  }
+  Result<std::vector<HostKernelCount>> hosts_by_kernel_and_applied() override {
+    NR_TRY(auto r, q("SELECT k_release, k_version, k_build_id, COALESCE(a_sha256, ''), COUNT(*) FROM hosts"
+                     " GROUP BY k_release, k_version, k_build_id, COALESCE(a_sha256, '')"
+                     " ORDER BY k_release, k_build_id"));
+    std::vector<HostKernelCount> out;
+    for (const auto& row : r.rows) out.push_back({row.text(0), row.text(1), row.text(2), row.text(3), row.integer(4)});
+    return out;
   }
   Result<std::int64_t> hosts_behind(const std::string& build_id, std::int64_t sequence) override {
     NR_TRY(auto r, q("SELECT COUNT(*) FROM hosts WHERE k_build_id = ? AND COALESCE(a_sequence, 0) < ?",

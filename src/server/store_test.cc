@@ -97,12 +97,12 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 TEST_P(StoreTest, MigratesOnceAndReopens) {
   auto v = store_->schema_version();
   ASSERT_TRUE(v.ok()) << v.error().message();
-  EXPECT_EQ(*v, 2);
+  EXPECT_EQ(*v, 3);
   ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "hello").ok());
   auto again = reopen();
   ASSERT_TRUE(again.ok()) << again.error().message();
   store_ = std::move(again).value();
-  EXPECT_EQ(*store_->schema_version(), 2);
+  EXPECT_EQ(*store_->schema_version(), 3);
   auto b = store_->get_bundle(sha('a'));
   ASSERT_TRUE(b.ok() && b->has_value());
   EXPECT_EQ((*b)->sequence, 1);
@@ -232,6 +232,20 @@ TEST_P(StoreTest, RolloutCompareAndSet) {
   EXPECT_EQ(now->current_stage, 1);
   EXPECT_EQ(now->failure_baseline, 3);
   EXPECT_EQ(store_->list_rollouts()->size(), 1u);
+  EXPECT_TRUE(now->fix_id.empty());
+  EXPECT_EQ(now->all_bundles(), std::vector<std::string>{sha('f')});
+  // A fix rollout: a fix id and its bundles, one per kernel.
+  RolloutRecord f;
+  f.id = "r_2";
+  f.fix_id = "CVE-2026-1";
+  f.bundles = {sha('a'), sha('b')};
+  f.stages = {{100, 0, 1}};
+  ASSERT_TRUE(store_->create_rollout(f).ok());
+  auto fg = *store_->get_rollout("r_2");
+  ASSERT_TRUE(fg.has_value());
+  EXPECT_EQ(fg->fix_id, "CVE-2026-1");
+  EXPECT_TRUE(fg->bundle_sha256.empty());
+  EXPECT_EQ(fg->all_bundles(), (std::vector<std::string>{sha('a'), sha('b')}));
 }
 
 TEST_P(StoreTest, PinsAuditTokens) {
@@ -350,6 +364,127 @@ TEST_P(StoreTest, ApplyWritesIsAllOrNothing) {
   EXPECT_EQ(store_->bundle_counts(sha('b'))->offered, 0);
   EXPECT_TRUE(store_->apply_writes(b).ok());
   EXPECT_EQ(store_->bundle_counts(sha('b'))->offered, 1);
+}
+
+// Schema 3 on a store written by schema 2: the bundles, hosts and rollouts stay; the bundles'
+// fix ids are "not read yet" (NULL), for the API to fill from their bytes.
+TEST_P(StoreTest, MigrationToFixRecordsKeepsWhatWasStored) {
+  ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "old bytes").ok());
+  ASSERT_TRUE(store_->create_token({"t_1", "enrollment", "", "", "web", {}, 0, 0, 0, false, 10}, "h").ok());
+  ASSERT_TRUE(store_->enroll_host("h", host("h_1"), "cred1", 50)->has_value());
+  RolloutRecord r;
+  r.id = "r_1";
+  r.bundle_sha256 = sha('a');
+  r.stages = {{100, 0, 1}};
+  ASSERT_TRUE(store_->create_rollout(r).ok());
+  // Back to what schema 2 had.
+  ASSERT_TRUE(raw_sql("DROP TABLE fix_kernels"));
+  ASSERT_TRUE(raw_sql("DROP TABLE fixes"));
+  ASSERT_TRUE(raw_sql("DROP TABLE fix_records"));
+  ASSERT_TRUE(raw_sql("ALTER TABLE bundles DROP COLUMN fix_ids"));
+  ASSERT_TRUE(raw_sql("ALTER TABLE rollouts DROP COLUMN fix_id"));
+  ASSERT_TRUE(raw_sql("ALTER TABLE rollouts DROP COLUMN bundles"));
+  ASSERT_TRUE(raw_sql("DELETE FROM schema_version WHERE version = 3"));
+  auto again = reopen();
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  store_ = std::move(again).value();
+  EXPECT_EQ(*store_->schema_version(), 3);
+  auto b = store_->get_bundle(sha('a'));
+  ASSERT_TRUE(b.ok() && b->has_value());
+  EXPECT_FALSE((*b)->fix_ids.has_value());
+  EXPECT_EQ(**store_->get_bundle_content(sha('a')), "old bytes");
+  EXPECT_TRUE(store_->get_host("h_1")->has_value());
+  auto kept = *store_->get_rollout("r_1");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_EQ(kept->all_bundles(), std::vector<std::string>{sha('a')});  // a bundle rollout, as before
+  ASSERT_TRUE(store_->set_bundle_fix_ids(sha('a'), {"CVE-1", "NR-2"}).ok());
+  EXPECT_EQ(*(*store_->get_bundle(sha('a')))->fix_ids, (std::vector<std::string>{"CVE-1", "NR-2"}));
+  EXPECT_TRUE(store_->list_fixes()->empty());
+}
+
+TEST_P(StoreTest, BundleFixIds) {
+  auto b = bundle('c', 3);
+  b.fix_ids = std::vector<std::string>{"CVE-9"};
+  ASSERT_TRUE(store_->put_bundle(b, "x").ok());
+  EXPECT_EQ(*(*store_->get_bundle(sha('c')))->fix_ids, std::vector<std::string>{"CVE-9"});
+  auto e = bundle('d', 3);
+  e.fix_ids = std::vector<std::string>{};
+  ASSERT_TRUE(store_->put_bundle(e, "y").ok());
+  auto got = store_->get_bundle(sha('d'));
+  ASSERT_TRUE((*got)->fix_ids.has_value());
+  EXPECT_TRUE((*got)->fix_ids->empty());
+}
+
+StoredFixRecord fix_record(const std::string& sha256, const std::string& description,
+                           std::vector<std::tuple<std::string, std::string, std::string>> kernels) {
+  StoredFixRecord r;
+  r.sha256 = sha256;
+  r.record = "{\"record\": \"" + sha256 + "\"}";
+  r.signature = "noreboot-ed25519-signature-v1 0011223344556677 AAAA";
+  r.signer_key_id = "0011223344556677";
+  r.created_at = 700;
+  r.fixes = {{"CVE-2026-1", description, 700}};
+  for (const auto& [release, outcome, bundle] : kernels)
+    r.kernels.push_back({"CVE-2026-1", release, "6.1.1-1", outcome, bundle, bundle.empty() ? "" : kBuild,
+                         bundle.empty() ? 0 : 5, bundle.empty() ? "why" : "", sha256});
+  return r;
+}
+
+TEST_P(StoreTest, FixRecordsMustAgree) {
+  auto first = fix_record(sha('1'), "nfsd", {{"k1", "built", sha('a')}, {"k2", "already_fixed", ""}});
+  auto put = store_->put_fix_record(first);
+  ASSERT_TRUE(put.ok()) << put.error().message();
+  EXPECT_TRUE(*put);
+  EXPECT_FALSE(*store_->put_fix_record(first));  // the same record again: nothing new
+  // Another bundle for k1: refused, nothing stored.
+  auto other_bundle = store_->put_fix_record(fix_record(sha('2'), "nfsd", {{"k1", "built", sha('b')}, {"k3", "built", sha('c')}}));
+  ASSERT_FALSE(other_bundle.ok());
+  EXPECT_EQ(other_bundle.error().code(), Errc::conflict);
+  EXPECT_NE(other_bundle.error().message().find("kernel k1"), std::string::npos) << other_bundle.error().message();
+  EXPECT_FALSE(store_->get_fix_record(sha('2'))->has_value());
+  // Another outcome for k2: refused.
+  auto other_outcome = store_->put_fix_record(fix_record(sha('3'), "nfsd", {{"k2", "does_not_apply", ""}}));
+  ASSERT_FALSE(other_outcome.ok());
+  EXPECT_EQ(other_outcome.error().code(), Errc::conflict);
+  // Another description: refused.
+  auto other_text = store_->put_fix_record(fix_record(sha('4'), "nfsd, really", {{"k4", "built", sha('d')}}));
+  ASSERT_FALSE(other_text.ok());
+  EXPECT_NE(other_text.error().message().find("describe"), std::string::npos);
+  EXPECT_EQ(store_->fix_kernels("CVE-2026-1")->size(), 2u);
+  // A record that agrees on k1 and adds k5: stored.
+  auto more = store_->put_fix_record(fix_record(sha('5'), "nfsd", {{"k1", "built", sha('a')}, {"k5", "refused", ""}}));
+  ASSERT_TRUE(more.ok()) << more.error().message();
+  EXPECT_TRUE(*more);
+  auto rows = store_->fix_kernels("CVE-2026-1");
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[0].record_sha256, sha('1'));  // k1 keeps the record that first said so
+  EXPECT_EQ((*rows)[2].release, "k5");
+  EXPECT_EQ((*rows)[2].outcome, "refused");
+  EXPECT_EQ(store_->fix_kernels("")->size(), 3u);
+  EXPECT_TRUE(store_->fix_kernels("CVE-0")->empty());
+  auto fixes = store_->list_fixes();
+  ASSERT_EQ(fixes->size(), 1u);
+  EXPECT_EQ((*fixes)[0].description, "nfsd");
+  auto stored = store_->get_fix_record(sha('1'));
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->record, first.record);
+  EXPECT_EQ((*stored)->signature, first.signature);
+}
+
+TEST_P(StoreTest, HostsByKernelAndApplied) {
+  ASSERT_TRUE(store_->create_token({"t_1", "enrollment", "", "", "web", {}, 0, 0, 0, false, 10}, "h").ok());
+  for (const char* id : {"h_1", "h_2", "h_3"})
+    ASSERT_TRUE(store_->enroll_host("h", host(id), std::string("c") + id, 50)->has_value());
+  auto h = host("h_2");
+  h.applied = api::AppliedPatch{"nr_fix", 4, sha('a')};
+  ASSERT_TRUE(store_->update_host_status(h).ok());
+  auto rows = store_->hosts_by_kernel_and_applied();
+  ASSERT_TRUE(rows.ok()) << rows.error().message();
+  ASSERT_EQ(rows->size(), 2u);
+  std::int64_t none = 0, applied = 0;
+  for (const auto& r : *rows) (r.applied_sha256.empty() ? none : applied) += r.n;
+  EXPECT_EQ(none, 2);
+  EXPECT_EQ(applied, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),

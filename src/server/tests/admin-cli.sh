@@ -73,4 +73,54 @@ set +e; NOREBOOT_ADMIN_TOKEN=nra_wrong "$admin" fleet 2>"$work/e"; rc=$?; set -e
 [ "$rc" = 1 ] && grep -q "401" "$work/e" || fail "bad token: exit $rc $(cat "$work/e")"
 set +e; "$admin" fleet 2>"$work/e"; rc=$?; set -e
 [ "$rc" = 2 ] && grep -q "no admin token" "$work/e" || fail "missing token: exit $rc $(cat "$work/e")"
+echo "== publish DIR: a fix's bundles and its signed record; fixes"
+fd="$work/fixdir"; mkdir -p "$fd"
+build57=57575757575757575757575757575757575757ff
+cat >"$fd/m55.json" <<JSON
+{"name": "nr_nfsd", "sequence": 7, "kernel": {"release": "6.1.0-55-amd64", "version": "#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-1", "build_id": "55555555555555555555555555555555555555ff", "arch": "x86_64"},
+ "module": {"vermagic": "6.1.0-55-amd64 SMP preempt mod_unload modversions"},
+ "fixes": [{"id": "CVE-2026-99362", "description": "nfsd"}]}
+JSON
+"$admin" sign --key "$work/pub.key" --manifest "$fd/m55.json" --module "$work/nr_fix.ko" -o "$fd/6.1.0-55-amd64.nrp" >/dev/null
+rm "$fd/m55.json"
+python3 - "$fd" <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]
+sha = hashlib.sha256(open(d + "/6.1.0-55-amd64.nrp", "rb").read()).hexdigest()
+rec = {"format_version": 1, "fixes": [{"id": "CVE-2026-99362", "description": "nfsd"}],
+       "patch": {"name": "nfsd.patch", "sha256": "c" * 64},
+       "kernels": [{"release": "6.1.0-55-amd64", "version": "6.1.192-1", "outcome": "built",
+                    "bundle": {"file": "6.1.0-55-amd64.nrp", "sha256": sha,
+                               "build_id": "55555555555555555555555555555555555555ff", "module": "nr_nfsd", "sequence": 7}},
+                   {"release": "6.1.0-57-amd64", "version": "6.1.192-3", "outcome": "already_fixed", "reason": ""}],
+       "builder_version": "test", "created": "2026-12-02T00:00:00Z"}
+open(d + "/fix.json", "w").write(json.dumps(rec, indent=2) + "\n")
+PY
+"$admin" sign --key "$work/pub.key" --record "$fd/fix.json" | grep -q "wrote $fd/fix.sig" || fail "sign --record"
+# A record changed after signing is refused (exit 3, the server's 422), and nothing is stored.
+cp -r "$fd" "$work/tampered"
+sed -i 's/already_fixed/does_not_apply/' "$work/tampered/fix.json"
+set +e; "$admin" publish "${tf[@]}" "$work/tampered" >/dev/null 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 3 ] && grep -q "modified after signing" "$work/e" || fail "tampered record: exit $rc $(cat "$work/e")"
+"$admin" fixes "${tf[@]}" --json | python3 -c 'import json,sys; assert json.load(sys.stdin)["fixes"]==[]' || fail "a refused record was stored"
+"$admin" publish "${tf[@]}" "$fd" | tee "$work/pubdir.txt"
+grep -q "published nr_nfsd #7 for 6.1.0-55-amd64" "$work/pubdir.txt" || fail "publish DIR: bundle line"
+grep -q "published fix record" "$work/pubdir.txt" || fail "publish DIR: record line"
+# Hosts: one on the built kernel (exposed), one on the already fixed kernel.
+for k in "6.1.0-55-amd64 55555555555555555555555555555555555555ff 6.1.192-1" "6.1.0-57-amd64 $build57 6.1.192-3"; do
+  set -- $k
+  curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"h-$1\",\"kernel\":{\"release\":\"$1\",\"version\":\"#1 SMP Debian $3 (2026-11-16)\",\"build_id\":\"$2\",\"arch\":\"x86_64\"}}" >/dev/null \
+    || fail "enroll on $1"
+done
+"$admin" fixes "${tf[@]}" | tee "$work/fixes.txt"
+grep -q "^CVE-2026-99362 *0 *1 *1 *0 *1 *nfsd" "$work/fixes.txt" || fail "fixes table"
+"$admin" fixes "${tf[@]}" CVE-2026-99362 | tee "$work/fix.txt"
+grep -q "exposed *1 *6.1.0-55-amd64 (1)" "$work/fix.txt" || fail "fixes ID: exposed"
+grep -q "already_fixed *1 *6.1.0-57-amd64 (1, already_fixed)" "$work/fix.txt" || fail "fixes ID: already fixed"
+curl -sf "$NOREBOOT_SERVER/metrics" | grep -q 'noreboot_hosts_exposed{fix="CVE-2026-99362"} 1' || fail "metrics gauge"
+"$admin" rollout create "${tf[@]}" --fix CVE-2026-99362 --stage 100:0:0 --json >"$work/fr.json"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["fix"]=="CVE-2026-99362" and len(r["kernels"])==1 and r["counts"]["targeted"]==1, r' \
+  "$work/fr.json" || fail "rollout create --fix"
+"$admin" rollout status "${tf[@]}" | grep -Eq "fix CVE-2026-99362 +(running|completed)" || fail "rollout status shows the fix rollout"
+
 echo "admin-cli: all checks passed"
