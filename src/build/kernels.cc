@@ -86,17 +86,7 @@ Result<fs::path> source_for_probe(const BuildConfig& config, const KernelTarget&
   std::error_code ec;
   fs::create_directories(kdir, ec);
   NR_TRY(auto lock, FileLock::acquire(kdir / ".source-files.lock", "extracting source files"));
-  NR_TRY(auto listing, run_checked({"dpkg-deb", "-c", deb}, {.capture_stdout = true}));
-  std::string tarball;
-  {
-    std::istringstream in(listing);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto pos = line.find("./usr/src/linux-source-");
-      if (pos != std::string::npos && line.find(".tar.xz", pos) != std::string::npos) tarball = line.substr(pos);
-    }
-  }
-  if (tarball.empty()) return Error(Errc::invalid_input, deb + " holds no usr/src/linux-source-*.tar.xz");
+  NR_TRY(auto tarball, source_tarball_in(deb));
   std::string top = fs::path(tarball).stem().stem().string();  // linux-source-6.1
   fs::path tmp = kdir / ("source-" + t.version + ".tmp");
   fs::remove_all(tmp, ec);

@@ -103,21 +103,7 @@ Status prepare_tree(const KernelProfile& p, const fs::path& source_deb, const Pr
   if (source_deb.filename().string().find("_" + p.version + "_") == std::string::npos)
     return Error(Errc::internal, source_deb.string() + " is not the linux-source of " + p.abi + "'s own version " + p.version);
   clock.begin("prepare:untar", "unpacking " + source_deb.filename().string() + " into " + p.tree.string());
-  NR_TRY(auto listing, run_checked({"dpkg-deb", "-c", source_deb.string()}, {.capture_stdout = true}));
-  std::string tarball;
-  {
-    std::istringstream in(listing);
-    std::string line;
-    while (std::getline(in, line)) {
-      auto pos = line.find("./usr/src/linux-source-");
-      if (pos != std::string::npos && line.find(".tar.xz", pos) != std::string::npos) {
-        tarball = line.substr(pos);
-        break;
-      }
-    }
-  }
-  if (tarball.empty())
-    return Error(Errc::invalid_input, source_deb.string() + " holds no usr/src/linux-source-*.tar.xz; is it a linux-source package?");
+  NR_TRY(auto tarball, source_tarball_in(source_deb));
   fs::create_directories(p.tree);
   std::string script = "set -o pipefail; dpkg-deb --fsys-tarfile " + shell_quote(source_deb.string()) +
                        " | tar -xO " + shell_quote(tarball) +
@@ -161,6 +147,17 @@ Status prepare_tree(const KernelProfile& p, const fs::path& source_deb, const Pr
 }
 
 }  // namespace
+
+Result<std::string> source_tarball_in(const fs::path& source_deb) {
+  NR_TRY(auto listing, run_checked({"dpkg-deb", "-c", source_deb.string()}, {.capture_stdout = true}));
+  std::istringstream in(listing);
+  std::string line;
+  while (std::getline(in, line)) {
+    auto pos = line.find("./usr/src/linux-source-");
+    if (pos != std::string::npos && line.find(".tar.xz", pos) != std::string::npos) return line.substr(pos);
+  }
+  return Error(Errc::invalid_input, source_deb.string() + " holds no usr/src/linux-source-*.tar.xz; is it a linux-source package?");
+}
 
 std::string tree_stamp(const std::string& abi, const std::string& version) { return abi + " " + version + "\n"; }
 

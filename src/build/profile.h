@@ -65,6 +65,9 @@ inline constexpr const char* kKcflags = "-ffunction-sections -fdata-sections";
 // `make CC=.. KERNELRELEASE=.. KCFLAGS=.. -jN` to run in profile.tree.
 std::vector<std::string> make_command(const KernelProfile& profile, int jobs);
 
+// The member of a linux-source package that holds the source: ./usr/src/linux-source-6.1.tar.xz
+Result<std::string> source_tarball_in(const std::filesystem::path& source_deb);
+
 // The content of tree.done: "ABI VERSION\n".
 std::string tree_stamp(const std::string& abi, const std::string& version);
 
