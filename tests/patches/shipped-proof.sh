@@ -10,48 +10,41 @@
 # as its own builds do), so a killed run leaves every tree as valid as it was. A hand-edited
 # copy of a tree would prove less (a change we made up) and cost gigabytes or risk the shared one.
 #
-# Why these two kernels (fixed, not "current"): 6.1.0-56 (6.1.192-2) and 6.1.0-57 (6.1.192-3)
-# differ in one file, fs/nfsd/nfs4state.c, where CVE-2026-99362 changed nfsd4_sequence. The fix
-# below changes nfsd4_sequence in lines both versions share, so it applies to both trees, and
-# the original compiled from one version is not the other's shipped nfsd.ko code. The test
-# fails if the refusal does not name nfsd4_sequence (so it cannot pass on an unrelated
+# Which kernels, never named here: the two newest that the archive serves with everything a
+# build needs (kernel-fetch --list; on 2 Dec 2026 6.1.0-56 and -57), OLD and NEW, and their
+# difference, Debian's security fix X between the two versions (scripts/debian-fix; on 2 Dec
+# nfsd4_sequence, CVE-2026-99362). So:
+#   right: X built for OLD in OLD's own tree: accepted, each function X changes compared;
+#   wrong: X for NEW compiled in OLD's tree (X applies there; OLD's original is not NEW's code),
+#          and X reversed for OLD compiled in NEW's tree: both refused, naming X's function.
+# The test fails if a refusal does not name that function (so it cannot pass on an unrelated
 # refusal), if the right tree is refused, or if a cached tree changed its release. It also
-# builds a fix of nfsd4_lm_put_owner, whose shipped code differs from our -ffunction-sections
-# original by a shortened jump, and checks that the as-shipped compile accepts it.
-# Exit 77 (skipped) when the archive no longer serves one of the two kernels.
+# builds a fix of nfsd4_lm_put_owner for NEW, whose shipped code differs from our
+# -ffunction-sections original by a shortened jump, and checks that the as-shipped compile
+# accepts it.
 # Usage: shipped-proof.sh NOREBOOT_BUILD
 set -uo pipefail
 build=$1
-right=${NOREBOOT_PROOF_RIGHT:-6.1.0-57-amd64}
-wrong=${NOREBOOT_PROOF_WRONG:-6.1.0-56-amd64}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
 T=$(mktemp -d /tmp/nr-proof.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export XDG_CONFIG_HOME=$T/config   # a throw-away publisher key, not the user's
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-cat > "$T/sequence.patch" <<'EOF'
---- a/fs/nfsd/nfs4state.c
-+++ b/fs/nfsd/nfs4state.c
-@@ -4094,7 +4094,8 @@
- 	/* We do not negotiate the number of slots yet, so set the
- 	 * maxslots to the session maxreqs which is used to encode
- 	 * sr_highest_slotid and the sr_target_slot id to maxslots */
--	seq->maxslots = session->se_fchannel.maxreqs;
-+	seq->maxslots = min_t(u32, session->se_fchannel.maxreqs,
-+			      NFSD_MAX_SLOTS_PER_SESSION);
- 
- 	status = check_slot_seqid(seq->seqid, slot->sl_seqid,
- 					slot->sl_flags & NFSD4_SLOT_INUSE);
-EOF
+mapfile -t kernels < <("$repo/scripts/kernel-fetch" --list | awk '$3 == "complete" {print $1, $2}' | tail -2)
+[ ${#kernels[@]} -eq 2 ] || { echo "FAIL: the archive serves fewer than 2 complete kernels"; exit 1; }
+read -r wrong wrong_v <<< "${kernels[0]}"   # OLD: the tree that is wrong for NEW
+read -r right right_v <<< "${kernels[1]}"   # NEW
+echo "kernels: $wrong ($wrong_v), $right ($right_v)"
+"$repo/scripts/debian-fix" "$wrong_v" "$right_v" -o "$T/fix.patch" 2> "$T/debian-fix.log" ||
+  { cat "$T/debian-fix.log"; echo "FAIL: $wrong_v -> $right_v is not one small security fix"; exit 1; }
 
-tree_of() {  # tree_of ABI: prepares (once, cached) and prints the tree; exit 77 if not served
+tree_of() {  # tree_of ABI: prepares (once, cached) and prints the tree
   local out rc=0
   out=$("$build" prepare --kernel "debian:$1" 2> "$T/prepare-$1.log") || rc=$?
   if [ $rc -ne 0 ]; then
-    if grep -q 'archive lacks\|not served\|exit 3' "$T/prepare-$1.log"; then
-      echo "SKIP: kernel $1 is not available:"; tail -5 "$T/prepare-$1.log"; exit 77
-    fi
     echo "FAIL: prepare $1 (exit $rc)"; tail -20 "$T/prepare-$1.log"; exit 1
   fi
   sed -n 's/^NR_TREE=//p' <<< "$out"
@@ -63,14 +56,19 @@ wrong_tree=$(tree_of "$wrong") || exit $?
 release_of() { sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$1/include/generated/utsrelease.h"; }
 right_release=$(release_of "$right_tree") wrong_release=$(release_of "$wrong_tree")
 
-# 1. The right tree: accepted, and nfsd4_sequence was compared with nfsd.ko, not skipped.
+# 1. The right tree: X for OLD in OLD's own tree is accepted, and each function X changes was
+#    compared with the shipped code, not skipped.
 rc=0
-"$build" --kernel "debian:$right" --patch "$T/sequence.patch" -o "$T/right.nrp" > "$T/right.log" 2>&1 || rc=$?
-if [ $rc -eq 0 ] && [ -s "$T/right.nrp" ]; then echo "ok: the right tree ($right) builds"
-else fail "the right tree ($right) gave exit $rc:"; tail -30 "$T/right.log"; fi
-grep -q '^\[verify\] fs/nfsd/nfs4state.c: nfsd4_sequence equals nfsd.ko ' "$T/right.log" &&
-  echo "ok: nfsd4_sequence compiled in the right tree equals the shipped nfsd.ko's" ||
-  fail "no '[verify] ... nfsd4_sequence equals nfsd.ko' line in the right build"
+"$build" --kernel "debian:$wrong" --patch "$T/fix.patch" -o "$T/right.nrp" > "$T/right.log" 2>&1 || rc=$?
+if [ $rc -eq 0 ] && [ -s "$T/right.nrp" ]; then echo "ok: the right tree ($wrong) builds Debian's fix"
+else fail "the right tree ($wrong) gave exit $rc:"; tail -30 "$T/right.log"; fi
+diffline=$(grep -m1 '^\[diff\] [^ ]*\.c ([^)]*):' "$T/right.log")
+file=$(sed -E 's/^\[diff\] ([^ ]*) .*/\1/' <<< "$diffline")
+func=$(sed -E 's/^[^:]*: *([^ +]*).*/\1/' <<< "$diffline")
+[ -n "$func" ] || fail "no changed function in the right build's [diff] line: '$diffline'"
+grep -q "^\[verify\] $file: $func equals [^ ]* " "$T/right.log" &&
+  echo "ok: $func compiled in the right tree equals the shipped code" ||
+  fail "no '[verify] $file: $func equals ...' line in the right build"
 grep -q '^\[verify\] [1-9][0-9]* function(s) equal the shipped code .*; 0 refused$' "$T/right.log" ||
   fail "the right build's verify summary is missing or refused something"
 
@@ -96,24 +94,28 @@ rc=0
   echo "ok: nfsd4_lm_put_owner (a relaxed tail call in nfsd.ko) is accepted through the as-shipped compile" ||
   { fail "nfsd4_lm_put_owner: exit $rc or no as-shipped comparison:"; grep -E '^(\[verify\]|refused|  what)' "$T/put.log"; }
 
-# 3. The wrong tree for the same kernel, both ways round (the second is the bug that happened):
-#    refused (exit 3), naming nfsd4_sequence and the reason, and nothing written.
-check_refused() {  # check_refused TREE TARGET
+# 3. The wrong tree, both ways round (the first is the bug that happened): refused (exit 3),
+#    naming X's function and the reason, and nothing written.
+check_refused() {  # check_refused TREE TARGET PATCH
   local rc=0 log=$T/wrong-$2.log
-  "$build" --tree "$1" --kernel "debian:$2" --patch "$T/sequence.patch" -o "$T/wrong-$2.nrp" > "$log" 2>&1 || rc=$?
+  "$build" --tree "$1" --kernel "debian:$2" --patch "$3" -o "$T/wrong-$2.nrp" > "$log" 2>&1 || rc=$?
   [ $rc -eq 3 ] || { fail "tree $1 for $2 gave exit $rc, not 3 (refused):"; tail -30 "$log"; return; }
-  local want="^refused: fs/nfsd/nfs4state.c: nfsd4_sequence: the tree's source does not produce the running kernel's code"
+  local want="^refused: $file: $func: the tree's source does not produce the running kernel's code"
   if grep -q "$want" "$log" && grep -q "what to do: check that the tree $1 is built from the exact linux-source of $2" "$log"
   then
-    echo "ok: $2 with the tree of $(release_of "$1") refused: $(grep -o 'nfsd4_sequence in the original .*' "$log" | head -1)"
-  else fail "tree $1 for $2: the refusal does not name nfsd4_sequence:"; grep -A1 '^refused' "$log"; fi
-  grep -q '^refused: ' "$log" && ! grep '^refused: ' "$log" | grep -qv 'nfsd4_sequence' ||
-    fail "tree $1 for $2: a refusal other than nfsd4_sequence's"
+    echo "ok: $2 with the tree of $(release_of "$1") refused: $(grep -o "$func in the original .*" "$log" | head -1)"
+  else fail "tree $1 for $2: the refusal does not name $func:"; grep -A1 '^refused' "$log"; fi
+  grep -q '^refused: ' "$log" && ! grep '^refused: ' "$log" | grep -qv "$func" ||
+    fail "tree $1 for $2: a refusal other than $func's"
   [ ! -e "$T/wrong-$2.nrp" ] || fail "tree $1 for $2: a bundle was written despite the refusal"
   grep -q '^  verify ' "$log" || fail "tree $1 for $2: no verify step in the timings"
 }
-check_refused "$wrong_tree" "$right"
-check_refused "$right_tree" "$wrong"
+# X reversed (NEW's source back to OLD's), made from the two trees' copies of X's files.
+for f in $(grep '^+++ b/' "$T/fix.patch" | sed -e 's#^+++ b/##' -e 's#\t.*##'); do
+  diff -u --label "a/$f" --label "b/$f" "$right_tree/$f" "$wrong_tree/$f" >> "$T/reverse.patch"
+done
+check_refused "$wrong_tree" "$right" "$T/fix.patch"
+check_refused "$right_tree" "$wrong" "$T/reverse.patch"
 
 # 4. The shared trees were only read: each still has its own release and its done marker.
 [ "$right_release" = "$right" ] && [ "$wrong_release" = "$wrong" ] &&
