@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -139,9 +142,18 @@ TEST(ElfView, RejectsGarbage) {
 
 // ---- The real kernel (needs the cached index: scripts/kernel-fetch --dbg, then noreboot-klp index) ----
 
+// $NR_ABI, else the newest kernel of the cache that has a symbol index (never a named ABI).
 std::string real_abi() {
-  const char* abi = std::getenv("NR_ABI");
-  return abi && *abi ? abi : "6.1.0-56-amd64";
+  if (const char* abi = std::getenv("NR_ABI"); abi && *abi) return abi;
+  fs::path kernels = fs::path(kernel_files_for("x").kdir).parent_path();
+  std::vector<std::string> have;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(kernels, ec))
+    if (fs::exists(e.path() / "symbols/vmlinux.idx")) have.push_back(e.path().filename().string());
+  std::sort(have.begin(), have.end(), [](const std::string& a, const std::string& b) {
+    return ::strverscmp(a.c_str(), b.c_str()) < 0;
+  });
+  return have.empty() ? "none-in-cache" : have.back();
 }
 
 TEST(RealKernel, SymposAgreesWithSystemMapAndFileMarkers) {
