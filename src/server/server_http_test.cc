@@ -643,7 +643,8 @@ TEST_F(FixTest, RecordsAreVerifiedAndCheckedAgainstTheUploadedBundles) {
   for (const auto& e : audit["entries"]) published |= e["action"] == "fix.publish";
   EXPECT_TRUE(published);
   // Bundles show the fixes they carry.
-  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+  auto bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
+  for (const auto& b : bundles["bundles"])
     EXPECT_EQ(b["fixes"], b["patch_name"] == "nr_other" ? json::array() : json::array({"CVE-2026-99362"})) << b.dump();
 }
 
@@ -776,7 +777,8 @@ TEST_F(FixTest, OneRolloutPerFixAcrossKernels) {
   }
   EXPECT_EQ(status["state"], "halted") << status.dump();
   EXPECT_EQ(status["counts"]["failed"], 2);
-  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+  auto bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
+  for (const auto& b : bundles["bundles"])
     EXPECT_TRUE(b["blocked"].get<bool>()) << b.dump();
   EXPECT_TRUE(offer(a2, kK55).is_null());
   EXPECT_TRUE(offer(b2, kK56).is_null());
@@ -784,14 +786,16 @@ TEST_F(FixTest, OneRolloutPerFixAcrossKernels) {
   auto resumed = req("POST", "/v1/rollouts/" + id + "/resume", "", admin_);
   ASSERT_EQ(resumed.status, 200) << resumed.body;
   EXPECT_EQ(json::parse(resumed.body)["failure_baseline"], 2);
-  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+  auto bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
+  for (const auto& b : bundles["bundles"])
     EXPECT_FALSE(b["blocked"].get<bool>()) << b.dump();
   EXPECT_EQ(offer(a2, kK55)["sha256"], sha55);
   EXPECT_EQ(offer(b2, kK56)["sha256"], sha56);
   EXPECT_TRUE(offer(a1, kK55).is_null());  // failed with it before: never again
   auto manual = req("POST", "/v1/rollouts/" + id + "/halt", json{{"reason", "stop"}}.dump(), admin_);
   ASSERT_EQ(manual.status, 200);
-  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+  auto bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
+  for (const auto& b : bundles["bundles"])
     EXPECT_TRUE(b["blocked"].get<bool>());
   auto list = json::parse(req("GET", "/v1/rollouts", "", admin_).body)["rollouts"];
   ASSERT_EQ(list.size(), 1u);
