@@ -786,16 +786,16 @@ TEST_F(FixTest, OneRolloutPerFixAcrossKernels) {
   auto resumed = req("POST", "/v1/rollouts/" + id + "/resume", "", admin_);
   ASSERT_EQ(resumed.status, 200) << resumed.body;
   EXPECT_EQ(json::parse(resumed.body)["failure_baseline"], 2);
-  auto bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
-  for (const auto& b : bundles["bundles"])
+  auto resumed_bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
+  for (const auto& b : resumed_bundles["bundles"])
     EXPECT_FALSE(b["blocked"].get<bool>()) << b.dump();
   EXPECT_EQ(offer(a2, kK55)["sha256"], sha55);
   EXPECT_EQ(offer(b2, kK56)["sha256"], sha56);
   EXPECT_TRUE(offer(a1, kK55).is_null());  // failed with it before: never again
   auto manual = req("POST", "/v1/rollouts/" + id + "/halt", json{{"reason", "stop"}}.dump(), admin_);
   ASSERT_EQ(manual.status, 200);
-  auto bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
-  for (const auto& b : bundles["bundles"])
+  auto halted_bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // kept alive for the loop
+  for (const auto& b : halted_bundles["bundles"])
     EXPECT_TRUE(b["blocked"].get<bool>());
   auto list = json::parse(req("GET", "/v1/rollouts", "", admin_).body)["rollouts"];
   ASSERT_EQ(list.size(), 1u);
