@@ -87,25 +87,6 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
-// The earlier fixes (from the baseline's manifest) as files in WORK/fixes, then the new one.
-Result<std::vector<FixFile>> fix_files(const BuildConfig& config, const Baseline* baseline, const PatchSet& patch,
-                                       const fs::path& work) {
-  std::vector<FixFile> fixes;
-  if (baseline) {
-    std::error_code ec;
-    fs::create_directories(work / "fixes", ec);
-    const auto& sources = baseline->manifest.sources;
-    for (size_t i = 0; i < sources.size(); ++i) {
-      std::string what = "earlier fix " + sources[i].name + " (from " + baseline->bundle.filename().string() + ")";
-      fs::path file = work / "fixes" / (std::to_string(i + 1) + "-" + fs::path(sources[i].name).filename().string());
-      NR_TRY_STATUS(write_text_atomic(file, sources[i].text));
-      NR_TRY(auto parsed, parse_patch(sources[i].text, what));
-      fixes.push_back({file, what, parsed});
-    }
-  }
-  fixes.push_back({config.patch, config.patch.filename().string(), patch});
-  return fixes;
-}
 
 // The module name: --name, else from the fix's file name; never the baseline's own name (the
 // kernel cannot load a module whose name is loaded, and the new patch replaces the old one
@@ -219,10 +200,7 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
     br.fixes = baseline->manifest.fixes;
     br.sources = baseline->manifest.sources;
   }
-  for (const auto& f : config.fixes) {
-    auto colon = f.find(':');
-    br.fixes.push_back({f.substr(0, colon), colon == std::string::npos ? "" : f.substr(colon + 1)});
-  }
+  for (auto& f : fixes_of(config)) br.fixes.push_back(std::move(f));
   br.sources.push_back({config.patch.filename().string(), patch_text});
   if (config.sequence) {
     br.sequence = *config.sequence;
@@ -239,6 +217,34 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
 }
 
 }  // namespace
+
+Result<std::vector<FixFile>> fix_files(const BuildConfig& config, const Baseline* baseline, const PatchSet& patch,
+                                       const fs::path& work) {
+  std::vector<FixFile> fixes;
+  if (baseline) {
+    std::error_code ec;
+    fs::create_directories(work / "fixes", ec);
+    const auto& sources = baseline->manifest.sources;
+    for (size_t i = 0; i < sources.size(); ++i) {
+      std::string what = "earlier fix " + sources[i].name + " (from " + baseline->bundle.filename().string() + ")";
+      fs::path file = work / "fixes" / (std::to_string(i + 1) + "-" + fs::path(sources[i].name).filename().string());
+      NR_TRY_STATUS(write_text_atomic(file, sources[i].text));
+      NR_TRY(auto parsed, parse_patch(sources[i].text, what));
+      fixes.push_back({file, what, parsed});
+    }
+  }
+  fixes.push_back({config.patch, config.patch.filename().string(), patch});
+  return fixes;
+}
+
+std::vector<Fix> fixes_of(const BuildConfig& config) {
+  std::vector<Fix> out;
+  for (const auto& f : config.fixes) {
+    auto colon = f.find(':');
+    out.push_back({f.substr(0, colon), colon == std::string::npos ? "" : f.substr(colon + 1)});
+  }
+  return out;
+}
 
 Result<BuildResult> run_build(const BuildConfig& config) {
   BuildResult result;

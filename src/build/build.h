@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "build/compile.h"
+#include "build/fix_apply.h"
 #include "build/profile.h"
 #include "build/steps.h"
 #include "build/units.h"
@@ -89,6 +90,14 @@ Result<BuildResult> run_build(const BuildConfig& config);
 // them) cannot be built upon: an error naming it.
 Result<std::map<std::string, Baseline>> load_baselines(const std::vector<std::filesystem::path>& paths,
                                                       const std::filesystem::path& key);
+
+// The earlier fixes of BASELINE (may be null) written as files into DIR/fixes and parsed, then
+// the new fix (CONFIG.patch, parsed as PATCH): what stage and the multi-kernel probe apply.
+Result<std::vector<FixFile>> fix_files(const BuildConfig& config, const Baseline* baseline, const PatchSet& patch,
+                                       const std::filesystem::path& dir);
+
+// The --fix ID:text arguments as fix ids and descriptions.
+std::vector<Fix> fixes_of(const BuildConfig& config);
 
 // Resolves the profile from --kernel or --tree (prepares it when needed).
 Result<KernelProfile> resolve_profile(const BuildConfig& config, StepClock& clock);

@@ -39,10 +39,7 @@ std::string reason_of(const KernelReport& r, KernelOutcome o) {
 
 Result<FixRecord> make_fix_record(const BuildConfig& config, const std::vector<KernelReport>& reports) {
   FixRecord rec;
-  for (const auto& f : config.fixes) {
-    auto colon = f.find(':');
-    rec.fixes.push_back({f.substr(0, colon), colon == std::string::npos ? "" : f.substr(colon + 1)});
-  }
+  rec.fixes = fixes_of(config);
   if (rec.fixes.empty())
     return Error(Errc::invalid_argument, "no --fix ID:text given: a fix record is about fix ids");
   NR_TRY(auto patch, read_file(config.patch, 64u << 20));

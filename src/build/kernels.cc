@@ -222,31 +222,17 @@ Result<std::vector<KernelReport>> run_kernels(const BuildConfig& config) {
     }
 
     // probe: does the fix apply to this kernel's exact source (after the earlier fixes)?
-    std::vector<FixFile> fixes;
     const Baseline* baseline = nullptr;
     if (auto it = config.baselines.find(t.abi); it != config.baselines.end()) baseline = &it->second;
     fs::path probe_dir = fs::temp_directory_path() / ("noreboot-probe." + std::to_string(::getpid()));
     fs::remove_all(probe_dir, ec);
-    fs::create_directories(probe_dir / "fixes", ec);
-    Status probe_error = ok_status();
-    if (baseline) {
-      for (size_t k = 0; k < baseline->manifest.sources.size(); ++k) {
-        const auto& sp = baseline->manifest.sources[k];
-        fs::path f = probe_dir / "fixes" / (std::to_string(k + 1) + ".patch");
-        auto parsed = parse_patch(sp.text, sp.name);
-        if (!parsed.ok()) { probe_error = std::move(parsed).error(); break; }
-        (void)write_text_atomic(f, sp.text);
-        fixes.push_back({f, "earlier fix " + sp.name, *parsed});
-      }
-    }
-    fixes.push_back({config.patch, config.patch.filename().string(), patch});
     Result<FitResult> fit = Error(Errc::internal, "not probed");
-    if (probe_error.ok()) {
-      auto source = source_for_probe(config, t, touched_files(fixes));
-      if (source.ok()) fit = apply_fixes(*source, probe_dir / "src", fixes, kernel_label(t), probe_dir / "patch.log");
-      else fit = std::move(source).error();
+    if (auto fixes = fix_files(config, baseline, patch, probe_dir); !fixes.ok()) {
+      fit = std::move(fixes).error();
+    } else if (auto source = source_for_probe(config, t, touched_files(*fixes)); !source.ok()) {
+      fit = std::move(source).error();
     } else {
-      fit = std::move(probe_error).error();
+      fit = apply_fixes(*source, probe_dir / "src", *fixes, kernel_label(t), probe_dir / "patch.log");
     }
     fs::remove_all(probe_dir, ec);
     if (!fit.ok()) {
@@ -323,10 +309,7 @@ Status write_kernel_summary(const fs::path& dir, const BuildConfig& config, cons
   nlohmann::ordered_json j;
   j["patch"] = config.patch.filename().string();
   j["fixes"] = nlohmann::ordered_json::array();
-  for (const auto& f : config.fixes) {
-    auto colon = f.find(':');
-    j["fixes"].push_back({{"id", f.substr(0, colon)}, {"description", colon == std::string::npos ? "" : f.substr(colon + 1)}});
-  }
+  for (const auto& f : fixes_of(config)) j["fixes"].push_back({{"id", f.id}, {"description", f.description}});
   j["kernels"] = nlohmann::ordered_json::array();
   for (const auto& r : reports) {
     nlohmann::ordered_json k;
