@@ -70,6 +70,8 @@ if(TARGET noreboot-build)
   # Debian's own fix between two kernel versions, as a patch noreboot-build takes.
   install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/debian-fix
           DESTINATION ${CMAKE_INSTALL_BINDIR} RENAME noreboot-debian-fix COMPONENT builder)
+  install(PROGRAMS ${PROJECT_SOURCE_DIR}/scripts/lib/source-delta.py
+          DESTINATION lib/noreboot COMPONENT builder)
 endif()
 
 # Documentation: the operator guide in every package, each part's own guide in its package.
