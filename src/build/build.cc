@@ -59,16 +59,39 @@ Result<fs::path> make_work_dir(const BuildConfig& config) {
 
 }  // namespace
 
+namespace {
+
+// Every outcome's two spellings in one table: the key for summary.json and the fix record,
+// the words for people.
+struct OutcomeText {
+  Outcome outcome;
+  std::string_view key, words;
+};
+constexpr OutcomeText kOutcomeTexts[] = {
+    {Outcome::built, "built", "built"},
+    {Outcome::refused, "refused", "refused"},
+    {Outcome::no_change, "no_change", "no change"},
+    {Outcome::already_fixed, "already_fixed", "already fixed"},
+    {Outcome::does_not_apply, "does_not_apply", "does not apply"},
+    {Outcome::unavailable, "unavailable", "not buildable from the archive"},
+};
+
+const OutcomeText* outcome_text(Outcome outcome) {
+  for (const auto& t : kOutcomeTexts)
+    if (t.outcome == outcome) return &t;
+  return nullptr;
+}
+
+}  // namespace
+
 std::string_view outcome_name(Outcome outcome) {
-  switch (outcome) {
-    case Outcome::built: return "built";
-    case Outcome::refused: return "refused";
-    case Outcome::no_change: return "no change";
-    case Outcome::already_fixed: return "already fixed";
-    case Outcome::does_not_apply: return "does not apply";
-    case Outcome::unavailable: return "not buildable from the archive";
-  }
-  return "?";
+  const OutcomeText* t = outcome_text(outcome);
+  return t ? t->words : "?";
+}
+
+std::string_view outcome_key(Outcome outcome) {
+  const OutcomeText* t = outcome_text(outcome);
+  return t ? t->key : "?";
 }
 
 namespace {

@@ -66,7 +66,8 @@ enum class Outcome {
   does_not_apply,   // the fix does not apply to this kernel's source (detail: patch's words)
   unavailable,      // the archive does not serve what a build of this kernel needs
 };
-std::string_view outcome_name(Outcome outcome);
+std::string_view outcome_name(Outcome outcome);  // for people: "already fixed"
+std::string_view outcome_key(Outcome outcome);   // for JSON (summary.json, fix record): "already_fixed"
 
 struct BuildResult {
   Outcome outcome = Outcome::built;

@@ -112,18 +112,6 @@ Result<fs::path> source_for_probe(const BuildConfig& config, const KernelTarget&
   return dir;
 }
 
-std::string outcome_key(Outcome o) {
-  switch (o) {
-    case Outcome::built: return "built";
-    case Outcome::refused: return "refused";
-    case Outcome::no_change: return "no_change";
-    case Outcome::already_fixed: return "already_fixed";
-    case Outcome::does_not_apply: return "does_not_apply";
-    case Outcome::unavailable: return "unavailable";
-  }
-  return "?";
-}
-
 std::string kernel_label(const KernelTarget& t) { return t.abi + " (" + t.version + ")"; }
 
 }  // namespace
@@ -315,7 +303,7 @@ Status write_kernel_summary(const fs::path& dir, const BuildConfig& config, cons
     nlohmann::ordered_json k;
     k["abi"] = r.target.abi;
     k["version"] = r.target.version;
-    k["outcome"] = r.failed ? "failed" : outcome_key(r.outcome);
+    k["outcome"] = r.failed ? "failed" : std::string(outcome_key(r.outcome));
     if (!r.bundle.empty()) {
       k["bundle"] = r.bundle.filename().string();
       k["module"] = r.module_name;

@@ -63,6 +63,13 @@ struct FixKernelRow {
   bool agrees(const FixKernelRow& o) const {
     return release == o.release && version == o.version && outcome == o.outcome && bundle_sha256 == o.bundle_sha256;
   }
+  // A later record may turn "could not be built" into "built" for the same kernel (a backport
+  // of a fix that did not apply, or a builder that no longer refuses it); never the reverse,
+  // and never one bundle into another.
+  bool upgraded_by(const FixKernelRow& o) const {
+    return release == o.release && version == o.version && o.outcome == "built" &&
+           (outcome == "does_not_apply" || outcome == "refused" || outcome == "unavailable");
+  }
 };
 struct FixRow {
   std::string id;
@@ -240,7 +247,9 @@ class Store {
   // Fix records. put_fix_record stores a record and its rows in one transaction, after checking
   // that it agrees with every stored record on the fixes they share: the same description, and
   // for every kernel both name the same outcome and bundle (Errc::conflict naming the first
-  // disagreement; nothing is stored). A record may add kernels the stored ones do not name.
+  // disagreement; nothing is stored). A record may add kernels the stored ones do not name, and
+  // may give a bundle to a kernel a stored record could not build for (FixKernelRow::upgraded_by:
+  // a backport); that kernel's row then names the new record.
   // Returns false when this exact record was stored already.
   virtual Result<bool> put_fix_record(const StoredFixRecord& rec) = 0;
   virtual Result<std::vector<FixRow>> list_fixes() = 0;

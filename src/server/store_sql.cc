@@ -331,7 +331,7 @@ class SqlStore final : public Store {
                                            r.rows[0].text(0).substr(0, 200) + "', this record as '" +
                                            f.description.substr(0, 200) + "'");
       }
-      std::vector<const FixKernelRow*> fresh;
+      std::vector<const FixKernelRow*> fresh, upgraded;
       for (const auto& k : rec.kernels) {
         NR_TRY(auto r, c.exec(std::string("SELECT ") + kFixKernelCols + " FROM fix_kernels WHERE fix_id = ? AND k_release = ?",
                               {sql_text(k.fix_id), sql_text(k.release)}));
@@ -340,6 +340,10 @@ class SqlStore final : public Store {
           continue;
         }
         FixKernelRow old = fix_kernel_from(r.rows[0]);
+        if (old.upgraded_by(k)) {
+          upgraded.push_back(&k);
+          continue;
+        }
         if (!old.agrees(k)) {
           auto say = [](const FixKernelRow& x) {
             return x.outcome + (x.bundle_sha256.empty() ? "" : " with bundle " + x.bundle_sha256) + " (Debian " + x.version + ")";
@@ -360,6 +364,11 @@ class SqlStore final : public Store {
                              {sql_text(k->fix_id), sql_text(k->release), sql_text(k->version), sql_text(k->outcome),
                               sql_text(k->bundle_sha256), sql_text(k->build_id), sql_int(k->sequence),
                               sql_text(k->reason), sql_text(rec.sha256)}));
+      for (const FixKernelRow* k : upgraded)
+        NR_TRY_STATUS(c.exec("UPDATE fix_kernels SET outcome = ?, bundle_sha256 = ?, k_build_id = ?, sequence = ?, reason = ?, "
+                             "record_sha256 = ? WHERE fix_id = ? AND k_release = ?",
+                             {sql_text(k->outcome), sql_text(k->bundle_sha256), sql_text(k->build_id), sql_int(k->sequence),
+                              sql_text(k->reason), sql_text(rec.sha256), sql_text(k->fix_id), sql_text(k->release)}));
       created = true;
       return ok_status();
     });

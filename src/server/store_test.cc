@@ -462,6 +462,20 @@ TEST_P(StoreTest, FixRecordsMustAgree) {
   EXPECT_EQ((*rows)[2].outcome, "refused");
   EXPECT_EQ(store_->fix_kernels("")->size(), 3u);
   EXPECT_TRUE(store_->fix_kernels("CVE-0")->empty());
+  // A backport: k5 could not be built, a later record builds it. Stored, k5 now names it; a
+  // record that takes the bundle away again is refused.
+  auto backport = store_->put_fix_record(fix_record(sha('6'), "nfsd", {{"k5", "built", sha('e')}}));
+  ASSERT_TRUE(backport.ok()) << backport.error().message();
+  rows = store_->fix_kernels("CVE-2026-1");
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ((*rows)[2].outcome, "built");
+  EXPECT_EQ((*rows)[2].bundle_sha256, sha('e'));
+  EXPECT_EQ((*rows)[2].record_sha256, sha('6'));
+  auto downgrade = store_->put_fix_record(fix_record(sha('7'), "nfsd", {{"k5", "does_not_apply", ""}}));
+  ASSERT_FALSE(downgrade.ok());
+  EXPECT_EQ(downgrade.error().code(), Errc::conflict);
+  auto already = store_->put_fix_record(fix_record(sha('8'), "nfsd", {{"k2", "built", sha('f')}}));
+  ASSERT_FALSE(already.ok()) << "already_fixed must not become built";
   auto fixes = store_->list_fixes();
   ASSERT_EQ(fixes->size(), 1u);
   EXPECT_EQ((*fixes)[0].description, "nfsd");
