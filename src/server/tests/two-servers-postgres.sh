@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Two noreboot-servers on one real PostgreSQL (run under with-postgres; ctest:
 # server_two_postgres, label store). Both re-read rollouts only every hour here
-# (snapshot_ttl = 3600), so only the NOTIFY/LISTEN between them can carry a change in time:
-#  - an agent long-polling on server B gets the offer of a rollout created on server A
-#    within 1.5 s;
-#  - a halt on server A stops offers on server B within 1.5 s;
+# (snapshot_ttl = 3600), so only the NOTIFY/LISTEN between them can carry a change in time
+# (the bound is 30 s: without the notification it would take an hour; how fast it is, about
+# 20-150 ms, is measured in docs/benchmarks.md, not asserted here, so a busy machine cannot fail
+# the test):
+#  - an agent long-polling on server B gets the offer of a rollout created on server A;
+#  - a halt on server A stops offers on server B;
 #  - B's listener survives the database going away and coming back.
 set -euo pipefail
 server=${1:?usage: two-servers-postgres.sh NOREBOOT-SERVER NOREBOOT-ADMIN}
@@ -75,7 +77,7 @@ wait "$poll" || fail "long poll on b failed"
 t1=$(now)
 dt=$(elapsed "$t0" "$t1")
 grep -q "\"sha256\":\"$sha\"" "$work/poll.json" || fail "the long poll on b ended without the offer after $dt s: $(cat "$work/poll.json")"
-python3 -c "import sys; sys.exit(0 if float('$dt') < 1.5 else 1)" || fail "offer reached b after $dt s (want < 1.5 s)"
+python3 -c "import sys; sys.exit(0 if float('$dt') < 30 else 1)" || fail "offer reached b after $dt s (want < 30 s: the snapshot TTL is an hour, so only a notification arrives sooner)"
 echo "offer reached the agent on B $dt s after the rollout was created on A"
 
 echo "== a halt on A stops offers on B"
@@ -95,7 +97,7 @@ done
 t1=$(now)
 dt=$(elapsed "$t0" "$t1")
 [ -n "$seen" ] || fail "b still offers the bundle $dt s after the halt on a"
-python3 -c "import sys; sys.exit(0 if float('$dt') < 1.5 else 1)" || fail "halt reached b after $dt s (want < 1.5 s)"
+python3 -c "import sys; sys.exit(0 if float('$dt') < 30 else 1)" || fail "halt reached b after $dt s (want < 30 s: the snapshot TTL is an hour, so only a notification arrives sooner)"
 echo "B stopped offering $dt s after the halt on A"
 
 echo "== B's listener comes back after the database restarts"
@@ -121,6 +123,6 @@ for _ in $(seq 30); do
 done
 dt=$(elapsed "$t0" "$(now)")
 [ -n "$seen" ] || fail "b did not offer again $dt s after the resume on a"
-python3 -c "import sys; sys.exit(0 if float('$dt') < 1.5 else 1)" || fail "resume reached b after $dt s (want < 1.5 s)"
+python3 -c "import sys; sys.exit(0 if float('$dt') < 30 else 1)" || fail "resume reached b after $dt s (want < 30 s: the snapshot TTL is an hour, so only a notification arrives sooner)"
 echo "after the restart, B offered again $dt s after the resume on A"
 echo "two-servers-postgres: all checks passed"
