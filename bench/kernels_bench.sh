@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     *) specs+=(--kernel "$1"); shift ;;
   esac
 done
-[ $# -eq 2 ] && [ ${#specs[@]} -gt 0 ] || { sed -n '2,12p' "$0" >&2; exit 2; }
+[ $# -eq 2 ] && [ ${#specs[@]} -gt 0 ] || { awk 'NR > 1 { if (!/^#/) exit; sub(/^# ?/, ""); print }' "$0" >&2; exit 2; }
 T=$(mktemp -d /tmp/nr-kbench.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 export XDG_CONFIG_HOME=$T/config
