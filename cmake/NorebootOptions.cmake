@@ -3,7 +3,11 @@
 #
 #   -DNOREBOOT_SANITIZE=ON   AddressSanitizer + UndefinedBehaviorSanitizer (scripts/test runs it)
 #   -DNOREBOOT_FUZZ=ON       libFuzzer targets (needs clang: CC=clang CXX=clang++)
+#   -DNOREBOOT_WERROR=ON     every warning is an error (scripts/test builds this way, so a
+#                            warning cannot land; off by default so a newer compiler's new
+#                            warnings do not stop a user's build)
 option(NOREBOOT_SANITIZE "Build with ASan and UBSan" OFF)
+option(NOREBOOT_WERROR "Treat warnings as errors" OFF)
 option(NOREBOOT_FUZZ "Build libFuzzer targets (clang only)" OFF)
 
 set(CMAKE_CXX_STANDARD 20)
@@ -19,6 +23,9 @@ target_compile_features(noreboot_options INTERFACE cxx_std_20)
 target_compile_options(noreboot_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough
   -Wno-missing-field-initializers)
+if(NOREBOOT_WERROR)
+  target_compile_options(noreboot_options INTERFACE -Werror)
+endif()
 if(NOREBOOT_FUZZ)
   # Coverage instrumentation for every library a fuzz target links, not just the target's own
   # file: without it libFuzzer sees only the entry point and cannot steer into the parsers.
