@@ -13,7 +13,7 @@ namespace noreboot::server {
 namespace {
 
 constexpr int kWidth = 760, kHeight = 260;
-constexpr int kLeft = 48, kRight = 16, kTop = 28, kBottom = 40;
+constexpr int kLeft = 48, kRight = 16, kTop = 36, kBottom = 40;
 
 struct Scale {
   std::int64_t t0, t1;
@@ -83,13 +83,20 @@ std::string timeline_svg(TimelineData d) {
     << "</text><text x=\"" << kWidth - kRight << "\" y=\"" << kHeight - 8 << "\" text-anchor=\"end\" font-size=\"11\">"
     << html_escape(readable_utc(s.t1)) << "</text>";
   // Rollout events: a vertical line each, labelled at the top.
+  double last_label_x = -1000;
+  int row = 0;  // labels of marks close together go on alternate rows
   for (const auto& m : d.marks) {
     double x = s.x(m.time);
+    row = (x - last_label_x < 70) ? 1 - row : 0;
+    last_label_x = x;
     o << "<g class=\"mark\" data-kind=\"" << html_escape(m.kind) << "\"><title>" << html_escape(readable_utc(m.time))
       << ": " << html_escape(m.label) << "</title><line x1=\"" << x << "\" y1=\"" << kTop - 10 << "\" x2=\"" << x
       << "\" y2=\"" << s.y(0) << "\" stroke=\"" << mark_colour(m.kind) << "\" stroke-dasharray=\"4 3\""
-      << (m.kind == "halt" ? " stroke-width=\"2\"" : "") << "/><text x=\"" << x + 3 << "\" y=\"" << kTop - 12
-      << "\" font-size=\"11\" fill=\"" << mark_colour(m.kind) << "\">" << html_escape(m.label) << "</text></g>";
+      << (m.kind == "halt" ? " stroke-width=\"2\"" : "") << "/>";
+    // Labels near the right edge end at their line instead of starting there (not clipped).
+    bool right = x > kWidth - kRight - 90;
+    o << "<text x=\"" << (right ? x - 3 : x + 3) << "\" y=\"" << kTop - 14 + 12 * row << "\"" << (right ? " text-anchor=\"end\"" : "")
+      << " font-size=\"11\" fill=\"" << mark_colour(m.kind) << "\">" << html_escape(m.label) << "</text></g>";
   }
   o << "<polyline id=\"timeline-patched\" fill=\"none\" stroke=\"#3a7\" stroke-width=\"2\" points=\""
     << steps(d.patched, s) << "\"><title>patched: " << d.patched.size() << "</title></polyline>"
