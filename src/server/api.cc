@@ -403,13 +403,8 @@ Result<std::shared_ptr<const FleetSnapshot>> Api::Impl::snapshot() {
 std::string Api::Impl::bearer(const HttpRequest& req) const {
   std::string h = req.header("authorization");
   if (h.size() > 7 && (h.compare(0, 7, "Bearer ") == 0 || h.compare(0, 7, "bearer ") == 0)) return h.substr(7);
-  // The dashboard keeps the token in a cookie.
-  std::string cookie = req.header("cookie");
-  auto pos = cookie.find("nr_token=");
-  if (pos != std::string::npos) {
-    auto end = cookie.find(';', pos);
-    return cookie.substr(pos + 9, end == std::string::npos ? std::string::npos : end - pos - 9);
-  }
+  // Only the header: no cookie is a credential for /v1 (the dashboard's session cookie is good
+  // for its pages only, dashboard_session.h), so a form posted from another site cannot act.
   return "";
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api.h"
+#include "server/dashboard_session.h"
 #include "server/group_commit.h"
 #include "server/host_cache.h"
 
@@ -28,6 +29,8 @@ using nlohmann::json;
     auto nr_resp_st_ = (expr);                                                \
     if (!nr_resp_st_.ok()) return error_response(fail_from(nr_resp_st_.error())); \
   } while (0)
+
+struct DashboardView;  // a logged-in dashboard request (dashboard_html.h)
 
 // A failed request: status + JSON error code + message.
 struct Fail {
@@ -164,6 +167,9 @@ struct Api::Impl {
   // Operations and dashboard.
   HttpResponse metrics_text();
   HttpResponse dashboard(const HttpRequest& req, const std::vector<std::string>& seg);
+  // The dashboard's logged-in browsers (dashboard_session.h) and its fix pages (dashboard_fixes.cc).
+  DashboardSessions sessions;
+  HttpResponse fix_pages(const std::vector<std::string>& seg, const DashboardView& view);
 };
 
 }  // namespace noreboot::server

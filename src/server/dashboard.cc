@@ -1,24 +1,70 @@
 // The web dashboard and /metrics: server-rendered HTML, no JavaScript, no external assets.
 //
 // Problem: operators want to see the fleet (hosts by state and kernel, which fix runs where,
-// who is still exposed), rollouts with their stage progress and a host's history, in a
-// browser, without another service. Approach: a few pages rendered from the same queries as
-// the JSON API (fleet_json, rollout_to_json), escaped with html_escape. Login is a form that
-// stores an admin or read token in an HttpOnly, SameSite=Lax cookie (8 hours); the pages only read,
-// so there is no state-changing form to protect against CSRF. Trade-off: no live updates
-// (a meta refresh every 10 s) — enough for watching a rollout.
+// who is still exposed), rollouts with their stage progress, a host's history and a fix's
+// exposure and timeline, in a browser, without another service; and to halt, resume or
+// promote a rollout from there, without the browser holding a credential that another site
+// could make it use. Approach: a few pages rendered from the same queries as the JSON API
+// (fleet_json, rollout_to_json, fix_exposure), escaped with html_escape. Logging in exchanges
+// an admin or read token for a server-side session (dashboard_session.h); each page view
+// re-reads the token behind the session, so revoking it logs the browser out. Actions are
+// form POSTs carrying a per-session, per-action token; they run the API's own admin handler
+// (Impl::admin) as the session's token, so they are checked, audited and applied exactly as
+// `POST /v1/rollouts/{id}/{action}` is. Trade-off: no live updates (a meta refresh every
+// 10 s) — enough for watching a rollout.
+#include <algorithm>
 #include <ctime>
 #include <sstream>
 
 #include "core/manifest.h"
 #include "server/api_impl.h"
+#include "server/dashboard_html.h"
 
 namespace noreboot::server {
 namespace {
 
 std::string fmt_time(std::int64_t t) { return readable_utc(t); }
 
-std::string page(const std::string& title, const std::string& body, bool refresh) {
+HttpResponse login_page(int status, const std::string& message) {
+  std::string body =
+      "<!doctype html><html><head><meta charset=\"utf-8\"><title>noreboot - log in</title></head><body>"
+      "<h1>noreboot</h1>" +
+      (message.empty() ? "" : "<p id=\"login-error\">" + html_escape(message) + "</p>") +
+      "<form method=\"post\" action=\"/login\"><label>Admin or read token <input type=\"password\" "
+      "name=\"token\" autocomplete=\"off\"></label> <button>Log in</button></form></body></html>";
+  return dashboard_html(status, body);
+}
+
+HttpResponse redirect(const std::string& to) {
+  HttpResponse r;
+  r.status = 303;
+  r.content_type = "text/plain";
+  r.headers.emplace_back("Location", to);
+  return r;
+}
+
+// A refused action: the page says why and that nothing changed.
+HttpResponse refused_page(int status, const std::string& title, const std::string& why, const DashboardView* view) {
+  return dashboard_html(status, dashboard_page(title, "<h1>" + html_escape(title) + "</h1><p id=\"refused\">" +
+                                                          html_escape(why) + "</p><p>Nothing was changed.</p>",
+                                               false, view));
+}
+
+// Whether an admin token record may still be used (as auth_admin decides for /v1).
+bool token_usable(const std::optional<TokenRecord>& t, std::int64_t now) {
+  return t && t->kind == "admin" && !t->revoked && (t->expires_at == 0 || t->expires_at > now);
+}
+
+bool rollout_id_ok(const std::string& s) {
+  return s.size() == 18 && s.compare(0, 2, "r_") == 0 &&
+         std::all_of(s.begin() + 2, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+std::string short_sha(const std::string& s) { return s.substr(0, 12); }
+
+}  // namespace
+
+std::string dashboard_page(const std::string& title, const std::string& body, bool refresh, const DashboardView* view) {
   std::ostringstream o;
   o << "<!doctype html><html><head><meta charset=\"utf-8\"><title>" << html_escape(title)
     << " - noreboot</title>" << (refresh ? "<meta http-equiv=\"refresh\" content=\"10\">" : "")
@@ -26,68 +72,138 @@ std::string page(const std::string& title, const std::string& body, bool refresh
        "td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}th{background:#f3f3f3}"
        ".bar{background:#eee;width:200px;height:12px;display:inline-block}.fill{background:#3a7;height:12px}"
        ".halted{color:#b00;font-weight:bold}.completed{color:#070}.running{color:#05a}code{font-size:90%}"
-       "nav a{margin-right:1em}</style></head><body>"
-       "<nav><a href=\"/\">Fleet</a><a href=\"/hosts\">Hosts</a>"
-       "<form method=\"post\" action=\"/logout\" style=\"display:inline\"><button>Log out</button></form></nav>"
-    << body << "</body></html>";
+       "nav a{margin-right:1em}form.act{display:inline;margin-right:.4em}#refused{color:#b00}</style></head><body>"
+       "<nav><a href=\"/\">Fleet</a><a href=\"/fixes\">Fixes</a><a href=\"/hosts\">Hosts</a>";
+  if (view)
+    o << "<span id=\"who\">" << html_escape(view->token.name.empty() ? view->token.id : view->token.name) << " ("
+      << html_escape(view->token.role) << ")</span> <form method=\"post\" action=\"/logout\" class=\"act\">"
+      << "<input type=\"hidden\" name=\"csrf\" value=\"" << DashboardSessions::form_token(view->session, "/logout")
+      << "\"><button>Log out</button></form>";
+  o << "</nav>" << body << "</body></html>";
   return o.str();
 }
 
-HttpResponse html(int status, std::string body) {
+HttpResponse dashboard_html(int status, std::string body) {
   HttpResponse r;
   r.status = status;
   r.content_type = "text/html; charset=utf-8";
   r.body = std::move(body);
-  r.headers.emplace_back("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'");
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+                         "frame-ancestors 'none'; base-uri 'none'");
   r.headers.emplace_back("X-Frame-Options", "DENY");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  r.headers.emplace_back("Referrer-Policy", "same-origin");
   return r;
 }
 
-HttpResponse login_page(const std::string& message) {
-  std::string body =
-      "<!doctype html><html><head><meta charset=\"utf-8\"><title>noreboot - log in</title></head><body>"
-      "<h1>noreboot</h1>" +
-      (message.empty() ? "" : "<p id=\"login-error\">" + html_escape(message) + "</p>") +
-      "<form method=\"post\" action=\"/login\"><label>Admin or read token <input type=\"password\" "
-      "name=\"token\" autocomplete=\"off\"></label> <button>Log in</button></form></body></html>";
-  HttpResponse r = html(message.empty() ? 200 : 401, body);
-  return r;
+std::string rollout_action_forms(const DashboardView& view, const std::string& rollout_id, const std::string& state,
+                                 const std::string& back) {
+  if (!view.can_act()) return "";
+  std::string out;
+  auto form = [&](const char* action, const char* label) {
+    std::string path = "/rollouts/" + rollout_id + "/" + action;
+    out += "<form method=\"post\" action=\"" + html_escape(path) + "\" class=\"act\"><input type=\"hidden\" name=\"csrf\" value=\"" +
+           DashboardSessions::form_token(view.session, path) + "\"><input type=\"hidden\" name=\"back\" value=\"" +
+           html_escape(back) + "\"><button id=\"" + std::string(action) + "-" + html_escape(rollout_id) + "\">" + label +
+           "</button></form>";
+  };
+  if (state == "running") {
+    form("halt", "Halt");
+    form("promote", "Promote");
+  } else if (state == "halted") {
+    form("resume", "Resume");
+  }
+  return out;
 }
-
-std::string short_sha(const std::string& s) { return s.substr(0, 12); }
-
-}  // namespace
 
 HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std::string>& seg) {
-  bool get = req.method == "GET" || req.method == "HEAD";
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const std::int64_t t = now();
+  const std::string cookie_attrs = std::string("; Path=/; HttpOnly; SameSite=Strict") + (opt.secure_cookies ? "; Secure" : "");
+  const std::string session_id = DashboardSessions::cookie_value(req.header("cookie"));
+
   if (seg.size() == 1 && seg[0] == "login") {
-    if (req.method != "POST") return login_page("");
+    if (req.method != "POST") return login_page(200, "");
     auto form = parse_query(req.body);
     std::string token = form["token"];
     HttpRequest probe;
     probe.headers["authorization"] = "Bearer " + token;
     Fail f{};
-    if (!auth_admin(probe, false, f)) return login_page("That token is not a valid admin or read token.");
-    HttpResponse r;
-    r.status = 303;
-    r.content_type = "text/plain";
-    r.headers.emplace_back("Location", "/");
-    r.headers.emplace_back("Set-Cookie", "nr_token=" + token + "; Path=/; Max-Age=28800; HttpOnly; SameSite=Lax" +
-                                             (opt.secure_cookies ? "; Secure" : ""));
+    if (!auth_admin(probe, false, f))
+      return login_page(f.status == 503 ? 503 : 401, f.status == 503 ? "The store is unavailable; try again shortly."
+                                                                     : "That token is not a valid admin or read token.");
+    if (!session_id.empty()) sessions.remove(session_id);  // a new login replaces the old session
+    auto session = sessions.create(sha256_hex(token), t);
+    HttpResponse r = redirect("/");
+    // The cookie of older servers (the raw token) is cleared; then the session's.
+    r.headers.emplace_back("Set-Cookie", "nr_token=; Max-Age=0" + cookie_attrs);
+    r.headers.emplace_back("Set-Cookie", std::string(DashboardSessions::kCookie) + "=" + session.id +
+                                             "; Max-Age=" + std::to_string(DashboardSessions::kLifetimeSeconds) + cookie_attrs);
     return r;
   }
+
+  // Everything else needs a live session whose token is still valid.
+  auto session = session_id.empty() ? std::nullopt : sessions.find(session_id, t);
   if (seg.size() == 1 && seg[0] == "logout") {
-    HttpResponse r;
-    r.status = 303;
-    r.content_type = "text/plain";
-    r.headers.emplace_back("Location", "/");
-    r.headers.emplace_back("Set-Cookie", "nr_token=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
+    if (req.method != "POST") return redirect("/");
+    if (session && !DashboardSessions::form_token_ok(*session, "/logout", parse_query(req.body)["csrf"]))
+      return refused_page(403, "Not logged out", "This logout form did not come from your dashboard session.", nullptr);
+    if (session) sessions.remove(session->id);
+    HttpResponse r = redirect("/");
+    r.headers.emplace_back("Set-Cookie", std::string(DashboardSessions::kCookie) + "=; Max-Age=0" + cookie_attrs);
     return r;
   }
-  if (!get) return error_response({405, "method_not_allowed", "the dashboard only reads (GET)"});
-  Fail f{};
-  if (req.header("cookie").find("nr_token=") == std::string::npos) return login_page("");
-  if (!auth_admin(req, false, f)) return login_page("Your session token is no longer valid; log in again.");
+  if (!session) {
+    if (!get)
+      return refused_page(403, "Not logged in", "This action needs a dashboard session: log in, then use the buttons "
+                                                "on the fix or fleet page.", nullptr);
+    return login_page(200, session_id.empty() ? "" : "Your session has ended; log in again.");
+  }
+  auto token = store.find_token(session->token_hash);
+  if (!token) return dashboard_html(503, dashboard_page("Unavailable", "<h1>The store is unavailable</h1><p>" +
+                                                                          html_escape(token.error().message()) +
+                                                                          "</p><p>Reload in a few seconds.</p>", false, nullptr));
+  if (!token_usable(*token, t)) {
+    sessions.remove(session->id);
+    if (!get) return refused_page(403, "Not logged in", "The token behind your session was revoked or expired.", nullptr);
+    return login_page(200, "The token you logged in with was revoked or expired; log in again.");
+  }
+  DashboardView view{*session, **token};
+
+  if (!get) {
+    // POST /rollouts/{id}/{halt|resume|promote}: csrf (this session's token for this path),
+    // back ("fleet" or "fix": the page to return to).
+    if (req.method != "POST" || seg.size() != 3 || seg[0] != "rollouts" || !rollout_id_ok(seg[1]) ||
+        (seg[2] != "halt" && seg[2] != "resume" && seg[2] != "promote"))
+      return refused_page(405, "Not an action", "The dashboard acts only through its buttons: POST "
+                                                "/rollouts/{id}/halt, /resume or /promote.", &view);
+    if (!view.can_act())
+      return refused_page(403, "Not allowed", "Token '" + view.token.name + "' has the read role; halting, resuming "
+                                              "and promoting need an admin token.", &view);
+    auto form = parse_query(req.body);
+    if (!DashboardSessions::form_token_ok(view.session, req.path, form["csrf"]))
+      return refused_page(403, "Form token missing or wrong",
+                          "This form did not come from your dashboard session (or the session changed since the page "
+                          "was loaded). Reload the page and press the button again.", &view);
+    HttpRequest call;
+    call.method = "POST";
+    call.path = "/v1/rollouts/" + seg[1] + "/" + seg[2];
+    call.target = call.path;
+    call.remote = req.remote;
+    if (seg[2] == "halt")
+      call.body = json{{"reason", "halted from the dashboard by " + (view.token.name.empty() ? view.token.id : view.token.name)}}.dump();
+    HttpResponse done = admin(call, {"v1", "rollouts", seg[1], seg[2]}, view.token);
+    json j = json::parse(done.body, nullptr, false);
+    if (done.status != 200) {
+      std::string why = !j.is_discarded() && j.contains("error") ? j["error"].value("message", "") : done.body;
+      return refused_page(done.status, "Could not " + seg[2] + " the rollout", why, &view);
+    }
+    std::string fix = !j.is_discarded() ? j.value("fix", "") : "";
+    return redirect(form["back"] == "fix" && !fix.empty() ? "/fixes/" + fix : "/");
+  }
+
+  if (!seg.empty() && seg[0] == "fixes") return fix_pages(seg, view);
 
   std::ostringstream o;
   if (seg.empty() || (seg.size() == 1 && seg[0].empty())) {
@@ -110,8 +226,17 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
     for (auto& k : fleet["exposed"])
       o << "<tr><td>" << html_escape(k["release"].get<std::string>()) << "</td><td>sequence "
         << k["latest_sequence"].get<std::int64_t>() << "</td><td>" << k["hosts_behind"].get<std::int64_t>() << "</td></tr>";
+    o << "</table><h2>Fixes</h2><table id=\"fix-exposure\"><tr><th>fix</th><th>live-patched</th><th>exposed</th>"
+         "<th>kernel already fixed</th><th>no patch for the kernel</th></tr>";
+    NR_TRY_RESP(auto fixes, fix_exposure(""));
+    for (const auto& f : fixes)
+      o << "<tr><td><a href=\"/fixes/" << html_escape(f["id"].get<std::string>()) << "\">"
+        << html_escape(f["id"].get<std::string>()) << "</a></td><td>" << f["hosts"]["patched"]["count"].get<std::int64_t>()
+        << "</td><td>" << f["hosts"]["exposed"]["count"].get<std::int64_t>() << "</td><td>"
+        << f["hosts"]["already_fixed"]["count"].get<std::int64_t>() << "</td><td>"
+        << f["hosts"]["not_built"]["count"].get<std::int64_t>() << "</td></tr>";
     o << "</table><h2>Rollouts</h2><table id=\"rollouts\"><tr><th>id</th><th>patch</th><th>state</th><th>stage</th>"
-         "<th>progress</th><th>applied</th><th>failed</th><th>reason</th></tr>";
+         "<th>progress</th><th>applied</th><th>failed</th><th>reason</th><th>actions</th></tr>";
     NR_TRY_RESP(auto rollouts, store.list_rollouts());
     for (auto it = rollouts.rbegin(); it != rollouts.rend(); ++it) {
       NR_TRY_RESP(auto j, rollout_to_json(*it));
@@ -121,7 +246,8 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
       std::string state = j["state"].get<std::string>();
       if (state == "completed" && !stages.empty()) percent = stages.back()["percent"].get<double>();
       o << "<tr class=\"rollout\" id=\"" << html_escape(it->id) << "\"><td><code>" << html_escape(it->id) << "</code></td><td>"
-        << (j.contains("fix") ? "fix " + html_escape(j["fix"].get<std::string>()) + " (" +
+        << (j.contains("fix") ? "fix <a href=\"/fixes/" + html_escape(j["fix"].get<std::string>()) + "\">" +
+                                     html_escape(j["fix"].get<std::string>()) + "</a> (" +
                                      std::to_string(j["kernels"].size()) + " kernels)"
                                : html_escape(j["patch_name"].get<std::string>()) + " #" +
                                      std::to_string(j["sequence"].get<std::int64_t>()))
@@ -130,10 +256,11 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
         << static_cast<int>(percent * 2) << "px\"></div></span> " << j["counts"]["in_stage"].get<std::int64_t>()
         << " of " << j["counts"]["targeted"].get<std::int64_t>() << " hosts</td><td>"
         << j["counts"]["applied"].get<std::int64_t>() << "</td><td>" << j["counts"]["failed"].get<std::int64_t>()
-        << "</td><td>" << html_escape(it->halt_reason) << "</td></tr>";
+        << "</td><td>" << html_escape(it->halt_reason) << "</td><td>" << rollout_action_forms(view, it->id, state, "fleet")
+        << "</td></tr>";
     }
     o << "</table>";
-    return html(200, page("Fleet", o.str(), true));
+    return dashboard_html(200, dashboard_page("Fleet", o.str(), true, &view));
   }
   if (seg.size() == 1 && seg[0] == "hosts") {
     HostFilter filter;
@@ -149,11 +276,11 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
         << "</td><td>" << (h.applied ? html_escape(h.applied->name) + " #" + std::to_string(h.applied->sequence) : "-")
         << "</td><td>" << fmt_time(h.last_seen) << "</td></tr>";
     o << "</table>";
-    return html(200, page("Hosts", o.str(), true));
+    return dashboard_html(200, dashboard_page("Hosts", o.str(), true, &view));
   }
   if (seg.size() == 2 && seg[0] == "hosts") {
     NR_TRY_RESP(auto h, store.get_host(seg[1]));
-    if (!h) return html(404, page("Not found", "<h1>No such host</h1>", false));
+    if (!h) return dashboard_html(404, dashboard_page("Not found", "<h1>No such host</h1>", false, &view));
     NR_TRY_RESP(auto hist, store.host_history(h->id, 100));
     o << "<h1>Host " << html_escape(h->hostname) << "</h1><table id=\"host\">"
       << "<tr><th>id</th><td><code>" << html_escape(h->id) << "</code></td></tr>"
@@ -169,9 +296,9 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
       o << "<tr><td>" << fmt_time(e.time) << "</td><td>" << html_escape(e.kind) << "</td><td><code>"
         << html_escape(e.detail.substr(0, 600)) << "</code></td></tr>";
     o << "</table>";
-    return html(200, page("Host " + h->hostname, o.str(), false));
+    return dashboard_html(200, dashboard_page("Host " + h->hostname, o.str(), false, &view));
   }
-  return html(404, page("Not found", "<h1>Not found</h1>", false));
+  return dashboard_html(404, dashboard_page("Not found", "<h1>Not found</h1>", false, &view));
 }
 
 HttpResponse Api::Impl::metrics_text() {

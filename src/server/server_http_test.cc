@@ -18,6 +18,7 @@
 #include "core/keys.h"
 #include "server/api.h"
 #include "server/bundle_check.h"
+#include "server/dashboard_session.h"
 #include "server/http_server.h"
 #include "server/rollout.h"
 #include "server/test_client.h"
@@ -800,6 +801,197 @@ TEST_F(FixTest, OneRolloutPerFixAcrossKernels) {
   auto list = json::parse(req("GET", "/v1/rollouts", "", admin_).body)["rollouts"];
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["fix"], "CVE-2026-99362");
+}
+
+
+// ---- the dashboard: server-side sessions, fix pages, actions with per-form tokens --------------
+
+// A browser: the dashboard session cookie it got from logging in ("" when refused).
+std::string dashboard_login(Client& c, const std::string& token, long* status = nullptr) {
+  auto r = c.request("POST", "/login", "token=" + token, "", {"Content-Type: application/x-www-form-urlencoded"});
+  if (status) *status = r.status;
+  std::string set = r.headers.count("set-cookie") ? r.headers["set-cookie"] : "";
+  if (r.status != 303 || set.rfind("nr_session=", 0) != 0) return "";
+  return set.substr(11, set.find(';') - 11);
+}
+Reply dashboard_get(Client& c, const std::string& path, const std::string& session) {
+  return c.request("GET", path, "", "", {"Cookie: nr_session=" + session});
+}
+Reply dashboard_post(Client& c, const std::string& path, const std::string& session, const std::string& form) {
+  std::vector<std::string> headers = {"Content-Type: application/x-www-form-urlencoded"};
+  if (!session.empty()) headers.push_back("Cookie: nr_session=" + session);
+  return c.request("POST", path, form, "", headers);
+}
+// The form token a page carries for the form posting to `action` ("" when it has no such form).
+std::string form_token_in(const std::string& page, const std::string& action) {
+  auto pos = page.find("action=\"" + action + "\"");
+  if (pos == std::string::npos) return "";
+  pos = page.find("name=\"csrf\" value=\"", pos);
+  return pos == std::string::npos ? "" : page.substr(pos + 19, 64);
+}
+
+TEST_F(ServerTest, DashboardSessionsAreServerSideAndNotApiCredentials) {
+  auto anon = req("GET", "/");
+  EXPECT_EQ(anon.status, 200);
+  EXPECT_NE(anon.body.find("action=\"/login\""), std::string::npos);
+  long status = 0;
+  EXPECT_EQ(dashboard_login(*client_, "nra_not-a-token", &status), "");
+  EXPECT_EQ(status, 401);
+
+  auto login = req("POST", "/login", "token=" + admin_);
+  ASSERT_EQ(login.status, 303);
+  std::string cookie = login.headers["set-cookie"];
+  EXPECT_EQ(cookie.rfind("nr_session=", 0), 0u) << cookie;
+  EXPECT_NE(cookie.find("HttpOnly"), std::string::npos);
+  EXPECT_NE(cookie.find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(cookie.find("Max-Age=28800"), std::string::npos);
+  EXPECT_EQ(cookie.find(admin_), std::string::npos) << "the cookie must not carry the token";
+  std::string session = cookie.substr(11, cookie.find(';') - 11);
+  EXPECT_EQ(session.size(), 64u);
+
+  auto fleet = dashboard_get(*client_, "/", session);
+  EXPECT_EQ(fleet.status, 200);
+  EXPECT_NE(fleet.body.find("id=\"host-count\""), std::string::npos) << fleet.body.substr(0, 400);
+  EXPECT_NE(fleet.headers["content-security-policy"].find("default-src 'none'"), std::string::npos);
+
+  // Neither the session cookie nor the old raw-token cookie is a credential for /v1.
+  EXPECT_EQ(req("GET", "/v1/fleet", "", "", {"Cookie: nr_session=" + session}).status, 401);
+  EXPECT_EQ(req("GET", "/v1/fleet", "", "", {"Cookie: nr_token=" + admin_}).status, 401);
+  auto pin = req("POST", "/v1/pins", json{{"group", "web"}, {"until", 4102444800}}.dump(), "",
+                 {"Cookie: nr_token=" + admin_, "Content-Type: text/plain"});
+  EXPECT_EQ(pin.status, 401);
+  EXPECT_EQ(json::parse(req("GET", "/v1/pins", "", admin_).body)["pins"].size(), 0u);
+
+  // Logout needs the session's own form token, and ends the session.
+  std::string logout_token = form_token_in(fleet.body, "/logout");
+  ASSERT_EQ(logout_token.size(), 64u);
+  EXPECT_EQ(dashboard_post(*client_, "/logout", session, "csrf=" + std::string(64, '0')).status, 403);
+  EXPECT_NE(dashboard_get(*client_, "/", session).body.find("id=\"host-count\""), std::string::npos);
+  auto out = dashboard_post(*client_, "/logout", session, "csrf=" + logout_token);
+  EXPECT_EQ(out.status, 303);
+  EXPECT_NE(out.headers["set-cookie"].find("nr_session=; Max-Age=0"), std::string::npos);
+  auto after = dashboard_get(*client_, "/", session);
+  EXPECT_EQ(after.body.find("id=\"host-count\""), std::string::npos);
+  EXPECT_NE(after.body.find("session has ended"), std::string::npos);
+
+  // Revoking the token behind a session logs it out at the next page view.
+  auto made = json::parse(req("POST", "/v1/tokens/admin", json{{"name", "ops"}, {"role", "admin"}}.dump(), admin_).body);
+  std::string ops = dashboard_login(*client_, made["token"]);
+  ASSERT_FALSE(ops.empty());
+  EXPECT_NE(dashboard_get(*client_, "/hosts", ops).body.find("<h1>Hosts</h1>"), std::string::npos);
+  ASSERT_EQ(req("DELETE", "/v1/tokens/admin/" + made["id"].get<std::string>(), "", admin_).status, 200);
+  auto revoked = dashboard_get(*client_, "/hosts", ops);
+  EXPECT_EQ(revoked.body.find("<h1>Hosts</h1>"), std::string::npos);
+  EXPECT_NE(revoked.body.find("revoked or expired"), std::string::npos);
+}
+
+TEST(DashboardSessions, ExpireAfterEightHoursAndEvictTheOldest) {
+  DashboardSessions s(3);
+  auto a = s.create("ha", 100);
+  auto b = s.create("hb", 100);
+  EXPECT_TRUE(s.find(a.id, 100 + 8 * 3600 - 1).has_value());
+  EXPECT_FALSE(s.find(a.id, 100 + 8 * 3600).has_value());
+  s.create("hc", 200);
+  s.create("hd", 200);
+  s.create("he", 200);  // four live before this one: b is the oldest, evicted
+  EXPECT_FALSE(s.find(b.id, 300).has_value());
+  EXPECT_EQ(s.size(), 3u);
+  EXPECT_TRUE(DashboardSessions::form_token_ok(b, "/rollouts/r_0/halt", DashboardSessions::form_token(b, "/rollouts/r_0/halt")));
+  EXPECT_FALSE(DashboardSessions::form_token_ok(b, "/rollouts/r_0/resume", DashboardSessions::form_token(b, "/rollouts/r_0/halt")));
+  EXPECT_FALSE(DashboardSessions::form_token_ok(a, "/rollouts/r_0/halt", DashboardSessions::form_token(b, "/rollouts/r_0/halt")));
+  EXPECT_FALSE(DashboardSessions::form_token_ok(b, "/rollouts/r_0/halt", ""));
+  EXPECT_EQ(DashboardSessions::cookie_value("a=1; nr_session=abc; b=2"), "abc");
+  EXPECT_EQ(DashboardSessions::cookie_value("xnr_session=abc"), "");
+}
+
+// The fix page shows the API's exposure counts and the rollout; its buttons act only for an
+// admin session with the form's own token, and then exactly as the API does.
+TEST_F(FixTest, DashboardFixPageAndItsButtons) {
+  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
+  std::string sha55 = publish(b55);
+  publish(b56);
+  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
+                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
+                .status,
+            201);
+  std::string tok = enroll_token("web");
+  Host a1 = enroll_on(tok, "a1", kK55), a2 = enroll_on(tok, "a2", kK55);
+  enroll_on(tok, "b1", kK56);
+  enroll_on(tok, "c1", kK57);
+  auto created = req("POST", "/v1/rollouts",
+                     json{{"fix", "CVE-2026-99362"}, {"stages", {{{"percent", 100}, {"soak_seconds", 3600}}}}}.dump(), admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = json::parse(created.body)["id"];
+  now_ += 60;
+  checkin_on(a1, kK55, sha55, 10);  // a1 reports the fix applied
+  auto applied = req("POST", "/v1/report",
+                     json{{"host_id", a1.id}, {"state", "applied"}, {"kernel", kK55.identity()}, {"bundle_sha256", sha55},
+                          {"applied", {{"name", "nr_nfsd"}, {"sequence", 10}, {"bundle_sha256", sha55}}}}.dump(),
+                     a1.credential);
+  EXPECT_EQ(applied.status, 200) << applied.body;
+  json api = exposure();
+
+  std::string admin_session = dashboard_login(*client_, admin_);
+  ASSERT_FALSE(admin_session.empty());
+  auto list = dashboard_get(*client_, "/fixes", admin_session);
+  EXPECT_EQ(list.status, 200);
+  EXPECT_NE(list.body.find("<a href=\"/fixes/CVE-2026-99362\">"), std::string::npos);
+  auto page = dashboard_get(*client_, "/fixes/CVE-2026-99362", admin_session);
+  ASSERT_EQ(page.status, 200) << page.body.substr(0, 300);
+  for (const char* g : {"patched", "exposed", "already_fixed", "not_built", "not_covered"})
+    EXPECT_NE(page.body.find(std::string("id=\"count-") + g + "\">" + std::to_string(api[g]["count"].get<int>()) + "<"),
+              std::string::npos) << g << " " << api.dump();
+  EXPECT_EQ(api["exposed"]["count"], 2);
+  EXPECT_NE(page.body.find("<svg id=\"timeline\""), std::string::npos);
+  EXPECT_NE(page.body.find("patched 1</text>"), std::string::npos);
+  EXPECT_NE(page.body.find("class=\"rollout\" id=\"" + id + "\""), std::string::npos);
+  std::string halt = "/rollouts/" + id + "/halt";
+  std::string halt_token = form_token_in(page.body, halt);
+  ASSERT_EQ(halt_token.size(), 64u) << "no Halt button for an admin session";
+  EXPECT_EQ(dashboard_get(*client_, "/fixes/CVE-0", admin_session).status, 404);
+  auto state = [&] { return json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body)["state"].get<std::string>(); };
+
+  // Refused, and nothing changes: no form token, a wrong one, another form's, no session.
+  auto missing = dashboard_post(*client_, halt, admin_session, "back=fix");
+  EXPECT_EQ(missing.status, 403);
+  EXPECT_NE(missing.body.find("Nothing was changed"), std::string::npos);
+  EXPECT_EQ(dashboard_post(*client_, halt, admin_session, "csrf=" + std::string(64, 'a')).status, 403);
+  EXPECT_EQ(dashboard_post(*client_, halt, admin_session, "csrf=" + form_token_in(page.body, "/rollouts/" + id + "/promote")).status,
+            403);
+  EXPECT_EQ(dashboard_post(*client_, halt, "", "csrf=" + halt_token).status, 403);
+  EXPECT_EQ(req("POST", halt, "csrf=" + halt_token, admin_).status, 403);  // a bearer token is not a session
+  EXPECT_EQ(state(), "running");
+
+  // A read-role session sees no buttons and may not act.
+  auto ro = json::parse(req("POST", "/v1/tokens/admin", json{{"name", "viewer"}, {"role", "read"}}.dump(), admin_).body);
+  std::string read_session = dashboard_login(*client_, ro["token"]);
+  ASSERT_FALSE(read_session.empty());
+  auto read_page = dashboard_get(*client_, "/fixes/CVE-2026-99362", read_session);
+  EXPECT_EQ(read_page.status, 200);
+  EXPECT_EQ(read_page.body.find("/halt\""), std::string::npos);
+  auto denied = dashboard_post(*client_, halt, read_session, "csrf=" + halt_token);
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_NE(denied.body.find("read role"), std::string::npos);
+  EXPECT_EQ(state(), "running");
+
+  // The admin's own form: halted, as by the API (its bundles blocked, audited as the token).
+  auto done = dashboard_post(*client_, halt, admin_session, "csrf=" + halt_token + "&back=fix");
+  EXPECT_EQ(done.status, 303) << done.body;
+  EXPECT_EQ(done.headers["location"], "/fixes/CVE-2026-99362");
+  EXPECT_EQ(state(), "halted");
+  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
+    EXPECT_TRUE(b["blocked"].get<bool>());
+  auto audit = json::parse(req("GET", "/v1/audit", "", admin_).body)["entries"][0];
+  EXPECT_EQ(audit["action"], "rollout.halt");
+  EXPECT_NE(audit["actor"].get<std::string>().find("bootstrap"), std::string::npos);
+  auto halted_page = dashboard_get(*client_, "/fixes/CVE-2026-99362", admin_session);
+  EXPECT_NE(halted_page.body.find("data-kind=\"halt\""), std::string::npos);
+  std::string resume = "/rollouts/" + id + "/resume";
+  std::string resume_token = form_token_in(halted_page.body, resume);
+  ASSERT_EQ(resume_token.size(), 64u);
+  EXPECT_EQ(dashboard_post(*client_, resume, admin_session, "csrf=" + resume_token).status, 303);
+  EXPECT_EQ(state(), "running");
+  (void)a2;
 }
 
 }  // namespace

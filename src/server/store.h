@@ -290,6 +290,13 @@ class Store {
   virtual Result<RolloutCounts> bundle_counts(const std::string& sha256) = 0;
   // Every (host id, bundle sha256) that reported a failure: few, read whole into the snapshot.
   virtual Result<std::vector<std::pair<std::string, std::string>>> failed_outcomes() = 0;
+  // When each host's current outcome for these bundles was reported, oldest first: the
+  // "applied" and "failed" rows only (the fix page's timeline).
+  struct OutcomeTime {
+    std::int64_t time = 0;
+    std::string outcome;
+  };
+  virtual Result<std::vector<OutcomeTime>> outcome_times(const std::vector<std::string>& sha256s) = 0;
 
   // Rollouts.
   virtual Status create_rollout(const RolloutRecord& rec) = 0;
@@ -307,6 +314,10 @@ class Store {
   // Audit log.
   virtual Status add_audit(const AuditEntry& e) = 0;
   virtual Result<std::vector<AuditEntry>> list_audit(int limit) = 0;
+  // The newest `limit` entries whose action starts with `action_prefix` and whose detail
+  // contains `text` (both literally), oldest first (a rollout's events for the fix page).
+  virtual Result<std::vector<AuditEntry>> audit_mentioning(const std::string& action_prefix, const std::string& text,
+                                                           int limit) = 0;
 
   // Fleet aggregates.
   struct Count { std::string key; std::string key2; std::int64_t n = 0; };

@@ -661,6 +661,21 @@ class SqlStore final : public Store {
     return out;
   }
 
+  Result<std::vector<OutcomeTime>> outcome_times(const std::vector<std::string>& shas) override {
+    std::vector<OutcomeTime> out;
+    if (shas.empty()) return out;
+    std::string sql = "SELECT updated_at, outcome FROM host_bundle WHERE outcome IN ('applied', 'failed') AND sha256 IN (";
+    std::vector<SqlParam> params;
+    for (std::size_t i = 0; i < shas.size(); ++i) {
+      sql += i ? ", ?" : "?";
+      params.push_back(sql_text(shas[i]));
+    }
+    sql += ") ORDER BY updated_at";
+    NR_TRY(auto r, q(sql, std::move(params)));
+    for (const auto& row : r.rows) out.push_back({row.integer(0), row.text(1)});
+    return out;
+  }
+
   // ---- rollouts
   static std::vector<SqlParam> rollout_params(const RolloutRecord& o) {
     return {sql_text(o.id), sql_text(o.bundle_sha256), sql_text(list_json(o.groups)),
@@ -731,6 +746,25 @@ class SqlStore final : public Store {
     NR_TRY(auto r, q("SELECT time, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?", {sql_int(limit)}));
     std::vector<AuditEntry> out;
     for (const auto& row : r.rows) out.push_back({row.integer(0), row.text(1), row.text(2), row.text(3)});
+    return out;
+  }
+
+  Result<std::vector<AuditEntry>> audit_mentioning(const std::string& action_prefix, const std::string& text,
+                                                   int limit) override {
+    auto like = [](const std::string& v) {  // LIKE pattern matching v literally (ESCAPE '\\')
+      std::string out;
+      for (char c : v) {
+        if (c == '%' || c == '_' || c == '\\') out.push_back('\\');
+        out.push_back(c);
+      }
+      return out;
+    };
+    NR_TRY(auto r, q("SELECT time, actor, action, detail FROM audit WHERE action LIKE ? ESCAPE '\\'"
+                     " AND detail LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?",
+                     {sql_text(like(action_prefix) + "%"), sql_text("%" + like(text) + "%"), sql_int(limit)}));
+    std::vector<AuditEntry> out;
+    for (auto it = r.rows.rbegin(); it != r.rows.rend(); ++it)
+      out.push_back({it->integer(0), it->text(1), it->text(2), it->text(3)});
     return out;
   }
 

@@ -501,6 +501,39 @@ TEST_P(StoreTest, HostsByKernelAndApplied) {
   EXPECT_EQ(applied, 1);
 }
 
+// The fix page's reads: report times per bundle, and a rollout's audit entries (matched
+// literally: '_' and '%' in the text are not wildcards).
+TEST_P(StoreTest, OutcomeTimesAndAuditMentioning) {
+  ASSERT_TRUE(store_->record_offer("h_1", sha('a'), 10).ok());
+  ASSERT_TRUE(store_->record_outcome("h_2", sha('a'), "failed", 30).ok());
+  ASSERT_TRUE(store_->record_outcome("h_3", sha('b'), "applied", 20).ok());
+  ASSERT_TRUE(store_->record_outcome("h_4", sha('c'), "applied", 5).ok());  // another bundle
+  auto times = store_->outcome_times({sha('a'), sha('b')});
+  ASSERT_TRUE(times.ok()) << times.error().message();
+  ASSERT_EQ(times->size(), 2u);
+  EXPECT_EQ((*times)[0].time, 20);
+  EXPECT_EQ((*times)[0].outcome, "applied");
+  EXPECT_EQ((*times)[1].time, 30);
+  EXPECT_EQ((*times)[1].outcome, "failed");
+  EXPECT_TRUE(store_->outcome_times({})->empty());
+
+  ASSERT_TRUE(store_->add_audit({1, "a", "rollout.create", R"({"id":"r_00ff"})"}).ok());
+  ASSERT_TRUE(store_->add_audit({2, "a", "pin.set", R"({"group":"r_00ff"})"}).ok());
+  ASSERT_TRUE(store_->add_audit({3, "server", "rollout.halt", R"({"rollout":"r_00ff"})"}).ok());
+  ASSERT_TRUE(store_->add_audit({4, "a", "rollout.halt", R"({"id":"rX00ff"})"}).ok());  // '_' is literal
+  ASSERT_TRUE(store_->add_audit({5, "a", "rollout.resume", R"({"id":"r_00ff"})"}).ok());
+  auto mine = store_->audit_mentioning("rollout.", "r_00ff", 100);
+  ASSERT_TRUE(mine.ok()) << mine.error().message();
+  ASSERT_EQ(mine->size(), 3u);
+  EXPECT_EQ((*mine)[0].action, "rollout.create");
+  EXPECT_EQ((*mine)[1].time, 3);
+  EXPECT_EQ((*mine)[2].action, "rollout.resume");
+  auto newest = store_->audit_mentioning("rollout.", "r_00ff", 2);
+  ASSERT_EQ(newest->size(), 2u);
+  EXPECT_EQ((*newest)[0].time, 3);
+  EXPECT_TRUE(store_->audit_mentioning("rollout.", "100%", 10)->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param == "sqlite" ? "Sqlite" : "Postgres"; });
 
