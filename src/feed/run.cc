@@ -172,7 +172,7 @@ class Runner {
     out_ << "noreboot-feed: " << vs.version << ": building for " << kernels.size() << " kernel(s) (log " << log.string()
          << ")\n";
     NR_TRY(auto r, run_program(argv, log, false));
-    if (!fs::exists(tmp / "fix.json") || !fs::exists(tmp / "fix.sig") || (r.exit_code != 0 && r.exit_code != 1 && r.exit_code != 3))
+    if (!fs::exists(tmp / "fix.json") || !fs::exists(tmp / "fix.sig") || (r.exit_code != 0 && r.exit_code != 1 && r.exit_code != 3 && r.exit_code != 4))
       return Error(Errc::unavailable, "building " + vs.version + " failed (" + c_.tools.build + " exit " +
                                           std::to_string(r.exit_code) + ", no fix record; log " + log.string() + "):" +
                                           log_tail(log) + "\n  the next run builds again");
