@@ -166,7 +166,9 @@ Result<FeedConfig> load_config(const std::filesystem::path& file) {
   auto bytes = read_file(file, 1 << 20);
   if (!bytes) return Error(Errc::invalid_argument, "the configuration: " + bytes.error().message() + " (give one with --config FILE)");
   std::string text(bytes->begin(), bytes->end());
-  return parse_config(text, file.string(), file.parent_path());
+  std::error_code ec;
+  auto absolute = std::filesystem::absolute(file, ec);
+  return parse_config(text, file.string(), ec ? file.parent_path() : absolute.parent_path());
 }
 
 }  // namespace noreboot::feed
