@@ -14,7 +14,7 @@
 #   then a run that resumes both without redoing finished steps, one kernel failing its
 #   build and one its QEMU test (refused in the re-signed record, its bundle not published),
 #   rollouts created once per fix; a run with nothing new; a second run while one holds the
-#   lock; approve = "manual".
+#   lock; killed mid-test (the rerun tests only the kernels not tested yet); approve = "manual".
 # Usage: feed_faults.sh NOREBOOT_FEED NOREBOOT_ADMIN
 set -euo pipefail
 feed=$1 admin=$2
@@ -23,7 +23,7 @@ T=$(mktemp -d /tmp/nr-feed-faults.XXXXXX)
 server_pid="" bg_pid="" lock_pid=""
 cleanup() {
   for p in $server_pid $bg_pid $lock_pid; do kill "$p" 2>/dev/null || true; done
-  for f in "$T/calls/build.pid" "$T/calls/publish.pid"; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  for f in "$T/calls/build.pid" "$T/calls/publish.pid" "$T/calls/vm.pid"; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
   rm -rf "$T"
 }
 trap cleanup EXIT
@@ -201,7 +201,19 @@ ok "a second run while one holds the lock: exit 3"
 echo 6.1.192-4 >> "$T/archive/versions"
 printf '  * net: fix a leak (CVE-2026-99400)\n' > "$T/archive/changelog-6.1.192-4"
 write_config manual
+# Killed mid-test: the kernels tested before the kill are not tested again.
+touch "$T/faults/vm-hang-6.1.0-55-amd64"
+"$feed" run --config "$T/feed.toml" > "$T/out.bg" 2>&1 & bg_pid=$!
+for _ in $(seq 150); do [ -s "$T/calls/vm.pid" ] && break; sleep 0.2; done
+[ -s "$T/calls/vm.pid" ] || { cat "$T/out.bg"; fail "the QEMU test did not start"; }
+kill -9 "$bg_pid"; wait "$bg_pid" 2>/dev/null || true; bg_pid=""
+rm "$T/faults/vm-hang-6.1.0-55-amd64" "$T/calls/vm.pid"
+[ "$(jq -r '.versions[] | select(.version == "6.1.192-4") | .tests | keys | join(" ")' "$D/state.json")" = 6.1.0-54-amd64 ] ||
+  fail "tests recorded before the kill: $(jq -c '.versions[-1].tests' "$D/state.json")"
 run 0
+[ "$(grep -c '^6.1.0-54-amd64 .*6.1.192-4/' "$T/calls/vm")" = 1 ] || { cat "$T/calls/vm"; fail "6.1.0-54 was tested again after the kill"; }
+[ "$(grep -c '^6.1.0-55-amd64 .*6.1.192-4/' "$T/calls/vm")" = 2 ] || { cat "$T/calls/vm"; fail "6.1.0-55 was not tested again after the kill"; }
+ok "killed mid-test: the rerun tests only the kernels not tested yet"
 expect_out "noreboot-admin rollout create --fix CVE-2026-99400 --stage 1:600:0"
 [ -e "$T/published/CVE-2026-99400.fix.json" ] || fail "manual approve did not publish"
 [ "$(jq length "$T/srv/rollouts.json")" = 2 ] || fail "manual approve created a rollout"
