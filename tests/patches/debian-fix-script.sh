@@ -2,7 +2,8 @@
 # scripts/debian-fix on small linux-source packages made at test time (the real ones are tested
 # by patches_vm_debian_fixes and patches_shipped_proof): the patch equals `diff -ruN` of the two
 # fully unpacked trees byte for byte (changed, added and removed files, with the tarball's
-# mtimes in the headers) and applies; more than --max-files files is exit 3 and says why; a
+# mtimes in the headers) and applies; more than --max-files files is exit 3, says why and still
+# prints the changelog (its CVEs); a
 # truncated package is a clear error and caches nothing; two equal versions are an error.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,7 +63,8 @@ rc=0; "$repo/scripts/debian-fix" 6.1.999-1 6.1.999-2 --max-files 2 -o "$T/big.pa
 [ "$rc" = 3 ] || { cat "$T/log"; fail "more than --max-files: exit $rc, expected 3"; }
 grep -q 'more than 2 files.*stable release' "$T/log" || { cat "$T/log"; fail "exit 3 without the reason"; }
 [ -z "$(ls "$NOREBOOT_CACHE/fixes")" ] || fail "a refused difference left a cached result"
-echo "ok: more than --max-files is exit 3 with the reason"
+grep -q 'CVE-2026-00001' "$T/log" || { cat "$T/log"; fail "exit 3 without the changelog (noreboot-feed reads the stable update's CVEs from it)"; }
+echo "ok: more than --max-files is exit 3 with the reason and the changelog"
 
 # A truncated package: a clear error naming the package, nothing cached.
 deb=$NOREBOOT_CACHE/debs/linux-source-6.1_6.1.999-2_all.deb
