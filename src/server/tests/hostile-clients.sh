@@ -10,6 +10,8 @@
 #   5. HEAD answers carry no body on any route
 #   6. TLS 1.2 refuses suites without ECDHE or without AEAD; a readable key is warned about
 # Raw-socket clients are in hostile_client.py (python3, standard library only).
+# HOSTILE_KEEP_GOING=1: report every failing check instead of stopping at the first (to see
+# each case fail against an older server); the exit status is still 1 if any failed.
 set -euo pipefail
 server=${1:?usage: hostile-clients.sh PATH/TO/noreboot-server}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +23,13 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -5 "$work"/*.err >&2 2>/dev/null || true; exit 1; }
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  if [ -n "${HOSTILE_KEEP_GOING:-}" ]; then failures=$((failures + 1)); return 0; fi
+  tail -5 "$work"/*.err >&2 2>/dev/null || true
+  exit 1
+}
 
 store=()
 if [ -n "${NOREBOOT_PG_CONNINFO:-}" ]; then
@@ -158,4 +166,5 @@ handshake ECDHE-RSA-AES128-GCM-SHA256 || fail "TLS 1.2 refused ECDHE-RSA-AES128-
 handshake ECDHE-RSA-CHACHA20-POLY1305 || fail "TLS 1.2 refused ECDHE-RSA-CHACHA20-POLY1305"
 echo | openssl s_client -connect "127.0.0.1:$port" -tls1_3 >/dev/null 2>&1 || fail "TLS 1.3 refused"
 stop
+[ "$failures" = 0 ] || { echo "hostile-clients: $failures checks failed" >&2; exit 1; }
 echo "hostile-clients: all checks passed"
