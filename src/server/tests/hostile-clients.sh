@@ -86,21 +86,21 @@ waiting=$(curl -s "$url/metrics" | awk '/^noreboot_longpoll_waiting / {print $2}
 
 echo "== 1b. a newer long poll of a host answers the older one"
 out=$(client replaced "$port" "$cred")
-echo "$out" | head -1 | grep -q ' 200 ' || fail "the older poll was not answered when the host parked a newer one: $out"
-echo "$out" | grep -q '"offer":null' || fail "the older poll's answer is not 'nothing': $out"
+head -1 <<<"$out" | grep -q ' 200 ' || fail "the older poll was not answered when the host parked a newer one: $out"
+grep -q '"offer":null' <<<"$out" || fail "the older poll's answer is not 'nothing': $out"
 
 echo "== 2. uploads: 401 before the body, memory flat, stalled upload answered, cap"
 out=$(client stalled "$port")
-echo "$out" | grep -q ' 401 ' || fail "a stalled token-less upload got '$out' (want 401 at once)"
+grep -q ' 401 ' <<<"$out" || fail "a stalled token-less upload got '$out' (want 401 at once)"
 rss_before=$(rss_kb "$pid")
 out=$(client flood "$port" 8 64)
 rss_after=$(rss_kb "$pid")
 echo "peak RSS: $((rss_before / 1024)) MB before, $((rss_after / 1024)) MB after 8 token-less 64 MiB uploads"
-echo "$out" | grep -q ' 401 ' || fail "no token-less upload got 401: $out"
+grep -q ' 401 ' <<<"$out" || fail "no token-less upload got 401: $out"
 [ $((rss_after - rss_before)) -lt $((100 * 1024)) ] || fail "token-less uploads grew the server by $(((rss_after - rss_before) / 1024)) MB"
 out=$(client hold "$port" "$token" 4)
-echo "$out" | head -1 | grep -q ' 503 ' || fail "a 5th concurrent upload got '$out' (want 503)"
-echo "$out" | grep -qx 'retry-after' || fail "the 503 for a 5th upload has no Retry-After"
+head -1 <<<"$out" | grep -q ' 503 ' || fail "a 5th concurrent upload got '$out' (want 503)"
+grep -qx 'retry-after' <<<"$out" || fail "the 503 for a 5th upload has no Retry-After"
 # The slots come back when those clients leave.
 code=
 for _ in $(seq 20); do
@@ -117,10 +117,10 @@ client junk "$port" 300 >/dev/null
 metrics=$(curl -s "$url/metrics")
 size_after=$(echo "$metrics" | wc -c)
 echo "/metrics: $size_before bytes before, $size_after after 300 requests to made-up paths"
-echo "$metrics" | grep -q 'route="other"' || fail "no route=\"other\" label after requests to unknown paths"
-if echo "$metrics" | grep -q 'route="[^"]*junk'; then fail "a made-up path became a metrics label"; fi
+grep -q 'route="other"' <<<"$metrics" || fail "no route=\"other\" label after requests to unknown paths"
+if grep -q 'route="[^"]*junk' <<<"$metrics"; then fail "a made-up path became a metrics label"; fi
 [ "$size_after" -lt $((size_before + 2048)) ] || fail "/metrics grew by $((size_after - size_before)) bytes"
-echo "$metrics" | grep -q 'route="/v1/tokens/enrollment",code="201"' || fail "a known route lost its label"
+grep -q 'route="/v1/tokens/enrollment",code="201"' <<<"$metrics" || fail "a known route lost its label"
 
 echo "== 5. HEAD carries headers and no body"
 for path in /healthz /metrics /v1/fleet /v1/checkin /login /no/such/page; do
