@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "server/api_impl.h"
+#include "server/route_labels.h"
 
 namespace noreboot::server {
 
@@ -128,7 +129,6 @@ std::vector<std::string> split_path(const std::string& path) {
   return seg;
 }
 
-// The route name used in metrics: fixed words, ids replaced by "{id}".
 // The host as an agent's check-in or report (both carry kernel, state and applied) describes it
 // at time t.
 template <typename AgentBody>
@@ -138,16 +138,6 @@ HostRecord as_reported(HostRecord host, const AgentBody& body, std::int64_t t) {
   host.applied = body.applied;
   host.last_seen = t;
   return host;
-}
-
-std::string route_name(const std::vector<std::string>& seg) {
-  std::string r;
-  for (std::size_t i = 0; i < seg.size(); ++i) {
-    bool word = !seg[i].empty() && std::all_of(seg[i].begin(), seg[i].end(),
-                                                [](char c) { return c >= 'a' && c <= 'z'; });
-    r += "/" + ((word && seg[i].size() < 16) ? seg[i] : std::string("{id}"));
-  }
-  return r.empty() ? "/" : r;
 }
 
 }  // namespace
@@ -189,6 +179,35 @@ std::size_t Api::body_limit(const std::string& method, const std::string& path) 
   return impl_->opt.max_json_body;
 }
 
+bool Api::is_upload(const std::string& method, const std::string& path) const {
+  return method == "POST" &&
+         (path == "/v1/bundles" || path == "/v1/bundles/" || path == "/v1/fixes" || path == "/v1/fixes/");
+}
+
+std::optional<HttpResponse> Api::admit(const HttpRequest& head) {
+  if (!is_upload(head.method, head.path)) return std::nullopt;
+  Fail f{};
+  if (impl_->auth_admin(head, true, f)) return std::nullopt;
+  count_request(head.path, f.status);
+  return error_response(f);
+}
+
+void Api::count_request(const std::string& path, int status) {
+  impl_->metrics.count(route_label(split_path(path)), status);
+}
+
+void Api::abandon(std::uint64_t connection) {
+  Impl& m = *impl_;
+  std::optional<Impl::Waiter> gone;  // destroyed outside the lock (it holds the connection)
+  {
+    std::lock_guard lock(m.wait_mu);
+    auto it = m.waiters.find(connection);
+    if (it == m.waiters.end()) return;
+    gone = m.take_waiter_locked(it);
+  }
+  m.metrics.longpoll_abandoned++;
+}
+
 Result<std::string> Api::bootstrap_admin_token() {
   auto& s = impl_->store;
   NR_TRY(auto n, s.count_tokens("admin"));
@@ -208,7 +227,7 @@ Result<std::string> Api::bootstrap_admin_token() {
 void Api::handle(HttpRequest req, Respond respond) {
   Impl& m = *impl_;
   auto seg = split_path(req.path);
-  std::string route = route_name(seg);
+  std::string route = route_label(seg);
   Respond counted = [&m, route, respond = std::move(respond)](HttpResponse r) {
     m.metrics.count(route, r.status);
     respond(std::move(r));
@@ -273,6 +292,7 @@ void Api::release_waiters() {
     std::lock_guard lock(m.wait_mu);
     for (auto& [id, w] : m.waiters) all.push_back(std::move(w));
     m.waiters.clear();
+    m.waiter_of_host.clear();
   }
   for (auto& w : all) {
     HttpResponse r;
@@ -307,15 +327,12 @@ void Api::tick() {
   {
     std::lock_guard lock(m.wait_mu);
     for (auto it = m.waiters.begin(); it != m.waiters.end();) {
-      if (snap.ok() && it->second.generation < gen) {
-        redecide.push_back(std::move(it->second));
-      } else if (it->second.deadline <= t) {
-        expired.push_back(std::move(it->second));
-      } else {
+      if (snap.ok() && it->second.generation < gen)
+        redecide.push_back(m.take_waiter_locked(it));
+      else if (it->second.deadline <= t)
+        expired.push_back(m.take_waiter_locked(it));
+      else
         ++it;
-        continue;
-      }
-      it = m.waiters.erase(it);
     }
   }
   // Offers go out in chunks: each chunk's offers are committed together, then its hosts are
@@ -358,7 +375,7 @@ void Api::tick() {
   send();
   if (!keep.empty()) {
     std::lock_guard lock(m.wait_mu);
-    for (auto& w : keep) m.waiters.emplace(m.next_waiter++, std::move(w));
+    for (auto& w : keep) m.insert_waiter_locked(std::move(w), false, expired);
   }
   for (auto& w : expired) {
     HttpResponse r;
@@ -509,9 +526,48 @@ std::optional<api::Offer> Api::Impl::decide(const HostRecord& host, const FleetS
                     static_cast<std::uint64_t>(b.sequence), b.patch_name, d.rollout_id};
 }
 
-void Api::Impl::park(HostRecord host, std::int64_t deadline, std::uint64_t decided_at, Respond respond) {
-  std::lock_guard lock(wait_mu);
-  waiters.emplace(next_waiter++, Waiter{std::move(host), deadline, decided_at, std::move(respond)});
+Api::Impl::Waiter Api::Impl::take_waiter_locked(std::unordered_map<std::uint64_t, Waiter>::iterator& it) {
+  auto h = waiter_of_host.find(it->second.host.id);
+  if (h != waiter_of_host.end() && h->second == it->first) waiter_of_host.erase(h);
+  Waiter w = std::move(it->second);
+  it = waiters.erase(it);
+  return w;
+}
+
+void Api::Impl::insert_waiter_locked(Waiter w, bool newest, std::vector<Waiter>& displaced) {
+  auto [slot, fresh] = waiter_of_host.try_emplace(w.host.id, w.key);
+  if (!fresh && slot->second != w.key) {
+    auto other = waiters.find(slot->second);
+    if (other != waiters.end()) {
+      if (!newest) {  // a newer poll of this host parked meanwhile: it stays
+        displaced.push_back(std::move(w));
+        return;
+      }
+      displaced.push_back(std::move(other->second));
+      waiters.erase(other);
+    }
+    slot->second = w.key;
+  }
+  std::uint64_t key = w.key;
+  waiters.insert_or_assign(key, std::move(w));
+}
+
+void Api::Impl::park(HostRecord host, std::int64_t deadline, std::uint64_t decided_at, std::uint64_t connection,
+                     Respond respond) {
+  std::vector<Waiter> displaced;
+  {
+    std::lock_guard lock(wait_mu);
+    std::uint64_t key = connection != 0 ? connection : (1ULL << 63) | next_waiter++;
+    insert_waiter_locked(Waiter{std::move(host), deadline, decided_at, std::move(respond), key}, true, displaced);
+  }
+  // At most one parked poll per host: the older one is answered "nothing" now (200, offer
+  // null), as if its wait had ended; its agent simply checks in again later.
+  for (auto& w : displaced) {
+    metrics.longpoll_replaced++;
+    HttpResponse r;
+    r.body = checkin_body(w.host, std::nullopt);
+    w.respond(std::move(r));
+  }
 }
 
 void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
@@ -558,6 +614,7 @@ void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
 
   // Answer (or park) once the writes are durable.
   auto finish = [this, h = std::move(h), offer = std::move(offer), wait, t, gen, wrote_status = !same,
+                 connection = req.connection,
                  hash = auth->credential_hash, respond = std::move(respond)](const Status& st) mutable {
     if (!st) return respond(error_response(fail_from(st.error())));
     if (wrote_status) host_cache.update(hash, h);
@@ -567,7 +624,7 @@ void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
       r.body = checkin_body(h, offer);
       return respond(std::move(r));
     }
-    park(std::move(h), t + wait, gen, std::move(respond));
+    park(std::move(h), t + wait, gen, connection, std::move(respond));
   };
   if (writes.empty()) return finish(ok_status());
   committer.submit(std::move(writes), std::move(finish));

@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,17 @@ class Api {
   void handle(HttpRequest req, Respond respond);
   // The largest body accepted for this method + path (the HTTP layer enforces it while reading).
   std::size_t body_limit(const std::string& method, const std::string& path) const;
+  // Uploads (POST /v1/bundles, POST /v1/fixes): large bodies that only an admin may send. The
+  // HTTP layer calls admit() with the request line and headers (no body) for these before it
+  // reads a byte of the body, and caps how many it reads at once.
+  bool is_upload(const std::string& method, const std::string& path) const;
+  // An answer to send instead of reading the body (401/403 without a valid admin token), or
+  // nullopt: read the body and call handle().
+  std::optional<HttpResponse> admit(const HttpRequest& head);
+  // The client of `connection` went away: drop its parked long poll, if any (no answer).
+  void abandon(std::uint64_t connection);
+  // Counts a request the HTTP layer answered itself (413, 431, 503) in the metrics.
+  void count_request(const std::string& path, int status);
   // Expires long polls, re-evaluates them after changes, advances rollouts. Call every ~250 ms.
   void tick();
   // Answers every parked long poll with "nothing" and waits for queued writes to be committed

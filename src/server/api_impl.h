@@ -54,6 +54,7 @@ struct Metrics {
   std::mutex mu;
   std::map<std::pair<std::string, int>, std::uint64_t> requests;  // (route, status)
   std::atomic<std::uint64_t> checkins{0}, offers{0}, published{0}, reports{0}, longpoll_answered{0};
+  std::atomic<std::uint64_t> longpoll_abandoned{0}, longpoll_replaced{0};
   void count(const std::string& route, int status) {
     std::lock_guard lock(mu);
     ++requests[{route, status}];
@@ -88,16 +89,25 @@ struct Api::Impl {
   HostCache host_cache;
 
   // Long polls. A waiter remembers the generation its decision was made at; the ticker
-  // decides again for every waiter older than the current generation.
+  // decides again for every waiter older than the current generation. Waiters are keyed by
+  // their connection (abandon() drops one whose client left), and a host has at most one:
+  // parking a newer poll answers the older one "nothing" at once (waiter_of_host).
   struct Waiter {
     HostRecord host;
     std::int64_t deadline;
     std::uint64_t generation;
     Respond respond;
+    std::uint64_t key = 0;  // the connection id, or a unique id above 2^63 without one
   };
   mutable std::mutex wait_mu;
   std::unordered_map<std::uint64_t, Waiter> waiters;
+  std::unordered_map<std::string, std::uint64_t> waiter_of_host;  // host id -> key in waiters
   std::uint64_t next_waiter = 1;
+  // Puts w in the table (wait_mu held). A waiter of the same host already there is moved to
+  // `displaced` when `newest` (a new poll), else w itself is (the ticker putting back an older one).
+  void insert_waiter_locked(Waiter w, bool newest, std::vector<Waiter>& displaced);
+  // Removes the waiter at `it` (wait_mu held), advancing `it` past it.
+  Waiter take_waiter_locked(std::unordered_map<std::uint64_t, Waiter>::iterator& it);
 
   // Bundle bytes, immutable once published.
   std::mutex cache_mu;
@@ -145,7 +155,8 @@ struct Api::Impl {
   HttpResponse download(const HttpRequest& req, const std::string& sha);
   // What to offer this host now (no write: the caller queues the offer with its other writes).
   std::optional<api::Offer> decide(const HostRecord& host, const FleetSnapshot& fleet);
-  void park(HostRecord host, std::int64_t deadline, std::uint64_t decided_at, Respond respond);
+  void park(HostRecord host, std::int64_t deadline, std::uint64_t decided_at, std::uint64_t connection,
+            Respond respond);
   std::string checkin_body(const HostRecord& host, const std::optional<api::Offer>& offer) const;
   void evaluate_rollouts();
 

@@ -36,6 +36,8 @@ Result<ServerConfig> load_config_file(const std::string& path, ServerConfig c) {
     else if (k == "max_wait") NR_TRY_STATUS(num(c.max_wait));
     else if (k == "snapshot_ttl") NR_TRY_STATUS(num(c.snapshot_ttl));
     else if (k == "max_bundle_bytes") NR_TRY_STATUS(num(c.max_bundle_bytes));
+    else if (k == "max_uploads") NR_TRY_STATUS(num(c.max_uploads));
+    else if (k == "fd_reserve") NR_TRY_STATUS(num(c.fd_reserve));
     else if (k == "log_format") NR_TRY_STATUS(str(c.log_format));
     else if (k == "trust") {
       const toml::array* a = value.as_array();
@@ -76,6 +78,8 @@ Status validate_config(const ServerConfig& c) {
   if (c.snapshot_ttl < 1 || c.snapshot_ttl > 3600)
     return Error(Errc::invalid_argument, "snapshot_ttl: must be 1..3600 seconds");
   if (c.max_bundle_bytes < 1024) return Error(Errc::invalid_argument, "max_bundle_bytes: must be >= 1024");
+  if (c.max_uploads < 1 || c.max_uploads > 1024) return Error(Errc::invalid_argument, "max_uploads: must be 1..1024");
+  if (c.fd_reserve < 8 || c.fd_reserve > 65536) return Error(Errc::invalid_argument, "fd_reserve: must be 8..65536");
   if (c.log_format != "json" && c.log_format != "text")
     return Error(Errc::invalid_argument, "log_format: must be \"json\" or \"text\"");
   return ok_status();

@@ -24,6 +24,8 @@ struct ServerConfig {
   std::int64_t max_wait = 300;
   std::int64_t snapshot_ttl = 2;          // seconds between re-reads of rollouts/bundles/pins
   std::int64_t max_bundle_bytes = 64LL << 20;
+  int max_uploads = 4;                    // bundle/fix uploads read at once; more get 503
+  int fd_reserve = 32;                    // descriptors kept free below the fd limit (not for connections)
   std::string log_format = "json";        // "json" or "text"
 };
 

@@ -318,6 +318,10 @@ HttpResponse Api::Impl::metrics_text() {
   counter("noreboot_reports_total", "Reports received.", metrics.reports.load());
   counter("noreboot_bundles_published_total", "Bundles published by this server.", metrics.published.load());
   counter("noreboot_longpoll_answered_total", "Long polls answered by the ticker.", metrics.longpoll_answered.load());
+  counter("noreboot_longpoll_abandoned_total", "Parked long polls dropped because their client went away.",
+          metrics.longpoll_abandoned.load());
+  counter("noreboot_longpoll_replaced_total", "Parked long polls answered early because their host parked a newer one.",
+          metrics.longpoll_replaced.load());
   {
     std::lock_guard lock(wait_mu);
     o << "# HELP noreboot_longpoll_waiting Check-ins held open right now.\n# TYPE noreboot_longpoll_waiting gauge\n"

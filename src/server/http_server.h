@@ -8,6 +8,13 @@
 // calls Api::tick every 250 ms, and at once (on the same strand) when the Api asks for it
 // (set_wakeup: a publish, a failure report). SIGTERM/SIGINT: stop accepting, answer parked long polls,
 // let writes finish (bounded), return from run().
+//
+// Hostile clients (issue 17): an upload (Api::is_upload) is authenticated from its headers
+// before its body is read, and at most max_uploads are read at once. A parked long poll's
+// socket is watched, so a client that hangs up is dropped at once (Api::abandon). Connections
+// are capped below the fd limit (fd_reserve); at the cap, or when accept fails, the accept loop
+// waits 250 ms instead of spinning and logs once per 10 s. HEAD gets the GET's headers and no
+// body on every route. TLS 1.2 offers ECDHE with AEAD ciphers only.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +34,8 @@ struct HttpServerOptions {
   std::string tls_key;     // PEM private key
   int idle_seconds = 75;   // keep-alive idle timeout between requests
   int io_seconds = 60;     // timeout for reading one request / writing one response
+  int max_uploads = 4;     // upload bodies (bundles, fix records) read at once; more: 503 + Retry-After
+  int fd_reserve = 32;     // descriptors left free below RLIMIT_NOFILE; connections get the rest
   bool handle_signals = true;
 };
 

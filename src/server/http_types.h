@@ -4,6 +4,7 @@
 // (routing, handlers, the dashboard, tests of those) works on these plain structs.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -21,6 +22,9 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // lowercase names
   std::string body;
   std::string remote;  // peer address
+  // The connection it came on (set by the HTTP layer; 0: none). Api::abandon names it when
+  // the client goes away while its request is parked.
+  std::uint64_t connection = 0;
 
   std::string header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

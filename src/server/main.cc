@@ -150,6 +150,8 @@ int run(int argc, char** argv) {
   hopt.threads = cfg.threads;
   hopt.tls_cert = cfg.tls_cert;
   hopt.tls_key = cfg.tls_key;
+  hopt.max_uploads = cfg.max_uploads;
+  hopt.fd_reserve = cfg.fd_reserve;
   auto server = srv::HttpServer::create(api, hopt);
   if (!server) {
     nr::log::error("{}", server.error().message());

@@ -1,7 +1,10 @@
 // The API over real HTTP on 127.0.0.1: a server (SQLite store in a temp dir, an injected
 // clock) runs in a thread; a libcurl client plays agents and administrators. Bundles are
 // built and signed at test time with a freshly generated publisher key.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -355,6 +358,43 @@ TEST_F(ServerTest, LongPollIsAnsweredWhenARolloutStarts) {
   agent2.join();
   EXPECT_EQ(empty.status, 200);
   EXPECT_TRUE(json::parse(empty.body)["offer"].is_null());
+}
+
+// A host keeps one parked poll: a newer one answers the older "nothing" at once. A parked
+// poll whose client hangs up is dropped without waiting for its deadline (issue 17).
+TEST_F(ServerTest, ANewerLongPollReplacesTheOlderAndAHangUpDropsIt) {
+  Host h = enroll(enroll_token("web"));
+  auto wait_for_waiting = [&](std::size_t n) {
+    for (int i = 0; i < 1500 && api_->waiting() != n; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return api_->waiting();
+  };
+  Reply older;
+  std::thread agent([&] {
+    Client c(base_);
+    older = c.request("POST", "/v1/checkin?wait=120", checkin_body(), h.credential);
+  });
+  ASSERT_EQ(wait_for_waiting(1), 1u);
+
+  // The newer poll on a raw socket, so that it can hang up without a word.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(server_->port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string body = checkin_body();
+  std::string request = "POST /v1/checkin?wait=120 HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                        h.credential + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  ASSERT_EQ(::write(fd, request.data(), request.size()), static_cast<ssize_t>(request.size()));
+  agent.join();  // answered because the newer poll parked, long before its 120 s
+  ASSERT_EQ(older.status, 200) << older.error;
+  EXPECT_TRUE(json::parse(older.body)["offer"].is_null());
+  EXPECT_EQ(wait_for_waiting(1), 1u);
+
+  ::close(fd);
+  EXPECT_EQ(wait_for_waiting(0), 0u) << "the poll of a client that hung up is still parked";
 }
 
 TEST_F(ServerTest, FailuresPastTheBudgetHaltTheRolloutAndBlockTheBundle) {
