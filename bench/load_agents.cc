@@ -19,6 +19,13 @@
 //             rollout (--stages); agents that get an offer download the bundle, report
 //             "applied" (or "failed" for --fail-percent of them) and poll again. Prints the
 //             publish-to-applied latency (p50, p99, max) and how the rollout ended.
+//             With --fix DIR instead of --bundle: agent i runs kernel i mod --kernels (6.1.0-56-amd64
+//             with --build-id, then -57, -58, ... each with its own build ID, the last byte of
+//             --build-id replaced by the kernel's number); the tool publishes every bundle of
+//             DIR's fix record (DIR/fix.json, DIR/fix.sig: one bundle per kernel, made by
+//             bench/load_server.sh), then the record (POST /v1/fixes), then ONE fix rollout
+//             ("fix": the record's first fix id); each agent is offered its own kernel's bundle.
+//             The clock starts at the first bundle upload, as for --bundle.
 //   static    GET --path back to back for --seconds (the nginx ceiling, same client code).
 //
 // Enrollment: agents enroll with --enroll-token (mode checkins/hold/rollout), `--enroll-rate`
@@ -56,6 +63,8 @@ struct Options {
   std::string enroll_token;
   std::string admin_token;
   std::string bundle;  // .nrp to publish (rollout)
+  std::string fix_dir;  // or: a fix record and its bundles to publish, one fix rollout (rollout)
+  int kernels = 1;      // agents spread over this many kernel identities
   std::string stages = "100:0:0";
   double fail_percent = 0;
   int server_pid = 0;
@@ -188,7 +197,45 @@ struct Agent {
   std::string applied_sha;
   bool done = false;
   bool fail = false;
+  int kernel = 0;  // its kernel identity: 0 .. --kernels - 1
 };
+
+// Kernel k of --kernels: k = 0 is --release/--build-id; the others get the next release
+// numbers and their own build IDs (bench/load_server.sh signs a bundle for each).
+std::string kernel_release(const Options& o, int k) {
+  if (k == 0) return o.release;
+  return "6.1.0-" + std::to_string(56 + k) + "-amd64";
+}
+std::string kernel_build_id(const Options& o, int k) {
+  if (k == 0) return o.build_id;
+  char last[3];
+  std::snprintf(last, sizeof last, "%02x", k & 0xff);
+  return o.build_id.substr(0, o.build_id.size() - 2) + last;
+}
+
+std::string base64(const std::string& in) {
+  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], t[v & 63]};
+  }
+  if (i + 1 == in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    out += {t[v >> 18], t[(v >> 12) & 63], '=', '='};
+  } else if (i + 2 == in.size()) {
+    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    out += {t[v >> 18], t[(v >> 12) & 63], t[(v >> 6) & 63], '='};
+  }
+  return out;
+}
+
+std::string read_all(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
 
 class Bench {
  public:
@@ -218,22 +265,24 @@ class Bench {
   }
 
  private:
-  std::string kernel() const {
-    return "{\"release\":\"" + o_.release + "\",\"version\":\"#1\",\"build_id\":\"" + o_.build_id + "\",\"arch\":\"x86_64\"}";
+  std::string kernel(const Agent& a) const {
+    return "{\"release\":\"" + kernel_release(o_, a.kernel) + "\",\"version\":\"#1\",\"build_id\":\"" +
+           kernel_build_id(o_, a.kernel) + "\",\"arch\":\"x86_64\"}";
   }
   std::string checkin_body(const Agent& a) const {
     std::string applied = a.applied_seq ? "{\"name\":\"nr_fix\",\"sequence\":" + std::to_string(a.applied_seq) +
                                               ",\"bundle_sha256\":\"" + a.applied_sha + "\"}"
                                         : "null";
-    return "{\"kernel\":" + kernel() + ",\"applied\":" + applied + ",\"state\":\"" +
+    return "{\"kernel\":" + kernel(a) + ",\"applied\":" + applied + ",\"state\":\"" +
            (a.applied_seq ? "applied" : "idle") + "\",\"agent_version\":\"load\"}";
   }
 
   void enroll_next() {
     if (next_enroll_ >= agents_.size()) return;
     std::size_t i = next_enroll_++;
+    agents_[i].kernel = static_cast<int>(i % static_cast<std::size_t>(std::max(1, o_.kernels)));
     std::string body = "{\"token\":\"" + o_.enroll_token + "\",\"hostname\":\"sim-" + std::to_string(i) +
-                       "\",\"kernel\":" + kernel() + "}";
+                       "\",\"kernel\":" + kernel(agents_[i]) + "}";
     agents_[i].conn->request("POST", "/v1/enroll", body, "", [this, i](int st, std::string b) {
       if (st != 201) {
         ++errors_;
@@ -289,7 +338,7 @@ class Bench {
   void report_loop(std::size_t i) {
     if (stop_) return;
     auto& a = agents_[i];
-    std::string body = "{\"host_id\":\"" + a.id + "\",\"state\":\"idle\",\"kernel\":" + kernel() +
+    std::string body = "{\"host_id\":\"" + a.id + "\",\"state\":\"idle\",\"kernel\":" + kernel(a) +
                        ",\"applied\":null,\"errors\":[]}";
     a.conn->request("POST", "/v1/report", body, a.credential, [this, i](int st, std::string) {
       if (st == 200) ++completed_;
@@ -346,7 +395,7 @@ class Bench {
       }
       std::string applied = ag.fail ? "null" : "{\"name\":\"nr_fix\",\"sequence\":" + std::to_string(seq) +
                                                    ",\"bundle_sha256\":\"" + sha + "\"}";
-      std::string report = "{\"host_id\":\"" + ag.id + "\",\"state\":\"" + state + "\",\"kernel\":" + kernel() +
+      std::string report = "{\"host_id\":\"" + ag.id + "\",\"state\":\"" + state + "\",\"kernel\":" + kernel(ag) +
                            ",\"applied\":" + applied + ",\"bundle_sha256\":\"" + sha + "\",\"errors\":" +
                            (ag.fail ? "[\"simulated failure\"]" : "[]") + "}";
       ag.conn->request("POST", "/v1/report", report, ag.credential, [this, i](int rs, std::string) {
@@ -392,17 +441,58 @@ class Bench {
   }
 
   void publish() {
-    std::ifstream f(o_.bundle, std::ios::binary);
-    std::string nrp((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     admin_ = std::make_shared<Conn>(io_, ep_);
     publish_start_ = Clock::now();
+    if (!o_.fix_dir.empty()) return publish_fix();
+    std::string nrp = read_all(o_.bundle);
     admin_->request("POST", "/v1/bundles", nrp, o_.admin_token, [this](int st, std::string b) {
       if (st != 201 && st != 200) {
         std::cerr << "publish: " << st << " " << b << "\n";
         io_.stop();
         return;
       }
-      std::string sha = json::parse(b)["sha256"];
+      start_rollout({{"bundle_sha256", json::parse(b)["sha256"]}});
+    });
+  }
+
+  // --fix DIR: every bundle the record names, then the record, then one fix rollout.
+  void publish_fix() {
+    std::string record = read_all(o_.fix_dir + "/fix.json");
+    json rec = json::parse(record);
+    std::vector<std::string> files;
+    for (const auto& k : rec["kernels"])
+      if (k.contains("bundle")) files.push_back(o_.fix_dir + "/" + k["bundle"]["file"].get<std::string>());
+    std::string fix_id = rec["fixes"][0]["id"];
+    publish_bundles(files, 0, [this, record, fix_id] {
+      std::string sig = read_all(o_.fix_dir + "/fix.sig");
+      json body = {{"record", base64(record)}, {"signature", sig}};
+      admin_->request("POST", "/v1/fixes", body.dump(), o_.admin_token, [this, fix_id](int st, std::string b) {
+        if (st != 201 && st != 200) {
+          std::cerr << "publish fix record: " << st << " " << b << "\n";
+          io_.stop();
+          return;
+        }
+        start_rollout({{"fix", fix_id}});
+      });
+    });
+  }
+  void publish_bundles(std::vector<std::string> files, std::size_t i, std::function<void()> then) {
+    if (i == files.size()) return then();
+    std::string nrp = read_all(files[i]);
+    admin_->request("POST", "/v1/bundles", nrp, o_.admin_token,
+                    [this, files, i, then](int st, std::string b) {
+                      if (st != 201 && st != 200) {
+                        std::cerr << "publish " << files[i] << ": " << st << " " << b << "\n";
+                        io_.stop();
+                        return;
+                      }
+                      publish_bundles(files, i + 1, then);
+                    });
+  }
+
+  // Creates the rollout: `what` is {"bundle_sha256": ...} or {"fix": ...}, plus --stages.
+  void start_rollout(json body) {
+    {
       json stages = json::array();
       std::size_t pos = 0;
       while (pos < o_.stages.size()) {
@@ -415,7 +505,7 @@ class Bench {
         if (comma == std::string::npos) break;
         pos = comma + 1;
       }
-      json body = {{"bundle_sha256", sha}, {"stages", stages}};
+      body["stages"] = stages;
       admin_->request("POST", "/v1/rollouts", body.dump(), o_.admin_token, [this](int rs, std::string rb) {
         if (rs != 201) {
           std::cerr << "rollout: " << rs << " " << rb << "\n";
@@ -427,7 +517,7 @@ class Bench {
                   << secs(Clock::now() - publish_start_) << " s\n";
         if (o_.fail_percent > 0) watch_rollout();
       });
-    });
+    }
   }
 
   // With failures: stop once the rollout has halted and nothing moved for a few seconds.
@@ -535,6 +625,8 @@ int main(int argc, char** argv) {
     else if (k == "--enroll-token") o.enroll_token = v;
     else if (k == "--admin-token") o.admin_token = v;
     else if (k == "--bundle") o.bundle = v;
+    else if (k == "--fix") o.fix_dir = v;
+    else if (k == "--kernels") o.kernels = std::stoi(v);
     else if (k == "--stages") o.stages = v;
     else if (k == "--fail-percent") o.fail_percent = std::stod(v);
     else if (k == "--server-pid") o.server_pid = std::stoi(v);
@@ -547,7 +639,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  if (o.port <= 0 || o.agents <= 0 || o.agents > 200000) {
+  if (o.port <= 0 || o.agents <= 0 || o.agents > 200000 || o.kernels < 1 || o.kernels > 200) {
     std::cerr << "usage: noreboot-load --mode checkins|hold|rollout|static --port PORT --agents N [...]\n"
                  "(see the comment at the top of bench/load_agents.cc)\n";
     return 2;

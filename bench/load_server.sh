@@ -3,20 +3,24 @@
 # real noreboot-server on loopback, with the SQLite or the PostgreSQL store, and nginx serving
 # a static file as the ceiling. Every run starts a fresh server (fresh store) and stops it.
 #
-#   bench/load_server.sh [--store sqlite|postgres] [--agents N] [--build DIR] [--only MODE]
+#   bench/load_server.sh [--store sqlite|postgres] [--agents N] [--kernels K] [--build DIR] [--only MODE]
 #
 # Modes: checkins (200 connections, wait=0, 10 s), reports (200 connections posting reports,
 # each a write, 10 s), hold (N parked long polls, server RSS),
 # rollout (N agents, one 100 % stage: publish-to-applied p50/p99), staged (1 % -> 10 % -> 100 %
-# with 2 s soaks), halt (5 % of agents fail; stage 1 % budget 0: the rollout halts), nginx.
+# with 2 s soaks), halt (5 % of agents fail; stage 1 % budget 0: the rollout halts),
+# fix (N agents spread over K kernels (--kernels, default 4), one fix with a bundle per kernel
+# published with its signed fix record, ONE fix rollout at 100 %: publish-to-applied p50/p99,
+# to set beside `rollout`'s single-kernel figure), nginx.
 # Prints one JSON line per run (prefixed "RESULT store mode") and a summary.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-store=sqlite agents=10000 build="$root/build" only=
+store=sqlite agents=10000 kernels=4 build="$root/build" only=
 while [ $# -gt 0 ]; do
   case "$1" in
     --store) store=$2; shift 2 ;;
     --agents) agents=$2; shift 2 ;;
+    --kernels) kernels=$2; shift 2 ;;
     --build) build=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     *) echo "load_server.sh: unknown argument $1" >&2; exit 2 ;;
@@ -25,7 +29,7 @@ done
 server="$build/src/server/noreboot-server" admin="$build/src/admin/noreboot-admin" load="$build/src/server/noreboot-load"
 for b in "$server" "$admin" "$load"; do [ -x "$b" ] || { echo "missing $b: build first" >&2; exit 1; }; done
 if [ "$store" = postgres ] && [ -z "${NOREBOOT_PG_CONNINFO:-}" ]; then
-  exec "$root/src/server/tests/with-postgres" "$0" --store postgres --agents "$agents" --build "$build" ${only:+--only "$only"}
+  exec "$root/src/server/tests/with-postgres" "$0" --store postgres --agents "$agents" --kernels "$kernels" --build "$build" ${only:+--only "$only"}
 fi
 ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/nr-load.XXXXXX)
@@ -47,6 +51,36 @@ for seq in 1 2; do
 JSON
   "$admin" sign --key "$work/pub.key" --manifest "$work/m$seq.json" --module "$work/nr_fix.ko" -o "$work/fix$seq.nrp" >/dev/null
 done
+
+# The fix: one bundle per kernel (kernel k as noreboot-load --kernels names it: 6.1.0-(56+k)-amd64,
+# the build ID's last byte k) and the signed record naming them, in $work/fixdir.
+mkdir -p "$work/fixdir"
+for k in $(seq 0 $((kernels - 1))); do
+  rel="6.1.0-$((56 + k))-amd64" bid=${build_id:0:38}$(printf '%02x' "$k")
+  [ "$k" = 0 ] && bid=$build_id
+  cat >"$work/fm$k.json" <<JSON
+{"name": "nr_fix", "sequence": 1,
+ "kernel": {"release": "$rel", "version": "#1", "build_id": "$bid", "arch": "x86_64"},
+ "module": {"vermagic": "$rel SMP preempt mod_unload modversions"}, "fixes": [{"id": "BENCH-FIX", "description": "load test"}]}
+JSON
+  "$admin" sign --key "$work/pub.key" --manifest "$work/fm$k.json" --module "$work/nr_fix.ko" -o "$work/fixdir/$rel.nrp" >/dev/null
+  echo "$rel $bid" >>"$work/fixdir/kernels"
+done
+python3 - "$work/fixdir" <<'PY'
+import hashlib, json, sys
+d = sys.argv[1]
+ks = []
+for line in open(d + "/kernels"):
+    rel, bid = line.split()
+    sha = hashlib.sha256(open(d + "/" + rel + ".nrp", "rb").read()).hexdigest()
+    ks.append({"release": rel, "version": "6.1.0-1", "outcome": "built",
+               "bundle": {"file": rel + ".nrp", "sha256": sha, "build_id": bid, "module": "nr_fix", "sequence": 1}})
+rec = {"format_version": 1, "fixes": [{"id": "BENCH-FIX", "description": "load test"}],
+       "patch": {"name": "bench.patch", "sha256": "b" * 64}, "kernels": ks,
+       "builder_version": "bench", "created": "2026-12-03T00:00:00Z"}
+open(d + "/fix.json", "w").write(json.dumps(rec, indent=2) + "\n")
+PY
+"$admin" sign --key "$work/pub.key" --record "$work/fixdir/fix.json" >/dev/null
 
 run=0
 start_server() {
@@ -94,6 +128,12 @@ if want rollout; then
   r=$("$load" --mode rollout --port "$port" --agents "$agents" --enroll-token "$enroll" --admin-token "$admin_token" \
         --bundle "$work/fix1.nrp" --stages 100:0:0 --server-pid "$pid" --limit 600)
   result rollout "$r"; stop_server
+fi
+if want fix; then
+  start_server
+  r=$("$load" --mode rollout --port "$port" --agents "$agents" --enroll-token "$enroll" --admin-token "$admin_token" \
+        --fix "$work/fixdir" --kernels "$kernels" --stages 100:0:0 --server-pid "$pid" --limit 600)
+  result "fix-$kernels-kernels" "$r"; stop_server
 fi
 if want staged; then
   start_server

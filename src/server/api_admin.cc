@@ -88,6 +88,7 @@ Result<json> Api::Impl::fleet_json() {
   NR_TRY(auto applied, store.hosts_by_applied_bundle());
   NR_TRY(auto bundles, store.list_bundles());
   NR_TRY(auto rollouts, store.list_rollouts());
+  NR_TRY(auto groups, fix_groups(""));
   json by_state = json::object();
   for (const auto& c : states) by_state[c.key] = c.n;
   json by_kernel = json::array();
@@ -97,10 +98,31 @@ Result<json> Api::Impl::fleet_json() {
     std::int64_t latest = 0;
     for (const auto& b : bundles)
       if (b.kernel_build_id == c.key2 && !b.blocked) latest = std::max(latest, b.sequence);
-    if (latest > 0) {
-      NR_TRY(auto behind, store.hosts_behind(c.key2, latest));
+    // Exposure per fix on this kernel, counted from the same classification as GET /v1/fixes:
+    // a host group counts once in hosts_exposed however many fixes it lacks.
+    std::int64_t hosts_exposed = 0;
+    json per_fix = json::array();
+    for (std::size_t i = 0; i < groups.hosts.size(); ++i) {
+      const HostKernelCount& h = groups.hosts[i];
+      if (h.release != c.key || h.build_id != c.key2) continue;
+      bool any = std::any_of(groups.fixes.begin(), groups.fixes.end(),
+                             [&](const FixClassification& f) { return f.group[i] == FixGroup::exposed; });
+      if (any) hosts_exposed += h.n;
+    }
+    for (const auto& f : groups.fixes) {
+      std::int64_t n = 0;
+      for (std::size_t i = 0; i < groups.hosts.size(); ++i)
+        if (f.group[i] == FixGroup::exposed && groups.hosts[i].release == c.key && groups.hosts[i].build_id == c.key2)
+          n += groups.hosts[i].n;
+      if (n > 0) per_fix.push_back({{"id", f.fix.id}, {"hosts", n}});
+    }
+    if (latest > 0 || hosts_exposed > 0) {
+      std::int64_t behind = 0;
+      if (latest > 0) {
+        NR_TRY(behind, store.hosts_behind(c.key2, latest));
+      }
       exposed.push_back({{"release", c.key}, {"build_id", c.key2}, {"latest_sequence", latest},
-                         {"hosts_behind", behind}});
+                         {"hosts_behind", behind}, {"hosts_exposed", hosts_exposed}, {"fixes", per_fix}});
     }
   }
   json fixes = json::array();

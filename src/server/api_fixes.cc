@@ -19,6 +19,8 @@
 //   not_built      a kernel the records name with another outcome (does not apply, refused,
 //                  no change, not buildable, failed);
 //   not_covered    a kernel no record of the fix names.
+// The classification is one function, fix_groups (server/fix_groups.h): GET /v1/fixes and the
+// `exposed` entries of GET /v1/fleet both count from it, so the two views always agree.
 // Trade-off: computed per request (no cached counts), so a /metrics scrape reads the hosts
 // table grouped once per fix; fine for thousands of hosts and tens of fixes.
 #include <algorithm>
@@ -43,8 +45,6 @@ std::string debian_version_of(const std::string& proc_version) {
   auto end = proc_version.find_first_of(" )", pos);
   return proc_version.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
 }
-
-const char* const kGroups[] = {"patched", "exposed", "already_fixed", "not_built", "not_covered"};
 
 json kernel_row_json(const FixKernelRow& k) {
   json j = {{"release", k.release}, {"version", k.version}, {"outcome", k.outcome}};
@@ -81,55 +81,82 @@ Status Api::Impl::fill_bundle_fix_ids(std::vector<BundleRecord>& bundles) {
   return ok_status();
 }
 
-Result<std::vector<json>> Api::Impl::fix_exposure(const std::string& fix_id) {
+const char* fix_group_name(FixGroup g) {
+  switch (g) {
+    case FixGroup::patched: return "patched";
+    case FixGroup::exposed: return "exposed";
+    case FixGroup::already_fixed: return "already_fixed";
+    case FixGroup::not_built: return "not_built";
+    case FixGroup::not_covered: return "not_covered";
+  }
+  return "not_covered";
+}
+
+Result<FleetFixGroups> Api::Impl::fix_groups(const std::string& fix_id) {
+  FleetFixGroups out;
   NR_TRY(auto fixes_list, store.list_fixes());
-  NR_TRY(auto rows, store.fix_kernels(fix_id));
+  NR_TRY(out.rows, store.fix_kernels(fix_id));
   NR_TRY(auto bundles, store.list_bundles());
   NR_TRY_STATUS(fill_bundle_fix_ids(bundles));
-  NR_TRY(auto hosts, store.hosts_by_kernel_and_applied());
+  NR_TRY(out.hosts, store.hosts_by_kernel_and_applied());
 
-  std::vector<json> out;
   for (const auto& fix : fixes_list) {
     if (!fix_id.empty() && fix.id != fix_id) continue;
-    std::vector<const FixKernelRow*> mine;
-    for (const auto& r : rows)
-      if (r.fix_id == fix.id) mine.push_back(&r);
+    FixClassification c;
+    c.fix = fix;
+    for (std::size_t i = 0; i < out.rows.size(); ++i)
+      if (out.rows[i].fix_id == fix.id) c.rows.push_back(i);
     std::set<std::string> carrying;
     for (const auto& b : bundles)
       if (b.fix_ids && std::find(b.fix_ids->begin(), b.fix_ids->end(), fix.id) != b.fix_ids->end())
         carrying.insert(b.sha256);
 
-    // group -> (release, build id) -> {count, the record's row if any}
-    struct Cell { std::int64_t n = 0; const FixKernelRow* row = nullptr; };
-    std::map<std::string, std::map<std::pair<std::string, std::string>, Cell>> groups;
-    std::int64_t total = 0;
-    for (const auto& h : hosts) {
-      total += h.n;
-      const FixKernelRow* row = nullptr;
-      for (const FixKernelRow* r : mine) {
-        bool built = r->outcome == "built";
-        if (built ? (r->build_id == h.build_id && r->release == h.release)
-                  : (r->release == h.release &&
-                     (debian_version_of(h.version).empty() || debian_version_of(h.version) == r->version))) {
-          row = r;
+    for (const auto& h : out.hosts) {
+      std::size_t row = kNoRow;
+      for (std::size_t i : c.rows) {
+        const FixKernelRow& r = out.rows[i];
+        bool built = r.outcome == "built";
+        if (built ? (r.build_id == h.build_id && r.release == h.release)
+                  : (r.release == h.release &&
+                     (debian_version_of(h.version).empty() || debian_version_of(h.version) == r.version))) {
+          row = i;
           break;
         }
       }
-      std::string group;
-      if (!h.applied_sha256.empty() && carrying.count(h.applied_sha256)) group = "patched";
-      else if (!row) group = "not_covered";
-      else if (row->outcome == "built") group = "exposed";
-      else if (row->outcome == "already_fixed") group = "already_fixed";
-      else group = "not_built";
-      Cell& cell = groups[group][{h.release, h.build_id}];
+      FixGroup group;
+      if (!h.applied_sha256.empty() && carrying.count(h.applied_sha256)) group = FixGroup::patched;
+      else if (row == kNoRow) group = FixGroup::not_covered;
+      else if (out.rows[row].outcome == "built") group = FixGroup::exposed;
+      else if (out.rows[row].outcome == "already_fixed") group = FixGroup::already_fixed;
+      else group = FixGroup::not_built;
+      c.group.push_back(group);
+      c.row.push_back(row);
+    }
+    out.fixes.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<std::vector<json>> Api::Impl::fix_exposure(const std::string& fix_id) {
+  NR_TRY(auto all, fix_groups(fix_id));
+  std::vector<json> out;
+  for (const auto& c : all.fixes) {
+    // group -> (release, build id) -> {count, the record's row if any}
+    struct Cell { std::int64_t n = 0; const FixKernelRow* row = nullptr; };
+    std::map<FixGroup, std::map<std::pair<std::string, std::string>, Cell>> groups;
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < all.hosts.size(); ++i) {
+      const HostKernelCount& h = all.hosts[i];
+      total += h.n;
+      Cell& cell = groups[c.group[i]][{h.release, h.build_id}];
       cell.n += h.n;
-      cell.row = row;
+      cell.row = c.row[i] == kNoRow ? nullptr : &all.rows[c.row[i]];
     }
 
     json kernels = json::array();
-    for (const FixKernelRow* r : mine) kernels.push_back(kernel_row_json(*r));
+    for (std::size_t i : c.rows) kernels.push_back(kernel_row_json(all.rows[i]));
     json hj = {{"total", total}};
-    for (const char* g : kGroups) {
+    for (FixGroup g : kFixGroups) {
       std::int64_t count = 0;
       json ks = json::array();
       for (const auto& [key, cell] : groups[g]) {
@@ -141,9 +168,9 @@ Result<std::vector<json>> Api::Impl::fix_exposure(const std::string& fix_id) {
         }
         ks.push_back(std::move(k));
       }
-      hj[g] = {{"count", count}, {"kernels", ks}};
+      hj[fix_group_name(g)] = {{"count", count}, {"kernels", ks}};
     }
-    out.push_back({{"id", fix.id}, {"description", fix.description}, {"created_at", fix.created_at},
+    out.push_back({{"id", c.fix.id}, {"description", c.fix.description}, {"created_at", c.fix.created_at},
                    {"kernels", kernels}, {"hosts", hj}});
   }
   return out;

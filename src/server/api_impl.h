@@ -11,6 +11,7 @@
 
 #include "server/api.h"
 #include "server/dashboard_session.h"
+#include "server/fix_groups.h"
 #include "server/group_commit.h"
 #include "server/host_cache.h"
 
@@ -170,6 +171,9 @@ struct Api::Impl {
 
   // Fixes (api_fixes.cc): POST /v1/fixes, GET /v1/fixes[/{id}], and the exposure per fix.
   HttpResponse fixes(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
+  // Every host group of the fleet classified once per stored fix (fix_id "") or for one fix
+  // (server/fix_groups.h); the fix view and the fleet's `exposed` view both count from it.
+  Result<FleetFixGroups> fix_groups(const std::string& fix_id);
   // The exposure of every stored fix (fix_id "" ) or of one, in list order.
   Result<std::vector<json>> fix_exposure(const std::string& fix_id);
   // Fills fix_ids of bundles published before the server stored them (read from their bytes).

@@ -1036,3 +1036,85 @@ TEST_F(FixTest, DashboardFixPageAndItsButtons) {
 
 }  // namespace
 }  // namespace noreboot::server
+
+// The fleet's `exposed` entries count from the same classification as GET /v1/fixes (fix_groups
+// in api_fixes.cc): per kernel, each fix's exposed hosts, and hosts_exposed counting a host
+// once however many fixes it lacks; a kernel whose bundles are all blocked still shows its
+// exposed hosts.
+TEST_F(FixTest, FleetExposedCountsEachHostAsThePerFixGroupsDo) {
+  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
+  std::string sha55 = publish(b55), sha56 = publish(b56);
+  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
+                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
+                .status,
+            201);
+  std::string b56v2 = fix_bundle(kK56, "nr_nfsd_2", 20, {{"CVE-2026-99362", "nfsd: use after free"}, {"CVE-2026-99999", "ext4"}});
+  std::string sha56v2 = publish(b56v2);
+  FixRecord second = record({built(kK56, b56v2, "nr_nfsd_2", 20),
+                             {kK55.release, kK55.debian, KernelOutcome::does_not_apply, std::nullopt, "hunk 1 FAILED"}});
+  second.fixes = {{"CVE-2026-99999", "ext4"}};
+  ASSERT_EQ(post_record(second).status, 201);
+
+  std::string tok = enroll_token("web");
+  Host a1 = enroll_on(tok, "a1", kK55), a2 = enroll_on(tok, "a2", kK55);
+  Host b1 = enroll_on(tok, "b1", kK56), b2 = enroll_on(tok, "b2", kK56), b3 = enroll_on(tok, "b3", kK56);
+  Host c1 = enroll_on(tok, "c1", kK57);
+  checkin_on(a1, kK55, sha55, 10);                     // patched for 99362; 99999 not built here
+  checkin_on(b1, kK56, sha56v2, 20, "nr_nfsd_2");      // patched for both
+  checkin_on(b2, kK56, sha56, 10);                     // exposed to 99999 only
+  // a2 (6.1.0-55) exposed to 99362; b3 (6.1.0-56) exposed to both; c1 already fixed.
+
+  // For every fix and kernel, /v1/fleet's number is /v1/fixes' exposed group for that kernel.
+  auto check = [&](const std::string& when) {
+    auto fleet = json::parse(req("GET", "/v1/fleet", "", admin_).body);
+    auto fixes = json::parse(req("GET", "/v1/fixes", "", admin_).body)["fixes"];
+    ASSERT_EQ(fixes.size(), 2u) << when;
+    for (const auto& f : fixes) {
+      std::int64_t in_fleet = 0;
+      for (const auto& e : fleet["exposed"])
+        for (const auto& x : e["fixes"])
+          if (x["id"] == f["id"]) {
+            in_fleet += x["hosts"].get<std::int64_t>();
+            std::int64_t in_fix = 0;
+            for (const auto& k : f["hosts"]["exposed"]["kernels"])
+              if (k["build_id"] == e["build_id"]) in_fix += k["count"].get<std::int64_t>();
+            EXPECT_EQ(x["hosts"], in_fix) << when << ": " << f["id"] << " on " << e["release"];
+          }
+      EXPECT_EQ(in_fleet, f["hosts"]["exposed"]["count"].get<std::int64_t>()) << when << ": " << f["id"] << fleet.dump();
+    }
+  };
+  check("before any halt");
+  auto fleet = json::parse(req("GET", "/v1/fleet", "", admin_).body);
+  ASSERT_EQ(fleet["exposed"].size(), 2u) << fleet.dump();  // -55 and -56; -57 has nothing to expose
+  const json& e55 = fleet["exposed"][0];
+  const json& e56 = fleet["exposed"][1];
+  EXPECT_EQ(e55["release"], kK55.release);
+  EXPECT_EQ(e55["hosts_exposed"], 1);  // a2
+  EXPECT_EQ(e55["fixes"], json::parse(R"([{"id": "CVE-2026-99362", "hosts": 1}])"));
+  EXPECT_EQ(e56["release"], kK56.release);
+  EXPECT_EQ(e56["hosts_exposed"], 2);  // b2 and b3, b3 once although it lacks both fixes
+  EXPECT_EQ(e56["fixes"], json::parse(R"([{"id": "CVE-2026-99362", "hosts": 1}, {"id": "CVE-2026-99999", "hosts": 2}])"));
+  EXPECT_EQ(e56["latest_sequence"], 20);
+  EXPECT_EQ(e56["hosts_behind"], 2);  // b2 (10) and b3 (nothing) are below 20
+
+  // Halting a rollout of the -55 bundle blocks it: -55 has no unblocked bundle left, and its
+  // exposed host is still counted there.
+  std::string id = rollout(sha55, json::parse(R"([{"percent": 100}])"));
+  ASSERT_EQ(req("POST", "/v1/rollouts/" + id + "/halt", json{{"reason", "test"}}.dump(), admin_).status, 200);
+  fleet = json::parse(req("GET", "/v1/fleet", "", admin_).body);
+  ASSERT_EQ(fleet["exposed"].size(), 2u) << fleet.dump();
+  EXPECT_EQ(fleet["exposed"][0]["release"], kK55.release);
+  EXPECT_EQ(fleet["exposed"][0]["latest_sequence"], 0);
+  EXPECT_EQ(fleet["exposed"][0]["hosts_behind"], 0);
+  EXPECT_EQ(fleet["exposed"][0]["hosts_exposed"], 1);
+  check("after the -55 bundle was blocked");
+
+  // b3 takes the cumulative bundle: -56 keeps one host exposed (b2, to 99999).
+  checkin_on(b3, kK56, sha56v2, 20, "nr_nfsd_2");
+  fleet = json::parse(req("GET", "/v1/fleet", "", admin_).body);
+  EXPECT_EQ(fleet["exposed"][1]["hosts_exposed"], 1) << fleet.dump();
+  EXPECT_EQ(fleet["exposed"][1]["fixes"], json::parse(R"([{"id": "CVE-2026-99999", "hosts": 1}])"));
+  check("after b3 moved to the cumulative bundle");
+  (void)a2; (void)c1;
+}
+
