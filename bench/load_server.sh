@@ -96,7 +96,7 @@ start_server() {
   for _ in $(seq 100); do grep -q listening "$work/out" 2>/dev/null && break; sleep 0.1; done
   port=$(grep -o '127.0.0.1:[0-9]*' "$work/out" | head -1 | cut -d: -f2)
   admin_token=$(cat "$data/admin.token")
-  enroll=$(NOREBOOT_SERVER=http://127.0.0.1:$port NOREBOOT_ADMIN_TOKEN=$admin_token "$admin" token create-enrollment --group sim --ttl 86400 2>/dev/null)
+  enroll=$(NOREBOOT_SERVER=http://127.0.0.1:$port NOREBOOT_ADMIN_TOKEN=$admin_token "$admin" token create-enrollment --group sim --ttl 86400 --max-uses 0 2>/dev/null)
 }
 stop_server() {
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; pid=

@@ -6,6 +6,9 @@
 #   -DNOREBOOT_WERROR=ON     every warning is an error (scripts/test builds this way, so a
 #                            warning cannot land; off by default so a newer compiler's new
 #                            warnings do not stop a user's build)
+#   -DNOREBOOT_FAILPOINTS=ON named crash points for the fault tests (core/failpoint.h); on by
+#                            default except in Release builds, so packages (scripts/package
+#                            builds Release) carry none
 option(NOREBOOT_SANITIZE "Build with ASan and UBSan" OFF)
 option(NOREBOOT_WERROR "Treat warnings as errors" OFF)
 option(NOREBOOT_FUZZ "Build libFuzzer targets (clang only)" OFF)
@@ -18,7 +21,17 @@ if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
   set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
 endif()
 
+if(CMAKE_BUILD_TYPE STREQUAL "Release")
+  set(NOREBOOT_FAILPOINTS_DEFAULT OFF)
+else()
+  set(NOREBOOT_FAILPOINTS_DEFAULT ON)
+endif()
+option(NOREBOOT_FAILPOINTS "Compile in the failpoints of the fault tests (never in packages)" ${NOREBOOT_FAILPOINTS_DEFAULT})
+
 add_library(noreboot_options INTERFACE)
+if(NOREBOOT_FAILPOINTS)
+  target_compile_definitions(noreboot_options INTERFACE NOREBOOT_FAILPOINTS=1)
+endif()
 target_compile_features(noreboot_options INTERFACE cxx_std_20)
 target_compile_options(noreboot_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wimplicit-fallthrough

@@ -331,7 +331,16 @@ Status hosts(const ParsedArgs& a, Context& ctx) {
 }
 
 Status host(const ParsedArgs& a, Context& ctx) {
-  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one HOST_ID");
+  if (!a.positional.empty() && a.positional[0] == "revoke") {
+    // The host's credential stops working: its check-ins, reports and downloads get 401.
+    if (a.positional.size() != 2) return Error(Errc::invalid_argument, "host revoke needs a host ID (h_...)");
+    NR_TRY(auto t, target(a));
+    NR_TRY(auto j, server_call(t, "DELETE", "/v1/hosts/" + a.positional[1]));
+    if (a.flag("json")) return print_json(ctx, j);
+    ctx.out << "revoked host " << a.positional[1] << ": its credential no longer works\n";
+    return ok_status();
+  }
+  if (a.positional.size() != 1) return Error(Errc::invalid_argument, "expected one HOST_ID (or: revoke HOST_ID)");
   NR_TRY(auto t, target(a));
   NR_TRY(auto j, server_call(t, "GET", "/v1/hosts/" + a.positional[0]));
   if (a.flag("json")) return print_json(ctx, j);
@@ -464,7 +473,10 @@ void register_server_commands(CommandTable& t) {
   t.push_back({"unpin", "remove a group's pin", "usage: noreboot-admin unpin GROUP\n" + c, with_common({}), unpin});
   t.push_back({"hosts", "list enrolled hosts", "usage: noreboot-admin hosts [--group G] [--state S] [--limit N]\n" + c,
                with_common({{"group"}, {"state"}, {"limit"}}), hosts});
-  t.push_back({"host", "one host with its history", "usage: noreboot-admin host HOST_ID\n" + c, with_common({}), host});
+  t.push_back({"host", "one host with its history; revoke a host's credential",
+               "usage: noreboot-admin host HOST_ID\n"
+               "       noreboot-admin host revoke HOST_ID   (its check-ins get 401 from then on)\n" + c,
+               with_common({}), host});
   t.push_back({"fleet", "fleet summary: states, kernels, fixes, exposure", "usage: noreboot-admin fleet\n" + c,
                with_common({}), fleet});
   t.push_back({"token", "enrollment and admin tokens",

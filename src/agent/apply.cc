@@ -158,8 +158,14 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
                                            " is lower than the highest applied on this kernel (" +
                                            std::to_string(highest) +
                                            "): refusing a rollback; publish a new bundle with a higher sequence"));
+  // The same sequence again is fine for the very bundle that reached it (live now, or
+  // reverted since); other content under that sequence is refused.
+  auto same_as_highest = [&] {
+    auto it = state.highest_sha256.find(running->build_id);
+    return it != state.highest_sha256.end() && it->second == report.bundle_sha256;
+  };
   if (m.sequence == highest && highest != 0 &&
-      !(state.applied && state.applied->bundle_sha256 == report.bundle_sha256))
+      !(state.applied && state.applied->bundle_sha256 == report.bundle_sha256) && !same_as_highest())
     return refuse(Error(Errc::refused, "sequence " + std::to_string(m.sequence) +
                                            " was already applied on this kernel with different content: "
                                            "refusing; publish it with a higher sequence"));
@@ -217,6 +223,7 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
   state.applied = pending;
   journal.candidate.reset();
   uint64_t& hs = state.highest_sequence[running->build_id];
+  if (m.sequence >= hs) state.highest_sha256[running->build_id] = report.bundle_sha256;
   hs = std::max(hs, m.sequence);
   NR_TRY_STATUS(ctx.store.save_last_good(as_chars(bundle)));
   state.last_outcome = "applied " + m.name + " (sequence " + std::to_string(m.sequence) + ")";

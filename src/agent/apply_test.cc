@@ -214,6 +214,22 @@ TEST_F(ApplyTest, RevertDisablesUnloadsAndForgetsTheLastGood) {
   expect_refused(apply(bundle("lp_fix0", 1)), Errc::refused, "rollback");
 }
 
+// Issue 17 item 13: the bundle that was reverted may be applied again (it is not a rollback);
+// other content under the same sequence is still refused, before and after.
+TEST_F(ApplyTest, TheRevertedBundleCanBeAppliedAgain) {
+  Bytes b = bundle("lp_fix1", 2);
+  ASSERT_TRUE(apply(b).ok());
+  ASSERT_TRUE(revert_applied(ctx).ok());
+  expect_refused(apply(bundle("lp_fix1b", 2)), Errc::refused, "different content");
+  auto again = apply(b);
+  ASSERT_TRUE(again.ok()) << again.error().message();
+  EXPECT_TRUE(live("lp_fix1"));
+  EXPECT_EQ(ctx.store.load_state()->applied->sequence, 2u);
+  ASSERT_TRUE(revert_applied(ctx).ok());
+  ASSERT_TRUE(apply(bundle("lp_fix3", 3)).ok());
+  expect_refused(apply(b), Errc::refused, "rollback");
+}
+
 TEST_F(ApplyTest, CrashRightAfterLoadQuarantinesAndBlocksAutomaticReapply) {
   Bytes b = bundle("lp_fix1", 1);
   ASSERT_TRUE(apply(b).ok());

@@ -18,6 +18,7 @@
 #include "agent/apply.h"
 #include "agent/fs_util.h"
 #include "agent/http_client.h"
+#include "agent/offer_check.h"
 #include "agent/service_notify.h"
 #include "core/api_types.h"
 #include "core/bytes.h"
@@ -110,19 +111,25 @@ class Session {
 
   // Download, apply, report. Returns an error only for trouble that should back off.
   Status handle_offer(const api::Offer& offer) {
+    // The name only through printable_name: it goes into sd_notify messages and log lines.
+    const std::string name = printable_name(offer.patch_name);
+    if (Status bad = check_offer(offer); !bad.ok()) {
+      log::error("{}", bad.error().message());
+      return report_failed(offer.sha256, std::vector<std::string>{"refused: " + bad.error().message()}, {});
+    }
     NR_TRY(auto state, ctx_.store.load_state());
     if (state.quarantine_for(offer.sha256)) {
-      log::warn("offer {} is quarantined by the crash-loop guard; not applying it", offer.patch_name);
+      log::warn("offer {} is quarantined by the crash-loop guard; not applying it", name);
       return report_failed(offer.sha256,
                            std::vector<std::string>{"refused: bundle is quarantined: " + state.quarantine_for(offer.sha256)->reason},
                            {});
     }
     if (!in_maintenance_window(ctx_.config.windows, std::time(nullptr))) {
-      log::info("offer {} (sequence {}) waits for a maintenance window", offer.patch_name, offer.sequence);
-      notify("STATUS=waiting for a maintenance window to apply " + offer.patch_name);
+      log::info("offer {} (sequence {}) waits for a maintenance window", name, offer.sequence);
+      notify("STATUS=waiting for a maintenance window to apply " + name);
       return ok_status();
     }
-    notify("STATUS=downloading " + offer.patch_name);
+    notify("STATUS=downloading " + name);
     std::filesystem::path dest = ctx_.store.dir() / "bundles" / (offer.sha256 + ".nrp");
     NR_TRY_STATUS(http_.download(offer.url, cred_.credential, dest, offer.sha256, offer.size,
                                  ctx_.config.download_seconds));
@@ -136,12 +143,12 @@ class Session {
     j.sequence = offer.sequence;
     j.boot_id = boot_id;
     NR_TRY_STATUS(ctx_.store.set_step(j, Step::downloaded, unix_now(), {}, false));
-    notify("STATUS=applying " + offer.patch_name);
+    notify("STATUS=applying " + name);
     auto lock = StateLock::acquire(ctx_.store.dir(), true);
     if (!lock.ok()) return lock.error();
     ApplyOptions opt;
     opt.automatic = true;
-    opt.origin = "offer " + offer.patch_name + " (sequence " + std::to_string(offer.sequence) + ")";
+    opt.origin = "offer " + name + " (sequence " + std::to_string(offer.sequence) + ")";
     auto r = apply_bundle(ctx_, as_bytes(bytes), opt);
     if (!r.ok()) {
       log::error("{}", r.error().message());
@@ -335,7 +342,7 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
       if (resp->offer) {
         Status s = session.handle_offer(*resp->offer);
         ::malloc_trim(0);  // the bundle's bytes and the apply's buffers go back to the system
-        if (!s.ok()) log::warn("offer {}: {}", resp->offer->patch_name, s.error().message());
+        if (!s.ok()) log::warn("offer {}: {}", printable_name(resp->offer->patch_name), s.error().message());
         if (o.once) return s;
         if (s.ok()) continue;  // check in again at once with the new state
       }

@@ -157,22 +157,38 @@ Status HttpClient::download(const std::string& path, const std::string& bearer, 
     if (have) curl_easy_setopt(e.h, CURLOPT_RANGE, (std::to_string(have) + "-").c_str());
     // A 200 answer to a Range request means "here is all of it": start the file over.
     std::string error_body;
-    struct Sink { FILE* f; std::string* err; long status; CURL* h; bool truncated; uint64_t have; } sink{f, &error_body, 0, e.h, false, have};
+    // The file never grows past the offered size: a server sending more is cut off there
+    // (the transfer aborts) instead of filling the disk.
+    struct Sink {
+      FILE* f; std::string* err; long status; CURL* h; bool truncated; uint64_t have; uint64_t size; bool too_big;
+    } sink{f, &error_body, 0, e.h, false, have, size, false};
     curl_easy_setopt(e.h, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) -> size_t {
       auto* k = static_cast<Sink*>(u);
       if (k->status == 0) curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &k->status);
       if (k->status >= 400) return append_body(d, s, n, k->err);
       if (k->status == 200 && k->have && !k->truncated) {
         k->truncated = true;
+        k->have = 0;
         if (std::fflush(k->f) != 0 || ::ftruncate(fileno(k->f), 0) != 0) return 0;
         std::fseek(k->f, 0, SEEK_SET);
       }
-      return append_file(d, s, n, k->f);
+      if (k->have + s * n > k->size) {
+        k->too_big = true;
+        return 0;
+      }
+      size_t wrote = append_file(d, s, n, k->f);
+      k->have += wrote;
+      return wrote;
     });
     curl_easy_setopt(e.h, CURLOPT_WRITEDATA, &sink);
     auto rc = static_cast<CURLcode>(perform(e.h));
     bool flushed = std::fflush(f) == 0 && ::fsync(fileno(f)) == 0;
     std::fclose(f);
+    if (sink.too_big) {
+      std::filesystem::remove(part, ec);
+      return Error(Errc::integrity, "download " + url + ": the server sent more than the offered " +
+                                        std::to_string(size) + " bytes: aborted and discarded");
+    }
     if (rc != CURLE_OK) return curl_error(rc, errbuf, url);
     long status = 0;
     curl_easy_getinfo(e.h, CURLINFO_RESPONSE_CODE, &status);

@@ -10,7 +10,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <string>
 #include <thread>
 
 namespace noreboot::agent {
@@ -73,6 +76,43 @@ TEST(HttpClient, StopWithoutWakeFdEndsALongPollWithinHalfASecond) {
   double s = cancel_after(client, stop, -1, &message);
   EXPECT_NE(message.find("cancelled"), std::string::npos) << message;
   EXPECT_LT(s, 1.5);
+}
+
+// A server that answers any request with an endless 200 body (no Content-Length): the
+// download must stop at the offered size, not at the timeout or a full disk.
+TEST(HttpClient, DownloadIsCappedAtTheOfferedSize) {
+  SilentServer server;
+  ASSERT_TRUE(server.ok);
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> sent{0};
+  std::thread flood([&] {
+    int c = ::accept(server.fd, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[4096];
+    (void)!::recv(c, buf, sizeof buf, 0);  // the request (its contents do not matter)
+    std::string head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nConnection: close\r\n\r\n";
+    (void)!::send(c, head.data(), head.size(), MSG_NOSIGNAL);
+    std::string chunk(64 * 1024, 'x');
+    while (!done.load() && sent.load() < (512ULL << 20)) {  // at most 512 MiB, whatever happens
+      ssize_t n = ::send(c, chunk.data(), chunk.size(), MSG_NOSIGNAL);
+      if (n <= 0) break;
+      sent += static_cast<std::uint64_t>(n);
+    }
+    ::close(c);
+  });
+  auto dir = std::filesystem::temp_directory_path() / ("nr-dl-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::atomic<bool> stop{false};
+  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  auto st = client.download("/v1/bundles/x", "nrh_test", dir / "b.nrp", std::string(64, 'a'), 100000, 120);
+  done = true;
+  flood.join();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code(), Errc::integrity) << st.error().message();
+  EXPECT_NE(st.error().message().find("more than the offered 100000 bytes"), std::string::npos) << st.error().message();
+  EXPECT_FALSE(std::filesystem::exists(dir / "b.nrp.part")) << "the oversized part is discarded";
+  EXPECT_LT(sent.load(), 256ULL << 20) << "the client read far past the offered size";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -85,6 +85,7 @@ StartupDecision assess_startup(const StartupFacts& f) {
         if (j.candidate) {
           d.state.applied = j.candidate;
           uint64_t& hs = d.state.highest_sequence[j.candidate->kernel_build_id];
+          if (j.candidate->sequence >= hs) d.state.highest_sha256[j.candidate->kernel_build_id] = j.candidate->bundle_sha256;
           hs = std::max(hs, j.candidate->sequence);
         }
         d.journal.candidate.reset();

@@ -66,6 +66,7 @@ json to_json(const AgentState& s) {
   json j = json::object();
   j["applied"] = s.applied ? to_json(*s.applied) : json(nullptr);
   j["highest_sequence"] = s.highest_sequence;
+  j["highest_sha256"] = s.highest_sha256;
   j["quarantined"] = json::array();
   for (const auto& q : s.quarantined)
     j["quarantined"].push_back({{"bundle_sha256", q.bundle_sha256}, {"patch", q.patch_name},
@@ -86,6 +87,7 @@ Result<AgentState> state_from_json(const json& j) {
     AgentState s;
     if (j.contains("applied") && !j["applied"].is_null()) s.applied = applied_from_json(j["applied"]);
     s.highest_sequence = j.value("highest_sequence", std::map<std::string, uint64_t>{});
+    s.highest_sha256 = j.value("highest_sha256", std::map<std::string, std::string>{});  // absent before 0.2
     for (const auto& q : j.value("quarantined", json::array()))
       s.quarantined.push_back({q.at("bundle_sha256").get<std::string>(), q.value("patch", ""),
                                q.value("reason", ""), q.value("at", int64_t{0})});

@@ -61,6 +61,9 @@ struct Quarantine {
 struct AgentState {
   std::optional<AppliedPatch> applied;             // last patch that went live
   std::map<std::string, uint64_t> highest_sequence;  // kernel build id -> highest applied
+  // kernel build id -> the bundle that went live at that highest sequence: the same bundle may
+  // be applied again after `noreboot revert` (other content at that sequence may not).
+  std::map<std::string, std::string> highest_sha256;
   std::vector<Quarantine> quarantined;
   int64_t last_checkin = 0;
   std::string last_checkin_result;

@@ -57,5 +57,17 @@ TEST(Log, FormatsPlaceholdersInOrderAndHonoursLevel) {
   EXPECT_NE(lines[0].find("\"component\":\"t\""), std::string::npos);
 }
 
+// A message carrying a newline (a hostname chosen by a client) stays one line in the text log.
+TEST(Log, TextFormatEscapesControlCharacters) {
+  std::vector<std::string> lines;
+  log::set_sink([&](std::string_view l) { lines.emplace_back(l); });
+  log::configure({.level = log::Level::info, .format = log::Format::text, .component = "t"});
+  log::info("enrolled host {} ({})", "h_1", "web-1\nerror: forged line\r\x1b[2J\x7f\tend");
+  log::set_sink(nullptr);
+  log::configure({});
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "enrolled host h_1 (web-1\\nerror: forged line\\r\\x1b[2J\\x7f\tend)");
+}
+
 }  // namespace
 }  // namespace noreboot

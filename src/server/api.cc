@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "server/admin_tokens.h"
 #include "server/api_impl.h"
 #include "server/route_labels.h"
 
@@ -208,20 +209,12 @@ void Api::abandon(std::uint64_t connection) {
   m.metrics.longpoll_abandoned++;
 }
 
-Result<std::string> Api::bootstrap_admin_token() {
+Result<std::string> Api::bootstrap_admin_token(const std::function<Status(const std::string&)>& keep) {
   auto& s = impl_->store;
-  NR_TRY(auto n, s.count_tokens("admin"));
+  std::int64_t t = impl_->now();
+  NR_TRY(auto n, s.count_usable_admins(t));
   if (n > 0) return std::string();
-  std::string token = "nra_" + random_hex(24);
-  TokenRecord t;
-  t.id = "t_" + random_hex(8);
-  t.kind = "admin";
-  t.role = "admin";
-  t.name = "bootstrap";
-  t.created_at = impl_->now();
-  NR_TRY_STATUS(s.create_token(t, sha256_hex(token)));
-  NR_TRY_STATUS(s.add_audit({t.created_at, "server", "token.bootstrap", json{{"id", t.id}}.dump()}));
-  return token;
+  return create_admin_token(s, "bootstrap", "token.bootstrap", t, keep);
 }
 
 void Api::handle(HttpRequest req, Respond respond) {
@@ -440,7 +433,7 @@ std::optional<Api::Impl::AuthedHost> Api::Impl::auth_host(const HttpRequest& req
     return std::nullopt;
   }
   if (!h->has_value()) {
-    fail = {401, "unauthorized", "unknown host credential: enroll again (noreboot enroll)"};
+    fail = {401, "unauthorized", "unknown or revoked host credential: enroll again (noreboot enroll)"};
     return std::nullopt;
   }
   host_cache.put(hash, **h, t);
@@ -640,6 +633,18 @@ void Api::Impl::report(const HttpRequest& req, Respond respond) {
   if (body->host_id != host.id)
     return respond(error_response({403, "forbidden", "host_id '" + body->host_id.substr(0, 64) +
                                                          "' is not the host of this credential: a host reports only for itself"}));
+  bool failed = body->state == api::AgentState::failed && !body->bundle_sha256.empty();
+  if (failed) {
+    // A failure counts against a rollout's budget and can halt it for the whole fleet: only a
+    // host that was offered the bundle may report one (its offer is committed before the
+    // check-in that carried it was answered).
+    auto outcome = store.host_outcome(host.id, body->bundle_sha256);
+    if (!outcome) return respond(error_response(fail_from(outcome.error())));
+    if (outcome->empty())
+      return respond(error_response({409, "not_offered", "bundle " + body->bundle_sha256 +
+                                                            " was never offered to this host: a failure is reported "
+                                                            "only for a bundle the server offered; nothing was counted"}));
+  }
   metrics.reports++;
   std::int64_t t = now();
   HostRecord h = as_reported(host, *body, t);
@@ -648,7 +653,6 @@ void Api::Impl::report(const HttpRequest& req, Respond respond) {
   h.last_error = err.substr(0, 1024);
   WriteBatch writes;
   writes.statuses.push_back(h);
-  bool failed = body->state == api::AgentState::failed && !body->bundle_sha256.empty();
   if (failed)
     writes.outcomes.push_back({h.id, body->bundle_sha256, "failed", t});
   else if (body->state == api::AgentState::applied && body->applied)
@@ -773,10 +777,15 @@ void Api::Impl::evaluate_rollouts() {
     if (!counts) return;
     auto step = evaluate_rollout(r, *counts, t);
     if (!step.changed) continue;
-    auto wrote = store.update_rollout(r, step.next);
-    if (!wrote || !*wrote) continue;  // another server did it first
-    if (step.block_bundle)  // a fix rollout: every bundle of the fix, on every kernel
-      for (const auto& sha : r.all_bundles()) (void)store.set_bundle_blocked(sha, true, step.next.halt_reason);
+    // A halt blocks the rollout's bundles (a fix rollout: every bundle of the fix, on every
+    // kernel) in the same transaction: both or neither, whatever crashes in between.
+    auto wrote = step.block_bundle ? store.update_rollout_and_block(r, step.next, r.all_bundles(), true)
+                                   : store.update_rollout(r, step.next);
+    if (!wrote) {
+      log::error("rollout {}: could not write the {} step: {}", r.id, step.event, wrote.error().message());
+      continue;  // the next tick tries again
+    }
+    if (!*wrote) continue;  // another server did it first
     json detail = {{"rollout", r.id}, {"stage", step.next.current_stage}, {"reason", step.next.halt_reason}};
     (void)store.add_audit({t, "server", "rollout." + step.event, detail.dump()});
     log::info("rollout {} {}: stage {} {}", r.id, step.event, step.next.current_stage + 1, step.next.halt_reason);

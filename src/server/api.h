@@ -96,8 +96,12 @@ class Api {
   // publish, a rollout change, a failure report. Empty: wait for the period.
   void set_wakeup(std::function<void()> wakeup);
 
-  // Creates the first admin token when the store has none; returns it ("" if there was one).
-  Result<std::string> bootstrap_admin_token();
+  // Creates an admin token when the store has no usable admin-role token (first start, or a
+  // store whose admin tokens all expired); returns it ("" if there was one). `keep`, when
+  // given, runs before the token is committed (main writes DATA/admin.token there): a crash
+  // or a full disk leaves either no token or a token that is also on disk, never a committed
+  // token nobody holds.
+  Result<std::string> bootstrap_admin_token(const std::function<Status(const std::string&)>& keep = {});
 
   std::size_t waiting() const;
 

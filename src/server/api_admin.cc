@@ -28,6 +28,8 @@ HttpResponse method(const std::string& allowed) {
 }
 HttpResponse from(const Error& e) { return error_response(fail_from(e)); }
 
+constexpr std::int64_t kDefaultEnrollmentUses = 100;
+
 }  // namespace
 
 void Api::Impl::audit(const TokenRecord& actor, const std::string& action, const json& detail) {
@@ -266,20 +268,12 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
       next = resume_rollout(*r, t, counts.failed);
     }
     if (!next) return from(next.error());
-    // Two statements, ordered so that a failure between them (a lost database) leaves a state
-    // the same request can finish when retried: the bundle is unblocked before the rollout
-    // runs again, and blocked before the rollout says halted.
-    // A fix rollout blocks and unblocks all of its bundles together.
-    for (const auto& sha : r->all_bundles()) {
-      if (action == "resume") NR_TRY_RESP_STATUS(store.set_bundle_blocked(sha, false, ""));
-      if (action == "halt") NR_TRY_RESP_STATUS(store.set_bundle_blocked(sha, true, next->halt_reason));
-    }
-    NR_TRY_RESP(auto wrote, store.update_rollout(*r, *next));
-    if (!wrote) {
-      if (action == "resume")
-        for (const auto& sha : r->all_bundles()) (void)store.set_bundle_blocked(sha, true, r->halt_reason);
-      return error_response({409, "conflict", "rollout changed meanwhile; read its status and retry"});
-    }
+    // A halt blocks the rollout's bundles and a resume unblocks them in the same transaction
+    // as the state change (a fix rollout: all of its bundles together).
+    bool blocks = action == "halt" || action == "resume";
+    NR_TRY_RESP(auto wrote, blocks ? store.update_rollout_and_block(*r, *next, r->all_bundles(), action == "halt")
+                                   : store.update_rollout(*r, *next));
+    if (!wrote) return error_response({409, "conflict", "rollout changed meanwhile; read its status and retry"});
     audit(actor, "rollout." + action, {{"id", r->id}, {"stage", next->current_stage}, {"reason", reason}});
     changed();
     NR_TRY_RESP(auto j, rollout_to_json(*next));
@@ -355,8 +349,17 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     return json_response(200, {{"hosts", a}, {"total", total}});
   }
   if (what == "hosts" && seg.size() == 3) {
-    if (!get) return method("GET");
+    if (!get && m != "DELETE") return method("GET, DELETE");
     if (!id_ok(seg[2], "h_", 24)) return bad("host id '" + seg[2].substr(0, 64) + "' must look like h_ + 24 hex");
+    if (m == "DELETE") {
+      // Revokes the host's credential: it can no longer check in, report or download.
+      NR_TRY_RESP(auto gone, store.revoke_host(seg[2], t));
+      if (!gone) return not_found("no host " + seg[2]);
+      host_cache.forget_host(seg[2]);
+      audit(actor, "host.revoke", {{"id", seg[2]}});
+      log::info("host {} revoked by {}", seg[2], actor.id);
+      return json_response(200, {{"revoked", seg[2]}});
+    }
     NR_TRY_RESP(auto h, store.get_host(seg[2]));
     if (!h) return not_found("no host " + seg[2]);
     NR_TRY_RESP(auto hist, store.host_history(seg[2], 100));
@@ -432,9 +435,13 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
           ttl = (*j)["ttl_seconds"].get<std::int64_t>();
         }
         tk.expires_at = t + ttl;
-        if (j->contains("max_uses")) {
+        // Without max_uses a token enrolls at most kDefaultEnrollmentUses hosts: a leaked
+        // token is not a licence to enroll without end. Ask for more explicitly (0: unlimited).
+        tk.max_uses = kDefaultEnrollmentUses;
+        if (j->contains("max_uses") && !(*j)["max_uses"].is_null()) {
           if (!(*j)["max_uses"].is_number_integer() || (*j)["max_uses"].get<std::int64_t>() < 0)
-            return bad("max_uses: must be a non-negative integer (0: unlimited)");
+            return bad("max_uses: must be a non-negative integer (default " + std::to_string(kDefaultEnrollmentUses) +
+                       "; 0: unlimited)");
           tk.max_uses = (*j)["max_uses"].get<std::int64_t>();
         }
         tk.role = "";
@@ -454,8 +461,17 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     if (seg.size() == 4) {
       if (m != "DELETE") return method("DELETE");
       if (!id_ok(seg[3], "t_", 16)) return bad("token id '" + seg[3].substr(0, 64) + "' must look like t_ + 16 hex");
-      NR_TRY_RESP(auto gone, store.revoke_token(seg[3], kind));
-      if (!gone) return not_found("no " + kind + " token " + seg[3]);
+      if (kind == "admin") {
+        NR_TRY_RESP(auto outcome, store.revoke_admin_token(seg[3], t));
+        if (outcome == Store::AdminRevoke::not_found) return not_found("no admin token " + seg[3]);
+        if (outcome == Store::AdminRevoke::last_admin)
+          return error_response({409, "last_admin_token",
+                                 "token " + seg[3] + " is the last usable admin-role token: create another first "
+                                 "(noreboot-admin token create-admin --role admin), then revoke this one"});
+      } else {
+        NR_TRY_RESP(auto gone, store.revoke_token(seg[3], kind));
+        if (!gone) return not_found("no " + kind + " token " + seg[3]);
+      }
       audit(actor, "token." + kind + ".revoke", {{"id", seg[3]}});
       return json_response(200, {{"revoked", seg[3]}});
     }

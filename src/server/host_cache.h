@@ -5,8 +5,9 @@
 // server's CPU in a 5,000-agent rollout and a wait behind every commit. Approach: remember
 // the host found for a credential hash, and keep its status current from this server's own
 // committed writes (the check-in and report handlers update it once their write is durable).
-// Credentials are never revoked or moved and a host's id, group and tags never change after
-// enrollment, so what decides an offer is exact. Trade-off: with several servers on one
+// Credentials are never moved and a host's id, group and tags never change after
+// enrollment, so what decides an offer is exact. A revoked credential is forgotten at once by
+// the server that revoked it (forget_host) and by the others within `ttl`. Trade-off: with several servers on one
 // PostgreSQL, another server's writes change the host's status (state, applied patch,
 // last_seen) behind this cache; entries are therefore re-read after `ttl` seconds. A stale
 // status costs at most a redundant status write or a repeated "applied" history event,
@@ -44,6 +45,11 @@ class HostCache {
   void update(const std::string& credential_hash, const HostRecord& host) {
     std::lock_guard lock(mu_);
     if (auto it = map_.find(credential_hash); it != map_.end()) it->second.host = host;
+  }
+  // Drops the entries of host `id` (its credential was revoked).
+  void forget_host(const std::string& id) {
+    std::lock_guard lock(mu_);
+    for (auto it = map_.begin(); it != map_.end();) it = it->second.host.id == id ? map_.erase(it) : std::next(it);
   }
   std::size_t size() const {
     std::lock_guard lock(mu_);

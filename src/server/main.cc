@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "core/log.h"
+#include "server/admin_tokens.h"
 #include "server/api.h"
 #include "server/bundle_check.h"
 #include "server/config.h"
@@ -25,29 +26,18 @@ const char* kUsage =
     "                       [--store sqlite|postgres] [--postgres CONNINFO] [--trust PUB]...\n"
     "                       [--tls-cert PEM --tls-key PEM] [--threads N] [--log-format json|text]\n"
     "Runs the noreboot patch server (docs/server.md, API: docs/api.md). Command-line options\n"
-    "override the config file. On first start it writes an admin token to DATA/admin.token.\n";
-
-nr::Status write_secret(const std::filesystem::path& path, const std::string& text) {
-  auto tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::trunc);
-    if (!f) return nr::Error(nr::Errc::io, "cannot write " + tmp.string());
-    ::chmod(tmp.c_str(), 0600);
-    f << text << "\n";
-    if (!f.flush()) return nr::Error(nr::Errc::io, "cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return nr::Error(nr::Errc::io, "rename " + tmp.string() + ": " + ec.message());
-  return nr::ok_status();
-}
+    "override the config file. On first start it writes an admin token to DATA/admin.token.\n"
+    "\n"
+    "       noreboot-server admin-token [--config FILE] [--data DIR] [--postgres CONNINFO]\n"
+    "Recovery: creates a new admin-role token straight in the store and prints it (for an\n"
+    "operator with a shell on the server, when no admin token is left; docs/operator-guide.md).\n";
 
 int run(int argc, char** argv) {
   srv::ServerConfig cfg;
   std::vector<std::pair<std::string, std::string>> overrides;
   std::string config_path;
-  for (int i = 1; i < argc; ++i) {
+  bool recovery_token = argc > 1 && std::string(argv[1]) == "admin-token";
+  for (int i = recovery_token ? 2 : 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "-h" || a == "--help") {
       std::cout << kUsage;
@@ -107,6 +97,18 @@ int run(int argc, char** argv) {
     nr::log::error("store: {}", store.error().message());
     return 1;
   }
+  auto clock = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  };
+  if (recovery_token) {
+    auto token = srv::create_admin_token(**store, "recovery", "token.recovery", clock());
+    if (!token) {
+      nr::log::error("admin token: {}", token.error().message());
+      return 1;
+    }
+    std::printf("%s\n", token->c_str());
+    return 0;
+  }
   auto verifier = srv::make_bundle_verifier(cfg.trust);
   if (!verifier) {
     nr::log::error("{}", verifier.error().message());
@@ -125,23 +127,15 @@ int run(int argc, char** argv) {
   opt.snapshot_ttl = cfg.snapshot_ttl;
   opt.max_bundle_body = static_cast<std::size_t>(cfg.max_bundle_bytes);
   opt.secure_cookies = !cfg.tls_cert.empty();
-  auto clock = [] {
-    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  };
   srv::Api api(**store, *verifier, *fix_verifier, opt, clock);
-  auto token = api.bootstrap_admin_token();
+  auto token_path = (std::filesystem::path(cfg.data) / "admin.token").string();
+  auto token = api.bootstrap_admin_token(
+      [&](const std::string& secret) { return srv::write_secret_file(token_path, secret); });
   if (!token) {
     nr::log::error("admin token: {}", token.error().message());
     return 1;
   }
-  if (!token->empty()) {
-    auto path = std::filesystem::path(cfg.data) / "admin.token";
-    if (auto st = write_secret(path, *token); !st) {
-      nr::log::error("{}", st.error().message());
-      return 1;
-    }
-    nr::log::info("created the first admin token in {}", path.string());
-  }
+  if (!token->empty()) nr::log::info("created an admin token in {} (the store had no usable admin token)", token_path);
 
   auto [host, port] = *srv::split_listen(cfg.listen);
   srv::HttpServerOptions hopt;

@@ -11,12 +11,14 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "core/bundle.h"
+#include "core/failpoint.h"
 #include "core/fix_record.h"
 #include "core/keys.h"
 #include "server/api.h"
@@ -32,6 +34,8 @@ namespace {
 using nlohmann::json;
 using testing::Client;
 using testing::Reply;
+
+bool failpoint_compiled_in() { return failpoint::kCompiledIn; }
 
 const std::string kBuild = "4a5b6c7d8e9f00112233445566778899aabbccdd";
 const std::string kRelease = "6.1.0-56-amd64";
@@ -1034,8 +1038,159 @@ TEST_F(FixTest, DashboardFixPageAndItsButtons) {
   (void)a2;
 }
 
-}  // namespace
-}  // namespace noreboot::server
+// ---- issue 17: hostile hosts, halts that must be whole, admins who must not lock themselves out
+
+// A failure report counts only for a bundle the host was offered: a host of another group
+// naming the bundle gets 409 not_offered, nothing is counted and the rollout keeps running.
+TEST_F(ServerTest, FailureForABundleNeverOfferedIsRefusedAndNotCounted) {
+  Host web = enroll(enroll_token("web"), "web-1");
+  Host db = enroll(enroll_token("db"), "db-1");
+  std::string sha = publish(bundle("nr_fix", 1));
+  std::string id = rollout(sha, json::array({{{"percent", 100}, {"soak_seconds", 3600}, {"failure_budget", 0}}}),
+                           json::array({"web"}));
+  auto fail_report = [&](const Host& h) {
+    auto body = json{{"host_id", h.id}, {"state", "failed"}, {"kernel", json::parse(kernel_json())},
+                     {"bundle_sha256", sha}, {"errors", {"forged"}}};
+    return req("POST", "/v1/report", body.dump(), h.credential);
+  };
+  auto forged = fail_report(db);
+  EXPECT_EQ(forged.status, 409) << forged.body;
+  EXPECT_EQ(error_code(forged), "not_offered");
+  EXPECT_NE(forged.body.find(sha), std::string::npos) << "the error names the bundle: " << forged.body;
+  now_ += 1;
+  for (int i = 0; i < 8; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto status = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+  EXPECT_EQ(status["state"], "running") << status.dump();
+  EXPECT_EQ(status["counts"]["failed"], 0);
+  EXPECT_FALSE(json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"][0]["blocked"].get<bool>());
+  // The web host, offered the bundle, may report its failure, and it counts.
+  ASSERT_FALSE(json::parse(req("POST", "/v1/checkin", checkin_body(), web.credential).body)["offer"].is_null());
+  EXPECT_EQ(fail_report(web).status, 200);
+  for (int i = 0; i < 100; ++i) {
+    status = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+    if (status["state"] == "halted") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["state"], "halted");
+  EXPECT_EQ(status["counts"]["failed"], 1);
+}
+
+// DELETE /v1/hosts/{id}: the host's credential stops working at once.
+TEST_F(ServerTest, RevokedHostCredentialGets401) {
+  Host h = enroll(enroll_token("web"), "web-1");
+  Host other = enroll(enroll_token("web"), "web-2");
+  ASSERT_EQ(req("POST", "/v1/checkin", checkin_body(), h.credential).status, 200);  // cached now
+  auto ro = json::parse(req("POST", "/v1/tokens/admin", json{{"role", "read"}, {"name", "viewer"}}.dump(), admin_).body);
+  EXPECT_EQ(req("DELETE", "/v1/hosts/" + h.id, "", ro["token"]).status, 403);
+  EXPECT_EQ(req("DELETE", "/v1/hosts/h_000000000000000000000000", "", admin_).status, 404);
+  EXPECT_EQ(req("DELETE", "/v1/hosts/web-1", "", admin_).status, 400);
+  auto del = req("DELETE", "/v1/hosts/" + h.id, "", admin_);
+  ASSERT_EQ(del.status, 200) << del.body;
+  EXPECT_EQ(json::parse(del.body)["revoked"], h.id);
+  auto denied = req("POST", "/v1/checkin", checkin_body(), h.credential);
+  EXPECT_EQ(denied.status, 401);
+  EXPECT_EQ(error_code(denied), "unauthorized");
+  auto body = json{{"host_id", h.id}, {"state", "idle"}, {"kernel", json::parse(kernel_json())}};
+  EXPECT_EQ(req("POST", "/v1/report", body.dump(), h.credential).status, 401);
+  EXPECT_EQ(req("POST", "/v1/checkin", checkin_body(), other.credential).status, 200);
+  auto hj = json::parse(req("GET", "/v1/hosts/" + h.id, "", admin_).body);
+  EXPECT_EQ(hj["state"], "revoked");
+  EXPECT_EQ(hj["history"][0]["kind"], "revoked");
+  EXPECT_EQ(json::parse(req("GET", "/v1/audit", "", admin_).body)["entries"][0]["action"], "host.revoke");
+}
+
+// An enrollment token created without max_uses enrolls at most 100 hosts.
+TEST_F(ServerTest, EnrollmentTokenWithoutMaxUsesIsLimitedTo100) {
+  auto r = req("POST", "/v1/tokens/enrollment", json{{"group", "web"}}.dump(), admin_);
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto explicit_unlimited = req("POST", "/v1/tokens/enrollment", json{{"group", "db"}, {"max_uses", 0}}.dump(), admin_);
+  ASSERT_EQ(explicit_unlimited.status, 201);
+  auto list = json::parse(req("GET", "/v1/tokens/enrollment", "", admin_).body)["tokens"];
+  ASSERT_EQ(list.size(), 2u);
+  std::map<std::string, std::int64_t> max_uses;  // by token id (the list is ordered by time, then id)
+  for (const auto& t : list) max_uses[t["id"]] = t["max_uses"];
+  EXPECT_EQ(max_uses[json::parse(r.body)["id"]], 100);
+  EXPECT_EQ(max_uses[json::parse(explicit_unlimited.body)["id"]], 0);
+  EXPECT_EQ(req("POST", "/v1/tokens/enrollment", json{{"max_uses", -1}}.dump(), admin_).status, 400);
+}
+
+// The last admin-role token cannot be revoked (read tokens do not count); with a second
+// admin token, the first can go.
+TEST_F(ServerTest, LastAdminTokenCannotBeRevoked) {
+  auto tokens = json::parse(req("GET", "/v1/tokens/admin", "", admin_).body)["tokens"];
+  ASSERT_EQ(tokens.size(), 1u);
+  std::string boot_id = tokens[0]["id"];
+  auto ro = json::parse(req("POST", "/v1/tokens/admin", json{{"role", "read"}, {"name", "viewer"}}.dump(), admin_).body);
+  auto last = req("DELETE", "/v1/tokens/admin/" + boot_id, "", admin_);
+  EXPECT_EQ(last.status, 409) << last.body;
+  EXPECT_EQ(error_code(last), "last_admin_token");
+  EXPECT_NE(last.body.find("create another first"), std::string::npos) << last.body;
+  EXPECT_EQ(req("GET", "/v1/fleet", "", admin_).status, 200);  // still works
+  auto second = json::parse(req("POST", "/v1/tokens/admin", json{{"role", "admin"}, {"name", "ops"}}.dump(), admin_).body);
+  EXPECT_EQ(req("DELETE", "/v1/tokens/admin/" + boot_id, "", second["token"]).status, 200);
+  EXPECT_EQ(req("GET", "/v1/fleet", "", admin_).status, 401);
+  EXPECT_EQ(req("DELETE", "/v1/tokens/admin/" + second["id"].get<std::string>(), "", second["token"]).status, 409);
+  EXPECT_EQ(req("DELETE", "/v1/tokens/admin/" + ro["id"].get<std::string>(), "", second["token"]).status, 200);
+  EXPECT_EQ(req("DELETE", "/v1/tokens/admin/t_0000000000000000", "", second["token"]).status, 404);
+}
+
+// The bootstrap token is handed to `keep` (main writes DATA/admin.token) before it is
+// committed: when keeping fails nothing is committed and the next start makes one; a store
+// with only read tokens gets an admin token too.
+TEST_F(ServerTest, BootstrapTokenIsKeptBeforeItIsCommitted) {
+  auto s = open_sqlite_store((dir_ / "other").string());
+  ASSERT_TRUE(s.ok()) << s.error().message();
+  auto v = make_bundle_verifier({(dir_ / "pub.pub").string()});
+  ASSERT_TRUE(v.ok());
+  Api api(**s, *v, ApiOptions{}, [this] { return now_.load(); });
+  ASSERT_TRUE((*s)->create_token({"t_r", "admin", "read", "viewer", "", {}, 0, 0, 0, false, 1}, "rhash").ok());
+  auto full_disk = api.bootstrap_admin_token([](const std::string&) -> Status {
+    return Error(Errc::io, "cannot write admin.token: No space left on device");
+  });
+  EXPECT_FALSE(full_disk.ok());
+  EXPECT_EQ(*(*s)->count_usable_admins(now_.load()), 0);
+  std::string kept;
+  auto tok = api.bootstrap_admin_token([&](const std::string& secret) -> Status {
+    kept = secret;
+    return ok_status();
+  });
+  ASSERT_TRUE(tok.ok()) << tok.error().message();
+  EXPECT_EQ(*tok, kept);
+  EXPECT_EQ(tok->rfind("nra_", 0), 0u);
+  EXPECT_EQ(*(*s)->count_usable_admins(now_.load()), 1);
+  EXPECT_EQ(*api.bootstrap_admin_token(), "");  // one exists: nothing new
+}
+
+// The automatic halt is one transaction: while its second write fails (the failpoint in
+// place of a crash or a lost database) the rollout stays running and the bundle unblocked,
+// and the next tick makes the whole halt.
+TEST_F(ServerTest, AutomaticHaltIsWholeOrNotAtAll) {
+  if (!failpoint_compiled_in()) GTEST_SKIP() << "built without NOREBOOT_FAILPOINTS";
+  Host h = enroll(enroll_token("web"), "web-1");
+  std::string sha = publish(bundle("nr_fix", 1));
+  std::string id = rollout(sha, json::array({{{"percent", 100}, {"soak_seconds", 3600}, {"failure_budget", 0}}}));
+  ASSERT_FALSE(json::parse(req("POST", "/v1/checkin", checkin_body(), h.credential).body)["offer"].is_null());
+  ::setenv("NOREBOOT_FAILPOINTS", "store.halt.between_writes=error", 1);
+  auto body = json{{"host_id", h.id}, {"state", "failed"}, {"kernel", json::parse(kernel_json())},
+                   {"bundle_sha256", sha}, {"errors", {"stuck"}}};
+  EXPECT_EQ(req("POST", "/v1/report", body.dump(), h.credential).status, 200);
+  for (int i = 0; i < 10; ++i) {
+    now_ += 1;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto status = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+  EXPECT_EQ(status["state"], "running") << status.dump();
+  EXPECT_FALSE(json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"][0]["blocked"].get<bool>());
+  ::unsetenv("NOREBOOT_FAILPOINTS");
+  for (int i = 0; i < 100; ++i) {
+    now_ += 1;
+    status = json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body);
+    if (status["state"] == "halted") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["state"], "halted");
+  EXPECT_TRUE(json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"][0]["blocked"].get<bool>());
+}
 
 // The fleet's `exposed` entries count from the same classification as GET /v1/fixes (fix_groups
 // in api_fixes.cc): per kernel, each fix's exposed hosts, and hosts_exposed counting a host
@@ -1118,3 +1273,6 @@ TEST_F(FixTest, FleetExposedCountsEachHostAsThePerFixGroupsDo) {
   (void)a2; (void)c1;
 }
 
+
+}  // namespace
+}  // namespace noreboot::server

@@ -264,6 +264,13 @@ class Store {
   virtual Result<std::vector<TokenRecord>> list_tokens(const std::string& kind) = 0;
   virtual Result<bool> revoke_token(const std::string& id, const std::string& kind) = 0;
   virtual Result<std::int64_t> count_tokens(const std::string& kind) = 0;
+  // Admin tokens of role "admin" that still work at `now` (not revoked, not expired).
+  virtual Result<std::int64_t> count_usable_admins(std::int64_t now) = 0;
+  // Revokes an admin token unless it is the last usable admin-role token (one statement, so
+  // two administrators revoking each other's tokens at once cannot both succeed on SQLite;
+  // on PostgreSQL the window is a single statement's).
+  enum class AdminRevoke { revoked, not_found, last_admin };
+  virtual Result<AdminRevoke> revoke_admin_token(const std::string& id, std::int64_t now) = 0;
   // Returns the token used (for its group and tags), or nullopt when it may not be used.
   virtual Result<std::optional<TokenRecord>> enroll_host(const std::string& token_hash,
                                                          HostRecord host,
@@ -273,6 +280,10 @@ class Store {
   // Hosts.
   virtual Result<std::optional<HostRecord>> find_host_by_credential(const std::string& hash) = 0;
   virtual Result<std::optional<HostRecord>> get_host(const std::string& id) = 0;
+  // Revokes the host's credential for good (its check-ins, reports and downloads get 401; it
+  // may enroll again with a new token, as a new host). The host's row, history and outcomes
+  // stay, its state becomes "revoked". Returns false when there is no such host.
+  virtual Result<bool> revoke_host(const std::string& id, std::int64_t now) = 0;
   virtual Result<std::vector<HostRecord>> list_hosts(const HostFilter& filter) = 0;
   virtual Result<std::int64_t> count_hosts(const HostFilter& filter) = 0;
   virtual Status update_host_status(const HostRecord& host) = 0;  // kernel, state, applied, last_seen, last_error
@@ -305,6 +316,13 @@ class Store {
   // Compare-and-set: writes `next` only if the stored state and stage are still those of
   // `expected`. Returns whether it wrote.
   virtual Result<bool> update_rollout(const RolloutRecord& expected, const RolloutRecord& next) = 0;
+  // The same compare-and-set and, in the same transaction when it wrote, `bundles` blocked
+  // (with next.halt_reason) or unblocked: a halt and its block commit together or not at all,
+  // so a crash or a lost database between them cannot leave a halted rollout whose bundle is
+  // still offered (to a pinned group, say). Failpoint "store.halt.between_writes" sits
+  // between the two statements.
+  virtual Result<bool> update_rollout_and_block(const RolloutRecord& expected, const RolloutRecord& next,
+                                                const std::vector<std::string>& bundles, bool blocked) = 0;
 
   // Pins.
   virtual Status put_pin(const PinRecord& pin) = 0;

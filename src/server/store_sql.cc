@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/failpoint.h"
 #include "server/sql.h"
 #include "server/store.h"
 
@@ -442,6 +443,23 @@ class SqlStore final : public Store {
     return r.rows.at(0).integer(0);
   }
 
+  Result<std::int64_t> count_usable_admins(std::int64_t now) override {
+    NR_TRY(auto r, q("SELECT COUNT(*) FROM tokens WHERE kind = 'admin' AND role = 'admin' AND revoked = 0"
+                     " AND (expires_at = 0 OR expires_at > ?)",
+                     {sql_int(now)}));
+    return r.rows.at(0).integer(0);
+  }
+
+  Result<AdminRevoke> revoke_admin_token(const std::string& id, std::int64_t now) override {
+    NR_TRY(auto r, q("UPDATE tokens SET revoked = 1 WHERE id = ? AND kind = 'admin' AND (role <> 'admin' OR EXISTS"
+                     " (SELECT 1 FROM tokens o WHERE o.kind = 'admin' AND o.role = 'admin' AND o.revoked = 0"
+                     " AND (o.expires_at = 0 OR o.expires_at > ?) AND o.id <> ?))",
+                     {sql_text(id), sql_int(now), sql_text(id)}));
+    if (r.affected > 0) return AdminRevoke::revoked;
+    NR_TRY(auto e, q("SELECT 1 FROM tokens WHERE id = ? AND kind = 'admin'", {sql_text(id)}));
+    return e.rows.empty() ? AdminRevoke::not_found : AdminRevoke::last_admin;
+  }
+
   Result<std::optional<TokenRecord>> enroll_host(const std::string& token_hash, HostRecord h,
                                                  const std::string& cred_hash, std::int64_t now) override {
     std::optional<TokenRecord> used;
@@ -500,6 +518,22 @@ class SqlStore final : public Store {
     NR_TRY(auto r, q(std::string("SELECT ") + kHostCols + " FROM hosts WHERE id = ?", {sql_text(id)}));
     if (r.rows.empty()) return std::optional<HostRecord>();
     return std::optional<HostRecord>(host_from(r.rows[0]));
+  }
+
+  Result<bool> revoke_host(const std::string& id, std::int64_t now) override {
+    bool found = false;
+    Status st = pool_->transaction([&](SqlConn& c) -> Status {
+      // The credential hash becomes a value no SHA-256 hex can equal (and stays unique).
+      NR_TRY(auto r, c.exec("UPDATE hosts SET credential_hash = ?, state = 'revoked' WHERE id = ?",
+                            {sql_text("revoked:" + id), sql_text(id)}));
+      if (r.affected == 0) return ok_status();
+      found = true;
+      NR_TRY_STATUS(c.exec("INSERT INTO host_events (host_id, time, kind, detail) VALUES (?, ?, 'revoked', '{}')",
+                           {sql_text(id), sql_int(now)}));
+      return ok_status();
+    });
+    if (!st) return std::move(st).error();
+    return found;
   }
 
   static std::string where(const HostFilter& f, std::vector<SqlParam>& p) {
@@ -705,16 +739,40 @@ class SqlStore final : public Store {
     return out;
   }
 
+  static constexpr const char* kUpdateRolloutSql =
+      "UPDATE rollouts SET state = ?, current_stage = ?, stage_started_at = ?, halt_reason = ?,"
+      " failure_baseline = ?"
+      " WHERE id = ? AND state = ? AND current_stage = ? AND stage_started_at = ?";
+  static std::vector<SqlParam> update_rollout_params(const RolloutRecord& expected, const RolloutRecord& next) {
+    return {sql_text(std::string(rollout_state_name(next.state))), sql_int(next.current_stage),
+            sql_int(next.stage_started_at), sql_text(next.halt_reason), sql_int(next.failure_baseline),
+            sql_text(expected.id),
+            sql_text(std::string(rollout_state_name(expected.state))),
+            sql_int(expected.current_stage), sql_int(expected.stage_started_at)};
+  }
+
   Result<bool> update_rollout(const RolloutRecord& expected, const RolloutRecord& next) override {
-    NR_TRY(auto r, q("UPDATE rollouts SET state = ?, current_stage = ?, stage_started_at = ?, halt_reason = ?,"
-                     " failure_baseline = ?"
-                     " WHERE id = ? AND state = ? AND current_stage = ? AND stage_started_at = ?",
-                     {sql_text(std::string(rollout_state_name(next.state))), sql_int(next.current_stage),
-                      sql_int(next.stage_started_at), sql_text(next.halt_reason), sql_int(next.failure_baseline),
-                      sql_text(expected.id),
-                      sql_text(std::string(rollout_state_name(expected.state))),
-                      sql_int(expected.current_stage), sql_int(expected.stage_started_at)}));
+    NR_TRY(auto r, q(kUpdateRolloutSql, update_rollout_params(expected, next)));
     return r.affected > 0;
+  }
+
+  Result<bool> update_rollout_and_block(const RolloutRecord& expected, const RolloutRecord& next,
+                                        const std::vector<std::string>& bundles, bool blocked) override {
+    bool wrote = false;
+    Status st = pool_->transaction([&](SqlConn& c) -> Status {
+      NR_TRY(auto r, c.exec(kUpdateRolloutSql, update_rollout_params(expected, next)));
+      if (r.affected == 0) return ok_status();
+      if (failpoint::hit("store.halt.between_writes"))
+        return Error(Errc::io, "failpoint store.halt.between_writes");
+      for (const auto& sha : bundles)
+        NR_TRY_STATUS(c.exec("UPDATE bundles SET blocked = ?, blocked_reason = ? WHERE sha256 = ?",
+                             {sql_int(blocked ? 1 : 0), sql_text(blocked ? next.halt_reason : std::string()),
+                              sql_text(sha)}));
+      wrote = true;
+      return ok_status();
+    });
+    if (!st) return std::move(st).error();
+    return wrote;
   }
 
   // ---- pins

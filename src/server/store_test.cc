@@ -534,6 +534,80 @@ TEST_P(StoreTest, OutcomeTimesAndAuditMentioning) {
   EXPECT_TRUE(store_->audit_mentioning("rollout.", "100%", 10)->empty());
 }
 
+// The automatic halt: the rollout's state and its bundles' block commit together. With the
+// failpoint between the two statements failing the transaction, neither is written (the old
+// code wrote "halted" and left the bundle offered); without it, both are.
+TEST_P(StoreTest, HaltAndBlockCommitTogether) {
+  ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "bytes").ok());
+  RolloutRecord r;
+  r.id = "r_1";
+  r.bundle_sha256 = sha('a');
+  r.stages = {{100, 0, 0}};
+  ASSERT_TRUE(store_->create_rollout(r).ok());
+  RolloutRecord halted = r;
+  halted.state = RolloutState::halted;
+  halted.halt_reason = "1 failed hosts exceed the failure budget of 0";
+  ::setenv("NOREBOOT_FAILPOINTS", "store.halt.between_writes=error", 1);
+  auto failed = store_->update_rollout_and_block(r, halted, {sha('a')}, true);
+  ::unsetenv("NOREBOOT_FAILPOINTS");
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ((*store_->get_rollout("r_1"))->state, RolloutState::running);
+  EXPECT_FALSE((*store_->get_bundle(sha('a')))->blocked);
+
+  auto wrote = store_->update_rollout_and_block(r, halted, {sha('a')}, true);
+  ASSERT_TRUE(wrote.ok()) << wrote.error().message();
+  EXPECT_TRUE(*wrote);
+  EXPECT_EQ((*store_->get_rollout("r_1"))->state, RolloutState::halted);
+  auto b = *store_->get_bundle(sha('a'));
+  EXPECT_TRUE(b->blocked);
+  EXPECT_EQ(b->blocked_reason, halted.halt_reason);
+  // A lost compare-and-set writes nothing, the block included.
+  RolloutRecord resumed = halted;
+  resumed.state = RolloutState::running;
+  resumed.halt_reason.clear();
+  EXPECT_FALSE(*store_->update_rollout_and_block(r, resumed, {sha('a')}, false));
+  EXPECT_TRUE((*store_->get_bundle(sha('a')))->blocked);
+  // Resuming unblocks in the same transaction.
+  EXPECT_TRUE(*store_->update_rollout_and_block(halted, resumed, {sha('a')}, false));
+  EXPECT_FALSE((*store_->get_bundle(sha('a')))->blocked);
+  EXPECT_EQ((*store_->get_rollout("r_1"))->state, RolloutState::running);
+}
+
+TEST_P(StoreTest, RevokedHostCredentialNoLongerAuthenticates) {
+  TokenRecord t{"t_1", "enrollment", "", "", "web", {}, 0, 0, 0, false, 10};
+  ASSERT_TRUE(store_->create_token(t, "thash").ok());
+  ASSERT_TRUE(store_->enroll_host("thash", host("h_1"), "cred1", 100)->has_value());
+  ASSERT_TRUE(store_->enroll_host("thash", host("h_2"), "cred2", 100)->has_value());
+  auto gone = store_->revoke_host("h_1", 200);
+  ASSERT_TRUE(gone.ok()) << gone.error().message();
+  EXPECT_TRUE(*gone);
+  EXPECT_FALSE(store_->find_host_by_credential("cred1")->has_value());
+  EXPECT_TRUE(store_->find_host_by_credential("cred2")->has_value());
+  auto h = *store_->get_host("h_1");
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->state, "revoked");
+  EXPECT_EQ(store_->host_history("h_1", 1)->at(0).kind, "revoked");
+  EXPECT_FALSE(*store_->revoke_host("h_404", 200));
+  // Revoking twice is harmless (the stored marker, "revoked:<id>", is no SHA-256 hex: no
+  // credential the server hashes can ever match it).
+  EXPECT_TRUE(*store_->revoke_host("h_1", 300));
+  EXPECT_FALSE(store_->find_host_by_credential("cred1")->has_value());
+}
+
+TEST_P(StoreTest, LastAdminTokenCannotBeRevoked) {
+  ASSERT_TRUE(store_->create_token({"t_a1", "admin", "admin", "one", "", {}, 0, 0, 0, false, 1}, "a1").ok());
+  ASSERT_TRUE(store_->create_token({"t_a2", "admin", "admin", "two", "", {}, 0, 0, 0, false, 1}, "a2").ok());
+  ASSERT_TRUE(store_->create_token({"t_r", "admin", "read", "viewer", "", {}, 0, 0, 0, false, 1}, "r").ok());
+  ASSERT_TRUE(store_->create_token({"t_x", "admin", "admin", "old", "", {}, 50, 0, 0, false, 1}, "x").ok());
+  EXPECT_EQ(*store_->count_usable_admins(100), 2);  // t_x expired at 50
+  EXPECT_EQ(*store_->revoke_admin_token("t_a1", 100), Store::AdminRevoke::revoked);
+  EXPECT_EQ(*store_->revoke_admin_token("t_a2", 100), Store::AdminRevoke::last_admin);
+  EXPECT_FALSE((*store_->find_token("a2"))->revoked);
+  EXPECT_EQ(*store_->revoke_admin_token("t_r", 100), Store::AdminRevoke::revoked);  // read tokens: always
+  EXPECT_EQ(*store_->revoke_admin_token("t_none", 100), Store::AdminRevoke::not_found);
+  EXPECT_EQ(*store_->count_usable_admins(100), 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values("sqlite", "postgres"),
                          [](const ::testing::TestParamInfo<std::string>& p) { return p.param == "sqlite" ? "Sqlite" : "Postgres"; });
 
