@@ -48,7 +48,8 @@ Result<std::vector<Callback>> find_callbacks(const elf::Object& obj, const std::
         }
       cb.object = rest.substr(sep + 2);
     }
-    if (!known || !valid_object_name(cb.object) || s.type() != elf::STT_FUNC || s.bind() != elf::STB_GLOBAL) {
+    if (cb.object == "this_object") cb.object = target;
+    if (!known || !valid_object_name(cb.object) || s.type() != elf::STT_FUNC) {
       refusals += (refusals.empty() ? "" : "\n") + what + ": " + s.name +
                   ": not a callback noreboot knows: declare callbacks only with the macros of <noreboot/livepatch.h> "
                   "(NOREBOOT_PRE_PATCH_CALLBACK(object, fn) and the like), whose names this prefix is reserved for";

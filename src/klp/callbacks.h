@@ -10,12 +10,15 @@
 //
 // Approach: the author includes <noreboot/livepatch.h> (src/build/include, on the patched
 // copy's include path) and writes NOREBOOT_POST_PATCH_CALLBACK(object, fn). The macro defines
-// a small global function with a name that says it all, `__noreboot_cb_<kind>__<object>`
-// (`__noreboot_cb_post_patch__vmlinux`, `__noreboot_cb_pre_patch__binfmt_misc`), which calls
-// fn. It is a new function of the patched unit, so the differ carries it (and fn, if not
-// inlined) into the patch object like any new function, with its relocations; no special
-// section or differ change is needed. find_callbacks() reads those names from each patch
-// object's symbol table; the generated stub (module_gen.h) declares them and puts them into
+// a small file-static function (kept by the `used` attribute) with a name that says it all,
+// `__noreboot_cb_<kind>__<object>` (`__noreboot_cb_post_patch__vmlinux`,
+// `__noreboot_cb_pre_patch__binfmt_misc`; object `this_object` is the unit's own target, as
+// kpatch's macros mean it), which calls fn. It is a new function of the patched unit, so the
+// differ carries it (and fn, if not inlined) into the patch object like any new function,
+// with its relocations; no special section or differ change is needed. find_callbacks() reads
+// those names from each patch object's symbol table; build_livepatch_module gives each a
+// GLOBAL alias `__noreboot_cbref_<obj>_<n>` (file-static names may repeat across units), and
+// the generated stub (module_gen.h) declares the aliases and puts them into
 // the klp_object of that object's `.callbacks`, adding a klp_object with an empty function
 // list when the fix replaces no function of that object (the kernel allows it: the callbacks
 // then run when the object is patched, e.g. when the module loads).
@@ -43,13 +46,15 @@ struct Callback {
   CallbackKind kind = CallbackKind::post_patch;
   std::string symbol;   // __noreboot_cb_<kind>__<object>, defined by a patch object
   std::string what;     // the patch object that defines it (for messages)
+  std::string stub_symbol;  // the GLOBAL alias the stub refers to (empty: `symbol` itself)
 };
 
 // "post_patch" etc. (the klp_callbacks field name).
 const char* callback_field(CallbackKind kind);
 
-// The callbacks OBJ defines (global functions named __noreboot_cb_<kind>__<object>). TARGET is
-// the object's own target ("vmlinux" or a module); a callback for another module is refused
+// The callbacks OBJ defines (functions named __noreboot_cb_<kind>__<object>; `this_object`
+// becomes TARGET). TARGET is the object's own target ("vmlinux" or a module); a callback for
+// another module is refused
 // unless TARGET is vmlinux (Errc::unsupported, naming the symbol). WHAT names OBJ in messages.
 Result<std::vector<Callback>> find_callbacks(const elf::Object& obj, const std::string& target, const std::string& what);
 

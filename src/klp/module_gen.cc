@@ -65,8 +65,9 @@ std::string generate_stub_source(const std::string& description, const std::vect
        "#include <linux/module.h>\n#include <linux/kernel.h>\n#include <linux/livepatch.h>\n\n";
   for (const auto& [target, funcs] : by_target)
     for (const auto* f : funcs) c << "extern void " << f->new_symbol << "(void);\n";
+  auto stub_name = [](const Callback& cb) { return cb.stub_symbol.empty() ? cb.symbol : cb.stub_symbol; };
   for (const auto& cb : callbacks)
-    c << "extern " << (cb.kind == CallbackKind::pre_patch ? "int " : "void ") << cb.symbol
+    c << "extern " << (cb.kind == CallbackKind::pre_patch ? "int " : "void ") << stub_name(cb)
       << "(struct klp_object *obj);\n";
   int n = 0;
   for (const auto& [target, funcs] : by_target) {
@@ -83,7 +84,7 @@ std::string generate_stub_source(const std::string& description, const std::vect
       << ", .funcs = noreboot_funcs_" << n++;
     if (auto it = callbacks_of.find(target); it != callbacks_of.end()) {
       c << ",\n\t  .callbacks = {";
-      for (const auto* cb : it->second) c << " ." << callback_field(cb->kind) << " = " << cb->symbol << ",";
+      for (const auto* cb : it->second) c << " ." << callback_field(cb->kind) << " = " << stub_name(*cb) << ",";
       c << " }";
     }
     c << " },\n";
@@ -162,7 +163,21 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
                                                                           : kernel_module_name(po.input.target),
                                    whats[i]);
     if (!declared) refusals.push_back(declared.error().message());
-    else result.callbacks.insert(result.callbacks.end(), declared->begin(), declared->end());
+    for (auto& cb : declared ? *declared : std::vector<Callback>{}) {
+      // A GLOBAL alias for the stub: the callback itself is file-static (its name may repeat in
+      // another unit), like the aliases of patched functions (klp_convert.h).
+      for (const auto& sym : objs[i].symbols) {
+        if (sym.name != cb.symbol || !sym.is_defined_in_section()) continue;
+        elf::Symbol alias = sym;
+        alias.name = "__noreboot_cbref_" + std::to_string(i) + "_" + std::to_string(result.callbacks.size());
+        alias.st_info = elf::st_info(elf::STB_GLOBAL, elf::STT_FUNC);
+        alias.st_other = 0;
+        objs[i].add_symbol(alias);
+        cb.stub_symbol = alias.name;
+        break;
+      }
+      result.callbacks.push_back(std::move(cb));
+    }
   }
   if (auto unique = check_unique_callbacks(result.callbacks); !unique) refusals.push_back(unique.error().message());
   bool any_function = false;

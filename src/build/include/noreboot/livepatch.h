@@ -11,8 +11,9 @@
  *   static void fix_repair_state(struct klp_object *obj) { ... }
  *   NOREBOOT_POST_PATCH_CALLBACK(vmlinux, fix_repair_state);
  *
- * OBJECT is `vmlinux` or a module's name as the kernel spells it (binfmt_misc, nfsd): a bare
- * identifier, not a string. Per object, at most one callback of each kind in the whole patch:
+ * OBJECT is `vmlinux`, a module's name as the kernel spells it (binfmt_misc, nfsd), or
+ * `this_object` (the object this file is built into): a bare identifier, not a string. Per
+ * object, at most one callback of each kind in the whole patch:
  *   pre_patch    int  fn(struct klp_object *): before the object is patched; non-zero refuses
  *                     the patch (for a module loading later: that module's load fails)
  *   post_patch   void fn(struct klp_object *): after the object is patched (the transition
@@ -23,9 +24,10 @@
  * loaded then, else when it loads later (and unpatch ones when it unloads). Declare a callback
  * in a file of its own object, or in a vmlinux file (its code must be relocated when it runs).
  *
- * How noreboot finds them: each macro defines a global function
- * __noreboot_cb_<kind>__<object> that calls FN; the builder carries it like any new function
- * and wires it into the klp_object. The __noreboot_cb_ prefix is reserved for these macros.
+ * How noreboot finds them: each macro defines a file-static function
+ * __noreboot_cb_<kind>__<object> (kept with the `used` attribute) that calls FN; the builder
+ * carries it like any new function and wires it into the klp_object. The __noreboot_cb_
+ * prefix is reserved for these macros.
  *
  * Shadow variables (new fields for existing objects, Documentation/livepatch/shadow-vars.rst)
  * are the kernel's own klp_shadow_*() functions, exported by vmlinux: this header only brings
@@ -37,8 +39,7 @@
 #include <linux/livepatch.h>
 
 #define __NOREBOOT_CALLBACK(kind, object, type, fn)                                         \
-	type __noreboot_cb_##kind##__##object(struct klp_object *obj);                      \
-	type __noreboot_cb_##kind##__##object(struct klp_object *obj)                       \
+	static type __attribute__((__used__)) __noreboot_cb_##kind##__##object(struct klp_object *obj) \
 	{                                                                                   \
 		__NOREBOOT_CALL_##type(fn, obj);                                            \
 	}
