@@ -23,6 +23,9 @@
  * For a module they run when the module is patched: at the patch's load if the module is
  * loaded then, else when it loads later (and unpatch ones when it unloads). Declare a callback
  * in a file of its own object, or in a vmlinux file (its code must be relocated when it runs).
+ * Every noreboot patch replaces the earlier ones (replace = true), and then only the newest
+ * patch's callbacks run, not the replaced one's unpatch callbacks: write them so that running
+ * them again is harmless.
  *
  * How noreboot finds them: each macro defines a file-static function
  * __noreboot_cb_<kind>__<object> (kept with the `used` attribute) that calls FN; the builder
