@@ -133,7 +133,7 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
                                   const std::vector<std::string>& sources, const std::vector<FixFile>& fixes,
                                   const std::string& patch_text, BuildResult result) {
   StepClock& clock = result.clock;
-  CompileOptions co{.jobs = config.jobs, .work = result.work, .clock = &clock};
+  CompileOptions co{.jobs = config.jobs, .work = result.work, .clock = &clock, .author_include = find_author_include()};
   fs::path modules_order = profile.moddir.empty() ? fs::path() : profile.moddir / "modules.order";
 
   // stage before record: a fix that does not apply should not cost a Kbuild run.
@@ -156,7 +156,13 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
   NR_TRY_STATUS(record_commands(profile, units, modules_order, co));
   for (const auto& u : units) log::info("[units] {} -> {}", u.source, u.owner);
 
-  NR_TRY(result.units, compile_units(profile, units, co));
+  NR_TRY(auto compiled, compile_units(profile, units, co));
+  if (!compiled.refusals.empty()) {
+    result.refusals = std::move(compiled.refusals);
+    result.outcome = Outcome::refused;
+    return result;
+  }
+  result.units = std::move(compiled.units);
   bool any_change = false;
   for (const auto& cu : result.units) {
     if (cu.identical) log::info("[compile] {}: the fix does not change the object", cu.unit.object);

@@ -1,12 +1,16 @@
 #include "build/compile.h"
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
+#include "build/compile_errors.h"
 #include "build/file_lock.h"
 #include "build/process.h"
+#include "build/text_file.h"
 #include "core/log.h"
 
 namespace noreboot::build {
@@ -21,6 +25,11 @@ fs::path tree_lock_file(const KernelProfile& p) {
   fs::path kdir = p.tree.parent_path();
   if (p.tree.filename() == "tree" && fs::exists(kdir / "tree.done")) return kdir / ".tree.lock";
   return p.tree / ".noreboot-build.lock";
+}
+
+std::string without_last_newline(std::string s) {
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  return s;
 }
 
 bool has_our_flags(const std::string& cmd) { return cmd.find(kKcflags) != std::string::npos; }
@@ -83,7 +92,8 @@ Result<FitResult> stage_sources(const KernelProfile& profile, const std::vector<
   return apply_fixes(profile.tree, opts.work / "src-patched", fixes, what, log);
 }
 
-std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::path& out_object) {
+std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::path& out_object,
+                         const std::string& extra_flags) {
   const std::string& cmd = unit.command;
   fs::path dep = out_object.parent_path() / ("." + out_object.filename().string() + ".d");
   std::string unit_dir = fs::path(unit.source).parent_path().string();
@@ -99,6 +109,7 @@ std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::p
     } else if (tok == unit.source) {
       // The directory exactly as GCC saw it for the original ("fs/proc", not "./fs/proc"):
       // it is recorded in DWARF and in __FILE__ of headers found there.
+      if (!extra_flags.empty()) out += extra_flags + " ";
       out += "-iquote " + (unit_dir.empty() ? std::string(".") : unit_dir) + " -ffile-prefix-map=" + src_root.string() + "/= " +
              (src_root / unit.source).string();
     } else if (tok.rfind("-Wp,-MMD,", 0) == 0) {
@@ -111,11 +122,13 @@ std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::p
   return out;
 }
 
-Result<std::vector<CompiledUnit>> compile_units(const KernelProfile& profile, const std::vector<Unit>& units,
-                                                const CompileOptions& opts) {
+Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vector<Unit>& units,
+                                    const CompileOptions& opts) {
   struct Job { size_t unit; bool patched; };
+  struct Failure { size_t unit; bool patched; fs::path log; };
   std::vector<Job> jobs;
-  std::vector<CompiledUnit> out;
+  CompiledUnits result;
+  std::vector<CompiledUnit>& out = result.units;
   for (size_t k = 0; k < units.size(); ++k) {
     CompiledUnit cu{units[k], opts.work / "orig" / units[k].object, opts.work / "patched" / units[k].object};
     std::error_code ec;
@@ -127,11 +140,14 @@ Result<std::vector<CompiledUnit>> compile_units(const KernelProfile& profile, co
     jobs.push_back({k, false});
     jobs.push_back({k, true});
   }
+  std::string patched_flags =
+      opts.author_include.empty() ? "" : "-idirafter " + shell_quote(opts.author_include.string());
   opts.clock->begin("compile", std::to_string(jobs.size()) + " objects on the fast path, " +
                                    std::to_string(opts.jobs) + " at a time");
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::vector<Error> errors;
+  std::vector<Failure> failures;
   auto worker = [&] {
     for (;;) {
       size_t n = next++;
@@ -142,12 +158,19 @@ Result<std::vector<CompiledUnit>> compile_units(const KernelProfile& profile, co
       fs::path src_root = opts.work / (job.patched ? "src-patched" : "src-orig");
       fs::path log = obj;
       log += ".log";
+      std::error_code ec;
+      fs::remove(log, ec);
       auto start = std::chrono::steady_clock::now();
-      auto r = run_checked({"sh", "-c", fast_command(cu.unit, src_root, obj)}, {.cwd = profile.tree, .log = log});
+      // sh -e: stop at the compiler's failure instead of running objtool on a missing object
+      // (compile_errors.h).
+      auto r = run_process({"sh", "-e", "-c", fast_command(cu.unit, src_root, obj, job.patched ? patched_flags : "")},
+                           {.cwd = profile.tree, .log = log});
       std::lock_guard<std::mutex> g(mu);
       if (!r.ok()) {
         errors.push_back(std::move(r).error().context(std::string(job.patched ? "patched " : "original ") +
                                                       cu.unit.source));
+      } else if (r->exit_code != 0) {
+        failures.push_back({job.unit, job.patched, log});
       } else {
         log::info("[compile] {} {} ({})", job.patched ? "patched " : "original", cu.unit.object, elapsed_text(start));
       }
@@ -162,6 +185,32 @@ Result<std::vector<CompiledUnit>> compile_units(const KernelProfile& profile, co
     return Error(errors.front().code(), msg);
   }
   opts.clock->end("compile");
+  std::sort(failures.begin(), failures.end(),
+            [](const Failure& a, const Failure& b) { return std::tie(a.unit, a.patched) < std::tie(b.unit, b.patched); });
+  auto excerpt = [&](const Failure& f) {
+    auto text = read_text(f.log);
+    fs::path root = opts.work / (f.patched ? "src-patched" : "src-orig");
+    return compiler_excerpt(text.ok() ? *text : "(no compiler output: " + f.log.string() + " is unreadable)\n",
+                            root.string());
+  };
+  // The original first: when the kernel's own file does not compile, the fix is not to blame.
+  for (const auto& f : failures) {
+    if (f.patched) continue;
+    const CompiledUnit& cu = out[f.unit];
+    return Error(Errc::invalid_input,
+                 "the kernel tree/profile is broken: the original (unpatched) " + cu.unit.source +
+                     " does not compile in " + profile.tree.string() + " with Kbuild's recorded command; the compiler said:\n" +
+                     excerpt(f) + "  this is not your fix: prepare the tree again (remove " +
+                     (profile.tree.parent_path() / "tree.done").string() + " for a cached tree) or check --tree");
+  }
+  for (const auto& f : failures) {
+    const CompiledUnit& cu = out[f.unit];
+    result.refusals.push_back(
+        {cu.unit.source, "the fix does not compile; the compiler's first errors:\n" + without_last_newline(excerpt(f)),
+         "correct the fix so that it compiles against this kernel's source (the lines above name your patch's files "
+         "and lines); --keep-work DIR keeps the full log (DIR/patched/" + cu.unit.object + ".log)"});
+  }
+  if (!result.refusals.empty()) return result;
   for (auto& cu : out) {
     NR_TRY(bool same, same_bytes(cu.original, profile.tree / cu.unit.object));
     if (!same)
@@ -170,7 +219,7 @@ Result<std::vector<CompiledUnit>> compile_units(const KernelProfile& profile, co
                                        ": the recorded command could not be replayed exactly; please report this");
     NR_TRY(cu.identical, same_bytes(cu.original, cu.patched));
   }
-  return out;
+  return result;
 }
 
 }  // namespace noreboot::build

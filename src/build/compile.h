@@ -39,6 +39,9 @@ struct CompileOptions {
   int jobs = 2;
   std::filesystem::path work;        // WORK folder of this build
   StepClock* clock = nullptr;
+  // Searched last (-idirafter) by the patched copy only: where <noreboot/livepatch.h> is
+  // (livepatch_header.h). Empty: nothing added.
+  std::filesystem::path author_include;
 };
 
 // Makes sure every unit has a recorded command (running Kbuild for those that have none or
@@ -54,9 +57,10 @@ Status record_commands(const KernelProfile& profile, std::vector<Unit>& units,
 Result<FitResult> stage_sources(const KernelProfile& profile, const std::vector<FixFile>& fixes,
                                 const CompileOptions& opts);
 
-// The recorded command rewritten to compile SRC_ROOT/<unit.source> into OUT_OBJECT.
+// The recorded command rewritten to compile SRC_ROOT/<unit.source> into OUT_OBJECT; EXTRA_FLAGS
+// (shell text, may be empty) go just before the source.
 std::string fast_command(const Unit& unit, const std::filesystem::path& src_root,
-                         const std::filesystem::path& out_object);
+                         const std::filesystem::path& out_object, const std::string& extra_flags = "");
 
 struct CompiledUnit {
   Unit unit;
@@ -65,10 +69,19 @@ struct CompiledUnit {
   bool identical = false;          // the two objects have the same bytes (the fix changes nothing here)
 };
 
+struct CompiledUnits {
+  std::vector<CompiledUnit> units;
+  // One per unit whose patched copy does not compile: the fix's own error (compile_errors.h),
+  // with the compiler's first error lines. When not empty, `units` must not be used.
+  std::vector<Refusal> refusals;
+};
+
 // Compiles every unit original and patched on the fast path, `jobs` at a time, then checks
-// each original against Kbuild's object in the tree.
-Result<std::vector<CompiledUnit>> compile_units(const KernelProfile& profile, const std::vector<Unit>& units,
-                                                const CompileOptions& opts);
+// each original against Kbuild's object in the tree. An original that does not compile is an
+// Error ("the kernel tree/profile is broken"); a patched copy that does not compile, a refusal
+// ("the fix does not compile"). Both carry the compiler's first error lines.
+Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vector<Unit>& units,
+                                    const CompileOptions& opts);
 
 // Byte comparison of two files.
 Result<bool> same_bytes(const std::filesystem::path& a, const std::filesystem::path& b);

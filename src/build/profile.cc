@@ -37,6 +37,18 @@ fs::path find_kernel_fetch() {
   return "kernel-fetch";  // PATH
 }
 
+fs::path find_author_include() {
+  fs::path in_source = fs::path(NOREBOOT_SOURCE_DIR) / "src/build/include";
+  if (!std::string(NOREBOOT_SOURCE_DIR).empty() && fs::exists(in_source / "noreboot/livepatch.h")) return in_source;
+  std::error_code ec;
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = self.parent_path().parent_path() / "share/noreboot/include";
+    if (fs::exists(installed / "noreboot/livepatch.h")) return installed;
+  }
+  return {};
+}
+
 std::vector<std::string> make_command(const KernelProfile& profile, int jobs) {
   return {"make", "-j" + std::to_string(jobs), "CC=" + profile.cc,
           "KERNELRELEASE=" + (profile.tree_release.empty() ? profile.abi : profile.tree_release),

@@ -82,6 +82,10 @@ Result<KernelProfile> profile_from_tree(const std::filesystem::path& dir);
 // else one installed beside the binary (../lib/noreboot/kernel-fetch).
 std::filesystem::path find_kernel_fetch();
 
+// The folder holding <noreboot/livepatch.h> (the fix author's header; src/build/include in the
+// source tree, PREFIX/share/noreboot/include when installed); empty when neither exists.
+std::filesystem::path find_author_include();
+
 // The cache root: $NOREBOOT_CACHE or ~/.cache/noreboot.
 std::filesystem::path cache_root();
 

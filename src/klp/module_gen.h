@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "klp/callbacks.h"
 #include "klp/klp_convert.h"
 #include "klp/module_sign.h"
 #include "klp/symbol_cache.h"
@@ -63,12 +64,15 @@ struct StepTime {
 struct ModuleResult {
   std::string ko;
   std::vector<ConvertPlan> plans;
+  std::vector<Callback> callbacks;     // declared by the patch objects, wired into klp_object
   size_t klp_relocations = 0;
   std::vector<StepTime> times;
 };
 
-// The stub's C source for a set of plans (exposed for tests).
-std::string generate_stub_source(const std::string& description, const std::vector<ConvertPlan>& plans);
+// The stub's C source for a set of plans and the callbacks the patch objects declare
+// (callbacks.h; exposed for tests).
+std::string generate_stub_source(const std::string& description, const std::vector<ConvertPlan>& plans,
+                                 const std::vector<Callback>& callbacks = {});
 
 Result<ModuleResult> build_livepatch_module(const ModuleRequest& req);
 
