@@ -165,7 +165,11 @@ Api::Api(Store& store, BundleVerifier verifier, FixRecordVerifier fix_verifier, 
   });
 }
 
-Api::~Api() { release_waiters(); }
+Api::~Api() {
+  // The change listener's thread calls into Impl: join it before anything else goes.
+  impl_->listener.reset();
+  release_waiters();
+}
 
 std::size_t Api::waiting() const {
   std::lock_guard lock(impl_->wait_mu);

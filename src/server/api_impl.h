@@ -115,14 +115,8 @@ struct Api::Impl {
   std::map<std::string, std::shared_ptr<const std::string>> content_cache;
   std::size_t cache_bytes = 0;
 
-  // Last members: destroyed first, so callbacks they still run find every other member alive.
-  GroupCommit committer;
-  std::unique_ptr<ChangeListener> listener;
-
-  Impl(Store& s, BundleVerifier v, FixRecordVerifier fv, ApiOptions o, std::function<std::int64_t()> c)
-      : store(s), verifier(std::move(v)), fix_verifier(std::move(fv)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
-        committer([&s](const WriteBatch& b) { return s.apply_writes(b); },
-                  {std::chrono::microseconds(o.commit_linger_us), 20000}) {}
+  // The dashboard's logged-in browsers (dashboard_session.h).
+  DashboardSessions sessions;
 
   std::mutex wake_mu;
   std::function<void()> wakeup;  // asks the HTTP layer for an early tick()
@@ -133,6 +127,18 @@ struct Api::Impl {
   // This server's id in change notifications (it ignores its own).
   std::string instance_id;
   std::atomic<bool> remote_changed{false};  // another server notified a change: reload the snapshot
+
+  // Last data members: destroyed first, so callbacks they still run find every other member
+  // alive. Keep them last: the listener's thread calls wake() and reads instance_id and
+  // remote_changed (declared above, so destroyed after it); ~Api also resets it first.
+  GroupCommit committer;
+  std::unique_ptr<ChangeListener> listener;
+
+  Impl(Store& s, BundleVerifier v, FixRecordVerifier fv, ApiOptions o, std::function<std::int64_t()> c)
+      : store(s), verifier(std::move(v)), fix_verifier(std::move(fv)), opt(o), now(std::move(c)), host_cache(o.host_cache_ttl),
+        committer([&s](const WriteBatch& b) { return s.apply_writes(b); },
+                  {std::chrono::microseconds(o.commit_linger_us), 20000}) {}
+
   void changed() {
     generation.fetch_add(1);
     (void)store.notify_change(instance_id);  // best effort: the others also reload every snapshot_ttl
@@ -182,8 +188,7 @@ struct Api::Impl {
   // Operations and dashboard.
   HttpResponse metrics_text();
   HttpResponse dashboard(const HttpRequest& req, const std::vector<std::string>& seg);
-  // The dashboard's logged-in browsers (dashboard_session.h) and its fix pages (dashboard_fixes.cc).
-  DashboardSessions sessions;
+  // The dashboard's fix pages (dashboard_fixes.cc).
   HttpResponse fix_pages(const std::vector<std::string>& seg, const DashboardView& view);
 };
 
