@@ -8,7 +8,7 @@
 
 #include "build/fix_apply.h"
 #include "build/livepatch.h"
-#include "build/process.h"
+#include "core/process.h"
 #include "build/shipped_check.h"
 #include "build/text_file.h"
 #include "core/bundle.h"

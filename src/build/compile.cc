@@ -9,7 +9,7 @@
 
 #include "build/compile_errors.h"
 #include "build/file_lock.h"
-#include "build/process.h"
+#include "core/process.h"
 #include "build/text_file.h"
 #include "core/log.h"
 

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "build/process.h"
+#include "core/process.h"
 
 namespace noreboot::build {
 namespace {

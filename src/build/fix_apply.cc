@@ -3,7 +3,7 @@
 #include <fstream>
 #include <set>
 
-#include "build/process.h"
+#include "core/process.h"
 
 namespace noreboot::build {
 namespace fs = std::filesystem;

@@ -14,7 +14,7 @@
 
 #include "build/file_lock.h"
 #include "build/fix_apply.h"
-#include "build/process.h"
+#include "core/process.h"
 #include "build/text_file.h"
 #include "core/log.h"
 

@@ -7,7 +7,7 @@
 #include <sstream>
 
 #include "build/file_lock.h"
-#include "build/process.h"
+#include "core/process.h"
 #include "build/text_file.h"
 #include "core/log.h"
 

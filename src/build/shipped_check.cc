@@ -6,7 +6,7 @@
 #include <variant>
 
 #include "build/compile.h"
-#include "build/process.h"
+#include "core/process.h"
 #include "build/text_file.h"
 #include "core/log.h"
 

@@ -18,7 +18,7 @@
 #include <iostream>
 
 #include "build/file_lock.h"
-#include "build/process.h"
+#include "core/process.h"
 #include "build/profile.h"
 #include "klp/elf_view.h"
 #include "klp/symbol_index.h"

@@ -5,10 +5,8 @@
 // resumed step keeps the history), or stdout is captured for the small outputs the feed
 // parses. The child gets PR_SET_PDEATHSIG=SIGKILL: a feed killed mid-build takes its builder
 // with it, so the next run never races an orphan writing into the folder it starts again.
-// Trade-off: this overlaps src/build/process.cc (noreboot-build's runner, which lacks the
-// parent-death signal); it is separate so the feed does not link the whole builder library.
-// Both belong in core as one runner with a `die_with_parent` option: a follow-up that touches
-// the builder. RunLock (state.h) likewise differs from build's FileLock only in not waiting.
+// It is core's one runner (core/process.h) with die_with_parent; this file adds only the
+// feed's hint for a program it cannot start and the feed's message layout.
 #pragma once
 
 #include <filesystem>
