@@ -160,13 +160,14 @@ Status HttpClient::download(const std::string& path, const std::string& bearer, 
     // The file never grows past the offered size: a server sending more is cut off there
     // (the transfer aborts) instead of filling the disk.
     struct Sink {
-      FILE* f; std::string* err; long status; CURL* h; bool truncated; uint64_t have; uint64_t size; bool too_big;
-    } sink{f, &error_body, 0, e.h, false, have, size, false};
+      FILE* f; std::string* err; long status; CURL* h; bool ranged; bool truncated; uint64_t have; uint64_t size; bool too_big;
+    } sink{f, &error_body, 0, e.h, have > 0, false, have, size, false};
     curl_easy_setopt(e.h, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* u) -> size_t {
       auto* k = static_cast<Sink*>(u);
       if (k->status == 0) curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &k->status);
       if (k->status >= 400) return append_body(d, s, n, k->err);
-      if (k->status == 200 && k->have && !k->truncated) {
+      // (`ranged`, not `have`: have grows with every chunk of this answer.)
+      if (k->status == 200 && k->ranged && !k->truncated) {
         k->truncated = true;
         k->have = 0;
         if (std::fflush(k->f) != 0 || ::ftruncate(fileno(k->f), 0) != 0) return 0;
