@@ -1023,8 +1023,8 @@ TEST_F(FixTest, DashboardFixPageAndItsButtons) {
   EXPECT_EQ(done.status, 303) << done.body;
   EXPECT_EQ(done.headers["location"], "/fixes/CVE-2026-99362");
   EXPECT_EQ(state(), "halted");
-  for (const auto& b : json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"])
-    EXPECT_TRUE(b["blocked"].get<bool>());
+  const json halted_bundles = json::parse(req("GET", "/v1/bundles", "", admin_).body);  // alive across the loop
+  for (const auto& b : halted_bundles["bundles"]) EXPECT_TRUE(b["blocked"].get<bool>());
   auto audit = json::parse(req("GET", "/v1/audit", "", admin_).body)["entries"][0];
   EXPECT_EQ(audit["action"], "rollout.halt");
   EXPECT_NE(audit["actor"].get<std::string>().find("bootstrap"), std::string::npos);
