@@ -583,6 +583,23 @@ class FixTest : public ServerTest {
     return json::parse(r.body)["hosts"];
   }
   std::size_t stored_fixes() { return json::parse(req("GET", "/v1/fixes", "", admin_).body)["fixes"].size(); }
+
+  // The fix most tests start from: nr_nfsd sequence 10 built for -55 and -56 and already fixed
+  // on -57, both bundles and the signed record published. Call it through
+  // ASSERT_NO_FATAL_FAILURE so a refused record stops the test.
+  struct NfsdFix {
+    std::string b55, b56, sha55, sha56;
+  };
+  void publish_nfsd_fix(NfsdFix& f) {
+    f.b55 = fix_bundle(kK55, "nr_nfsd", 10);
+    f.b56 = fix_bundle(kK56, "nr_nfsd", 10);
+    f.sha55 = publish(f.b55);
+    f.sha56 = publish(f.b56);
+    ASSERT_EQ(post_record(record({built(kK55, f.b55, "nr_nfsd", 10), built(kK56, f.b56, "nr_nfsd", 10),
+                                  {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
+                  .status,
+              201);
+  }
 };
 
 TEST_F(FixTest, RecordsAreVerifiedAndCheckedAgainstTheUploadedBundles) {
@@ -766,12 +783,9 @@ TEST_F(FixTest, ExposureCountsHostsPerKernelAndCumulativeBundlesStayPatched) {
 // across kernels, failures on two kernels add up to one halt that blocks every bundle of the
 // fix, and a resume unblocks them all. Bundle rollouts are untouched (the tests above).
 TEST_F(FixTest, OneRolloutPerFixAcrossKernels) {
-  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
-  std::string sha55 = publish(b55), sha56 = publish(b56);
-  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
-                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
-                .status,
-            201);
+  NfsdFix fix;
+  ASSERT_NO_FATAL_FAILURE(publish_nfsd_fix(fix));
+  const std::string &sha55 = fix.sha55, &sha56 = fix.sha56;
   std::string tok = enroll_token("web");
   Host a1 = enroll_on(tok, "a1", kK55), a2 = enroll_on(tok, "a2", kK55);
   Host b1 = enroll_on(tok, "b1", kK56), b2 = enroll_on(tok, "b2", kK56);
@@ -951,13 +965,9 @@ TEST(DashboardSessions, ExpireAfterEightHoursAndEvictTheOldest) {
 // The fix page shows the API's exposure counts and the rollout; its buttons act only for an
 // admin session with the form's own token, and then exactly as the API does.
 TEST_F(FixTest, DashboardFixPageAndItsButtons) {
-  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
-  std::string sha55 = publish(b55);
-  publish(b56);
-  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
-                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
-                .status,
-            201);
+  NfsdFix fix;
+  ASSERT_NO_FATAL_FAILURE(publish_nfsd_fix(fix));
+  const std::string& sha55 = fix.sha55;
   std::string tok = enroll_token("web");
   Host a1 = enroll_on(tok, "a1", kK55), a2 = enroll_on(tok, "a2", kK55);
   enroll_on(tok, "b1", kK56);
@@ -1197,12 +1207,9 @@ TEST_F(ServerTest, AutomaticHaltIsWholeOrNotAtAll) {
 // once however many fixes it lacks; a kernel whose bundles are all blocked still shows its
 // exposed hosts.
 TEST_F(FixTest, FleetExposedCountsEachHostAsThePerFixGroupsDo) {
-  std::string b55 = fix_bundle(kK55, "nr_nfsd", 10), b56 = fix_bundle(kK56, "nr_nfsd", 10);
-  std::string sha55 = publish(b55), sha56 = publish(b56);
-  ASSERT_EQ(post_record(record({built(kK55, b55, "nr_nfsd", 10), built(kK56, b56, "nr_nfsd", 10),
-                                {kK57.release, kK57.debian, KernelOutcome::already_fixed, std::nullopt, ""}}))
-                .status,
-            201);
+  NfsdFix fix;
+  ASSERT_NO_FATAL_FAILURE(publish_nfsd_fix(fix));
+  const std::string &sha55 = fix.sha55, &sha56 = fix.sha56;
   std::string b56v2 = fix_bundle(kK56, "nr_nfsd_2", 20, {{"CVE-2026-99362", "nfsd: use after free"}, {"CVE-2026-99999", "ext4"}});
   std::string sha56v2 = publish(b56v2);
   FixRecord second = record({built(kK56, b56v2, "nr_nfsd_2", 20),
