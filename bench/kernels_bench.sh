@@ -13,7 +13,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/.." && pwd)
-bin=$repo/build/src/build/noreboot-build
+bin=$repo/build/src/builder/noreboot-build
 specs=()
 while [ $# -gt 0 ]; do
   case "$1" in

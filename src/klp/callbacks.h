@@ -8,7 +8,7 @@
 // klp_callbacks` per klp_object (Documentation/livepatch/callbacks.rst). The author must be
 // able to declare them in the fix itself, in C, without writing the klp_patch tables.
 //
-// Approach: the author includes <noreboot/livepatch.h> (src/build/include, on the patched
+// Approach: the author includes <noreboot/livepatch.h> (src/builder/include, on the patched
 // copy's include path) and writes NOREBOOT_POST_PATCH_CALLBACK(object, fn). The macro defines
 // a small file-static function (kept by the `used` attribute) with a name that says it all,
 // `__noreboot_cb_<kind>__<object>` (`__noreboot_cb_post_patch__vmlinux`,

@@ -48,7 +48,7 @@ class Callbacks : public ::testing::Test {
   Result<std::string> try_compile(const std::string& name, const std::string& source) {
     write(dir_ / (name + ".c"), source);
     return run_shell("cd " + shell_quote(dir_.string()) + " && gcc -O2 -ffunction-sections -I. -idirafter " +
-                         shell_quote(std::string(NOREBOOT_SOURCE_DIR) + "/src/build/include") + " -c " + name +
+                         shell_quote(std::string(NOREBOOT_SOURCE_DIR) + "/src/builder/include") + " -c " + name +
                          ".c 2>&1",
                      "compile");
   }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# shell tier: the check against the shipped code (src/build/shipped_check.h) refuses a livepatch
+# shell tier: the check against the shipped code (src/builder/shipped_check.h) refuses a livepatch
 # compiled in the WRONG tree, end to end on Debian's real kernels, and accepts the right tree.
 #
 # The wrong tree is the prepared tree of the neighbouring ABI, given with --tree together with
