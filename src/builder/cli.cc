@@ -9,9 +9,7 @@
 #include "builder/kernels.h"
 #include "core/log.h"
 
-#ifdef NOREBOOT_HAVE_DIFF
 #include "diff/cli.h"
-#endif
 
 namespace noreboot::builder {
 namespace fs = std::filesystem;
@@ -116,7 +114,6 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
   }
   const std::string& cmd = args[0];
   if (cmd == "diff") {
-#ifdef NOREBOOT_HAVE_DIFF
     // The differ prints its own report and answers with its exit code (the same scheme).
     switch (noreboot::diff::run_cli(std::vector<std::string>(args.begin() + 1, args.end()))) {
       case 0: return CliOutcome::ok;
@@ -125,9 +122,6 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
       case 4: return CliOutcome::no_change;
       default: return CliOutcome::failed;
     }
-#else
-    return Error(Errc::unavailable, "diff: not built yet (src/diff is not part of this build)");
-#endif
   }
   if (cmd == "cache") return run_cache_command(std::vector<std::string>(args.begin() + 1, args.end()));
   bool help = false;

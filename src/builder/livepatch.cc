@@ -12,14 +12,10 @@
 #include "core/log.h"
 #include "core/manifest.h"
 
-#ifdef NOREBOOT_HAVE_DIFF
 #include "diff/differ.h"
 #include "elf/object.h"
-#endif
-#ifdef NOREBOOT_HAVE_KLP
 #include "klp/module_gen.h"
 #include "klp/symbol_cache.h"
-#endif
 
 namespace noreboot::builder {
 namespace fs = std::filesystem;
@@ -52,11 +48,6 @@ Result<SecretKey> load_publisher_key(const fs::path& key, std::string& note) {
 }
 
 Result<DiffSummary> diff_units(const std::vector<CompiledUnit>& units, const fs::path& work) {
-#ifndef NOREBOOT_HAVE_DIFF
-  (void)units;
-  (void)work;
-  return Error(Errc::unavailable, "the object differ (src/diff) is not part of this build");
-#else
   DiffSummary summary;
   for (const auto& cu : units) {
     if (cu.identical) continue;
@@ -96,18 +87,10 @@ Result<DiffSummary> diff_units(const std::vector<CompiledUnit>& units, const fs:
     summary.units.push_back(std::move(ud));
   }
   return summary;
-#endif
 }
 
 Result<fs::path> make_module(const KernelProfile& profile, const DiffSummary& diffs, const std::string& module_name,
                              const fs::path& work) {
-#ifndef NOREBOOT_HAVE_KLP
-  (void)profile;
-  (void)diffs;
-  (void)module_name;
-  (void)work;
-  return Error(Errc::unavailable, "the livepatch module generator (src/klp) is not part of this build");
-#else
   if (!profile.from_debian)
     return Error(Errc::unsupported, "livepatch modules are made for Debian kernel profiles only for now "
                                     "(--kernel debian:ABI): the symbol index comes from the -dbg package");
@@ -131,7 +114,6 @@ Result<fs::path> make_module(const KernelProfile& profile, const DiffSummary& di
   for (const auto& t : r->times) log::info("[klp] {}: {} s", t.step, t.seconds);
   log::info("[klp] {}: {} livepatch relocation(s)", r->ko, r->klp_relocations);
   return fs::path(r->ko);
-#endif
 }
 
 namespace {

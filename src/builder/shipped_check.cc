@@ -10,13 +10,11 @@
 #include "builder/text_file.h"
 #include "core/log.h"
 
-#ifdef NOREBOOT_HAVE_KLP
 #include "elf/arch_x86_64.h"
 #include "elf/elf_types.h"
 #include "klp/elf_view.h"
 #include "klp/symbol_cache.h"
 #include "klp/symbol_index.h"
-#endif
 
 namespace noreboot::builder {
 namespace fs = std::filesystem;
@@ -29,18 +27,6 @@ std::optional<uint64_t> first_difference(const FunctionCode& ours, const Functio
   return std::nullopt;
 }
 
-#ifndef NOREBOOT_HAVE_KLP
-
-Status check_unit(const klp::ElfView&, const std::string&, const std::vector<std::string>&, const ShippedCode&,
-                  ShippedCheck&, const CompileAsShipped&) {
-  return Error(Errc::unavailable, "the check against the shipped code needs src/klp, which is not part of this build");
-}
-
-Result<ShippedCheck> check_shipped_code(const KernelProfile&, const DiffSummary&, const fs::path&) {
-  return Error(Errc::unavailable, "the check against the shipped code needs src/klp, which is not part of this build");
-}
-
-#else
 
 namespace {
 
@@ -412,6 +398,5 @@ Result<ShippedCheck> check_shipped_code(const KernelProfile& profile, const Diff
   return out;
 }
 
-#endif  // NOREBOOT_HAVE_KLP
 
 }  // namespace noreboot::builder
