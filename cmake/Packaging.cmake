@@ -16,6 +16,10 @@
 #                     package because both the server machine (tokens) and the build machine
 #                     (keygen, sign, publish) want it, and a file can belong to one package only;
 #                     the server and the builder Depend on it.
+#   noreboot-feed     /usr/bin/noreboot-feed, its oneshot service and hourly timer,
+#                     /etc/noreboot/feed.toml (conffile), the system user 'noreboot-feed'
+#                     (postinst), /var/lib/noreboot-feed; Depends on the builder (which brings
+#                     noreboot-vm and noreboot-debian-fix) and on QEMU and busybox for its tests
 #
 # Targets are defined in the parts' own folders; install(TARGETS) of a target from another
 # directory works since CMake 3.13, and every rule is guarded by if(TARGET) so a tree without
@@ -79,10 +83,13 @@ if(TARGET noreboot-build)
                    ${PROJECT_SOURCE_DIR}/scripts/lib/vm-smoke-guest
           DESTINATION lib/noreboot COMPONENT builder)
 endif()
-# noreboot-feed (follows Debian's security updates) runs where the builder runs; its own
-# package, unit and timer are not made yet (docs/feed.md, "Not yet").
+
+# ---- feed (follows Debian's security updates; runs where the builder runs) ----
 if(TARGET noreboot-feed)
-  install(TARGETS noreboot-feed RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT builder)
+  install(TARGETS noreboot-feed RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT feed)
+  install(FILES ${NR_PKG_DIR}/systemd/noreboot-feed.service ${NR_PKG_DIR}/systemd/noreboot-feed.timer
+          DESTINATION ${NR_UNITDIR} COMPONENT feed)
+  install(FILES ${NR_PKG_DIR}/config/feed.toml DESTINATION ${NR_SYSCONF} COMPONENT feed)
 endif()
 
 # Documentation: the operator guide in every package, each part's own guide in its package.
@@ -90,12 +97,14 @@ set(NR_DOCS_agent operator-guide.md agent.md)
 set(NR_DOCS_server operator-guide.md server.md api.md)
 set(NR_DOCS_admin operator-guide.md api.md bundle-format.md)
 set(NR_DOCS_builder operator-guide.md builder.md patch-author-guide.md differ.md klp.md)
+set(NR_DOCS_feed operator-guide.md feed.md)
 set(NR_BIN_agent noreboot)
 set(NR_BIN_server noreboot-server)
 set(NR_BIN_admin noreboot-admin)
 set(NR_BIN_builder noreboot-build)
+set(NR_BIN_feed noreboot-feed)
 set(NR_COMPONENTS "")
-foreach(comp agent server admin builder)
+foreach(comp agent server admin builder feed)
   if(NOT TARGET ${NR_BIN_${comp}})
     continue()
   endif()
@@ -165,8 +174,20 @@ set(CPACK_DEBIAN_BUILDER_PACKAGE_DEPENDS
 # noreboot-vm (and so noreboot-feed's tests before publishing) boots kernels with these.
 set(CPACK_DEBIAN_BUILDER_PACKAGE_RECOMMENDS "qemu-system-x86, busybox-static")
 
+set(CPACK_DEBIAN_FEED_PACKAGE_NAME noreboot-feed)
+set(CPACK_DEBIAN_FEED_DESCRIPTION "noreboot feed: tested livepatches for Debian's kernel security updates
+ noreboot-feed follows Debian's kernel security updates: for each new linux-source
+ version it derives the fix, builds a cumulative livepatch for every kernel the
+ fleet runs, boots each kernel in QEMU with the patch before publishing, publishes
+ the signed fix record and bundles and rolls them out (or waits for an operator's
+ approval). A hardened oneshot service run hourly by a timer.")
+# The builder (noreboot-build, noreboot-debian-fix, noreboot-vm, kernel-fetch), the admin tool
+# it publishes with, what noreboot-vm boots guests with, and apt-cache for the archive.
+set(CPACK_DEBIAN_FEED_PACKAGE_DEPENDS
+    "noreboot-builder (= ${nr_dep_version}), noreboot-admin (= ${nr_dep_version}), qemu-system-x86, busybox-static, cpio, gzip, apt, passwd, ca-certificates")
+
 # Maintainer scripts and conffiles. CPack does not mark /etc files as conffiles on its own.
-foreach(comp agent server)
+foreach(comp agent server feed)
   string(TOUPPER ${comp} COMP)
   set(extra "")
   foreach(script postinst prerm postrm)

@@ -246,6 +246,7 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
     if (fix) body["fix"] = *fix;
     else body["bundle_sha256"] = *bundle;
     if (auto w = a.value("window")) body["window"] = *w;
+    if (a.flag("await-approval")) body["await_approval"] = true;
     NR_TRY(auto j, server_call(t, "POST", "/v1/rollouts", body.dump()));
     if (a.flag("json")) return print_json(ctx, j);
     print_rollout(ctx, j);
@@ -272,7 +273,7 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
     table(ctx.out, rows);
     return ok_status();
   }
-  if (sub == "promote" || sub == "halt" || sub == "resume") {
+  if (sub == "promote" || sub == "halt" || sub == "resume" || sub == "approve") {
     if (a.positional.size() != 2) return Error(Errc::invalid_argument, "rollout " + sub + " needs a rollout ID");
     json body = json::object();
     if (auto r = a.value("reason")) body["reason"] = *r;
@@ -281,7 +282,22 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
     print_rollout(ctx, j);
     return ok_status();
   }
-  return Error(Errc::invalid_argument, "unknown rollout subcommand '" + sub + "' (create, status, promote, halt, resume)");
+  return Error(Errc::invalid_argument,
+               "unknown rollout subcommand '" + sub + "' (create, status, promote, halt, resume, approve)");
+}
+
+// noreboot-admin fix approve ID: starts the rollouts of a fix that await approval.
+Status fix(const ParsedArgs& a, Context& ctx) {
+  if (a.positional.size() != 2 || a.positional[0] != "approve")
+    return Error(Errc::invalid_argument, "expected: fix approve FIX_ID");
+  const std::string& id = a.positional[1];
+  if (!valid_fix_id(id)) return Error(Errc::invalid_argument, "'" + id + "' is not a fix id (A-Z a-z 0-9 . _ + -)");
+  NR_TRY(auto t, target(a));
+  NR_TRY(auto j, server_call(t, "POST", "/v1/fixes/" + id + "/approve", "{}"));
+  if (a.flag("json")) return print_json(ctx, j);
+  ctx.out << "approved fix " << id << ": its rollout starts now\n";
+  for (const auto& r : j["rollouts"]) print_rollout(ctx, r);
+  return ok_status();
 }
 
 Status pin(const ParsedArgs& a, Context& ctx) {
@@ -379,7 +395,11 @@ Status fleet(const ParsedArgs& a, Context& ctx) {
                     std::to_string(k["hosts_behind"].get<std::int64_t>()) + " hosts behind"});
   table(ctx.out, rows);
   ctx.out << "\nrollouts: " << j["rollouts"]["running"] << " running, " << j["rollouts"]["halted"] << " halted, "
-          << j["rollouts"]["completed"] << " completed\n";
+          << j["rollouts"]["completed"] << " completed"
+          << (j["rollouts"].value("awaiting_approval", 0) > 0
+                  ? ", " + std::to_string(j["rollouts"]["awaiting_approval"].get<int>()) + " awaiting approval"
+                  : std::string())
+          << "\n";
   return ok_status();
 }
 
@@ -459,14 +479,20 @@ void register_server_commands(CommandTable& t) {
                "usage: noreboot-admin rollout create (--bundle SHA256 | --fix ID) [--stage PCT[:SOAK[:BUDGET]]]... [--group G]...\n"
                "                                      [--tag T]... [--window HH:MM-HH:MM]\n"
                "       noreboot-admin rollout status [ID]\n"
-               "       noreboot-admin rollout promote|halt|resume ID [--reason TEXT]\n\n"
+               "       noreboot-admin rollout promote|halt|resume|approve ID [--reason TEXT]\n\n"
                "Stages are cumulative percentages of the targeted hosts, each with a soak time in seconds and a\n"
                "failure budget (failed hosts tolerated); e.g. --stage 1:600:0 --stage 10:3600:2 --stage 100:0:10.\n"
                "--fix ID rolls out a fix on every kernel its records built a bundle for: one set of stages and one\n"
-               "failure budget across kernels; a halt blocks all of its bundles, a resume unblocks them.\n" + c,
+               "failure budget across kernels; a halt blocks all of its bundles, a resume unblocks them.\n"
+               "--await-approval creates it offering nothing until approved (rollout approve ID, fix approve FIX_ID).\n" + c,
                with_common({{"bundle"}, {"fix"}, {"stage", 0, true, true}, {"group", 0, true, true}, {"tag", 0, true, true},
-                            {"window"}, {"reason"}}),
+                            {"window"}, {"reason"}, {"await-approval", 0, false}}),
                rollout});
+  t.push_back({"fix", "approve a fix whose rollout awaits approval (noreboot-feed with approve = \"manual\")",
+               "usage: noreboot-admin fix approve FIX_ID\n\nStarts every rollout of FIX_ID created awaiting approval, at "
+               "its first stage. The server's audit\nlog names the approving token. Approving twice is refused (exit 1, "
+               "\"already approved\").\n" + c,
+               with_common({}), fix});
   t.push_back({"pin", "hold a group at a bundle (--bundle) or freeze it until a time (--until)",
                "usage: noreboot-admin pin GROUP [--bundle SHA256] [--until UNIX_TIME]\n" + c,
                with_common({{"bundle"}, {"until"}}), pin});

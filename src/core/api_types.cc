@@ -263,6 +263,7 @@ std::string to_json(const RolloutCreate& v) {
   if (v.fix.empty()) j["bundle_sha256"] = v.bundle_sha256;
   else j["fix"] = v.fix;
   j["window"] = v.window ? json(format_window(*v.window)) : json(nullptr);
+  if (v.await_approval) j["await_approval"] = true;
   return dump(j);
 }
 
@@ -411,6 +412,11 @@ Result<RolloutCreate> parse_rollout_create(std::string_view body) {
     if (!w->is_string()) return bad("window", "must be a string \"HH:MM-HH:MM\" (UTC) or null");
     NR_TRY(auto win, parse_window(w->get<std::string>()));
     v.window = win;
+  }
+  auto aw = j.find("await_approval");
+  if (aw != j.end() && !aw->is_null()) {
+    if (!aw->is_boolean()) return bad("await_approval", "must be true or false");
+    v.await_approval = aw->get<bool>();
   }
   return v;
 }

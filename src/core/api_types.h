@@ -147,6 +147,9 @@ struct RolloutCreate {
   std::vector<std::string> tags;     // empty: any tags; otherwise a host needs all of them
   std::vector<Stage> stages;         // at least one; percents non-decreasing; last usually 100
   std::optional<MaintenanceWindow> window;
+  // Created in state awaiting_approval: offers nothing until POST /v1/fixes/{id}/approve
+  // (or /v1/rollouts/{id}/approve).
+  bool await_approval = false;
 };
 
 // ---- parse / serialise ------------------------------------------------------------------------

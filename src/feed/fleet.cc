@@ -41,11 +41,17 @@ bool has_fix_rollout(const json& rollouts, const std::string& fix_id) {
   return false;
 }
 
-json fix_rollout_body(const std::string& fix_id, const std::vector<Stage>& stages) {
+json fix_rollout_body(const std::string& fix_id, const std::vector<Stage>& stages, bool await_approval) {
   json s = json::array();
   for (const auto& st : stages)
     s.push_back({{"percent", st.percent}, {"soak_seconds", st.soak_seconds}, {"failure_budget", st.failure_budget}});
-  return {{"fix", fix_id}, {"groups", json::array()}, {"tags", json::array()}, {"stages", s}, {"window", nullptr}};
+  json body = {{"fix", fix_id}, {"groups", json::array()}, {"tags", json::array()}, {"stages", s}, {"window", nullptr}};
+  if (await_approval) body["await_approval"] = true;
+  return body;
+}
+
+json audit_body(const std::string& step, const json& detail) {
+  return {{"action", "feed." + step}, {"detail", detail.is_object() ? detail : json::object()}};
 }
 
 Result<json> ServerClient::call(bool admin, const std::string& method, const std::string& path,
@@ -69,11 +75,17 @@ Result<FleetView> ServerClient::fleet() const {
   return fleet_from_json(fleet, bundles);
 }
 
-Result<std::string> ServerClient::ensure_fix_rollout(const std::string& fix_id) const {
+Result<std::string> ServerClient::ensure_fix_rollout(const std::string& fix_id, bool await_approval) const {
   NR_TRY(auto rollouts, call(true, "GET", "/v1/rollouts"));
   if (has_fix_rollout(rollouts, fix_id)) return std::string("exists");
-  NR_TRY(auto created, call(true, "POST", "/v1/rollouts", fix_rollout_body(fix_id, config_.stages).dump()));
+  NR_TRY(auto created, call(true, "POST", "/v1/rollouts", fix_rollout_body(fix_id, config_.stages, await_approval).dump()));
   return "created " + created.value("id", std::string("?"));
+}
+
+Status ServerClient::audit(const std::string& step, const json& detail) const {
+  NR_TRY(auto answer, call(true, "POST", "/v1/audit", audit_body(step, detail).dump()));
+  (void)answer;
+  return ok_status();
 }
 
 }  // namespace noreboot::feed

@@ -33,14 +33,22 @@ struct FleetView {
 FleetView fleet_from_json(const nlohmann::json& fleet, const nlohmann::json& bundles);
 // True when GET /v1/rollouts lists a rollout of this fix.
 bool has_fix_rollout(const nlohmann::json& rollouts, const std::string& fix_id);
-nlohmann::json fix_rollout_body(const std::string& fix_id, const std::vector<Stage>& stages);
+// The rollout of a fix with the configured stages; await_approval: it offers nothing until an
+// operator runs `noreboot-admin fix approve ID` (approve = "manual").
+nlohmann::json fix_rollout_body(const std::string& fix_id, const std::vector<Stage>& stages,
+                                bool await_approval = false);
+// The body of POST /v1/audit: {"action": "feed.<step>", "detail": {...}}.
+nlohmann::json audit_body(const std::string& step, const nlohmann::json& detail);
 
 class ServerClient {
  public:
   explicit ServerClient(const FeedConfig& config) : config_(config) {}
   Result<FleetView> fleet() const;
   // Creates the fix's rollout unless one exists. Returns "created r_..." or "exists".
-  Result<std::string> ensure_fix_rollout(const std::string& fix_id) const;
+  Result<std::string> ensure_fix_rollout(const std::string& fix_id, bool await_approval = false) const;
+  // Records one step of the feed in the server's audit log (admin token: the entry's actor is
+  // the feed's token). The caller decides what a failure means (the run goes on).
+  Status audit(const std::string& step, const nlohmann::json& detail) const;
 
  private:
   Result<nlohmann::json> call(bool admin, const std::string& method, const std::string& path,

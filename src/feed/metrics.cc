@@ -21,6 +21,8 @@ std::string metrics_text(const FeedState& s, bool ok) {
   metric("noreboot_feed_bundles_tested_total", "counter", "Bundles that passed their QEMU test.", s.counters.tested);
   metric("noreboot_feed_fixes_published_total", "counter", "Fix records published.", s.counters.published);
   metric("noreboot_feed_failures_total", "counter", "Failed runs and failed kernel tests.", s.counters.failures);
+  metric("noreboot_feed_audit_failures_total", "counter",
+         "Audit entries the server did not record (the runs went on without them).", s.counters.audit_failures);
   return t;
 }
 

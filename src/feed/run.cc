@@ -13,6 +13,7 @@
 #include "feed/changelog.h"
 #include "feed/debian_version.h"
 #include "feed/fleet.h"
+#include "feed/inbox.h"
 #include "feed/metrics.h"
 #include "feed/process.h"
 #include "feed/record.h"
@@ -43,6 +44,16 @@ class Runner {
 
   Status save() { return save_state(c_.data_dir, s_); }
 
+  // One step in the server's audit log (POST /v1/audit, action feed.<step>). A failed write
+  // never fails the run: it is said on the output and counted (noreboot_feed_audit_failures_total).
+  void note(const std::string& step, nlohmann::json detail) {
+    auto st = server_.audit(step, detail);
+    if (st) return;
+    s_.counters.audit_failures++;
+    out_ << "noreboot-feed: warning: the server's audit log did not take feed." << step << " ("
+         << st.error().message() << "); the run goes on\n";
+  }
+
   // Every step of one version; returns when it is finished or a step failed.
   Status process(const std::vector<std::string>& served, const std::string& version) {
     VersionState* vs = s_.find(version);
@@ -57,6 +68,7 @@ class Runner {
       s_.versions.push_back(fresh);
       vs = &s_.versions.back();
       NR_TRY_STATUS(save());
+      note("found_version", {{"version", version}, {"from", vs->from}, {"series", c_.series}});
     }
     if (vs->status == "failed") vs->status = "in_progress";
     vdir_ = c_.data_dir / "versions" / version;
@@ -64,16 +76,49 @@ class Runner {
     out_ << "noreboot-feed: " << vs->from << " -> " << version << (vs->steps.empty() ? "" : " (resuming after " + vs->steps.back() + ")") << "\n";
     if (!vs->has_step("derived")) NR_TRY_STATUS(derive(*vs));
     if (vs->status == "needs_fix_patch") return ok_status();
-    if (!vs->has_step("built")) NR_TRY_STATUS(build(*vs));
-    if (vs->status == "done") return ok_status();
-    if (!vs->has_step("tested")) NR_TRY_STATUS(test(*vs));
-    if (!vs->has_step("published")) NR_TRY_STATUS(publish(*vs));
-    if (!vs->has_step("rolled_out")) NR_TRY_STATUS(roll_out(*vs));
-    return ok_status();
+    return after_derive(*vs);
+  }
+
+  // A work item from the inbox (inbox.h), derived when it was taken: the other steps.
+  Status process_inbox_item(VersionState& vs) {
+    if (vs.status == "failed") vs.status = "in_progress";
+    vdir_ = c_.data_dir / "versions" / vs.version;
+    out_ << "noreboot-feed: inbox: " << vs.inbox_cve << " of " << vs.from
+         << (vs.steps.size() > 1 ? " (resuming after " + vs.steps.back() + ")" : "") << "\n";
+    return after_derive(vs);
   }
 
  private:
   fs::path out_dir() const { return vdir_ / "out"; }
+
+  Status after_derive(VersionState& vs) {
+    if (!vs.has_step("built")) NR_TRY_STATUS(build(vs));
+    if (vs.status == "done" || vs.status == "rejected") return ok_status();
+    if (!vs.has_step("tested")) NR_TRY_STATUS(test(vs));
+    if (!vs.has_step("published")) NR_TRY_STATUS(publish(vs));
+    if (!vs.has_step("rolled_out")) NR_TRY_STATUS(roll_out(vs));
+    return ok_status();
+  }
+
+  // An inbox patch that gave no kernel a bundle and none "already fixed": nothing to publish.
+  // It goes to DATA/inbox/rejected/ with the builder's answers, and is not built again.
+  Status reject_item(VersionState& vs, const FixRecord& record) {
+    std::string why = "the patch gave no fleet kernel a bundle:";
+    for (const auto& k : record.kernels)
+      why += " " + k.release + " " + std::string(kernel_outcome_name(k.outcome)) +
+             (k.reason.empty() ? "" : " (" + k.reason.substr(0, 200) + ")") + ";";
+    why += " check it applies to Debian " + vs.from + "'s source (log " + (vdir_ / "build.log").string() + ")";
+    fs::path rejected = c_.data_dir / "inbox" / "rejected";
+    fs::create_directories(rejected);
+    std::string name = vs.inbox_cve + ".patch";
+    NR_TRY_STATUS(copy_atomically(vdir_ / "fix.patch", rejected / name));
+    std::string text = why + "\n(rejected " + rfc3339_utc_now() + "; fix it and drop it into " +
+                       (c_.data_dir / "inbox").string() + " again)\n";
+    NR_TRY_STATUS(write_file(rejected / (name + ".why"), as_bytes(text), {.mode = 0640}));
+    note("inbox_rejected", {{"cve", vs.inbox_cve}, {"version", vs.from}, {"reason", why}});
+    out_ << "noreboot-feed: inbox: rejected " << name << ": " << why << "\n";
+    return finish(vs, "rejected", why);
+  }
 
   Status finish(VersionState& vs, const std::string& status, const std::string& message) {
     vs.status = status;
@@ -94,10 +139,14 @@ class Runner {
     Changelog changelog = parse_changelog(text);
     if (r.exit_code == 3) {
       vs.cves = changelog.cves;
+      // Each CVE with its changelog text: the description of the fix an inbox patch makes.
+      if (!vs.cves.empty()) vs.fixes = fixes_of(changelog, vs.version);
       vs.add_step("derived");
       std::string list;
       for (const auto& c : vs.cves) list += " " + c;
       s_.counters.found += vs.cves.size();
+      note("needs_fix_patch", {{"version", vs.version}, {"from", vs.from}, {"cves", vs.cves},
+                               {"reason", "more than " + std::to_string(c_.max_files) + " files differ"}});
       return finish(vs, "needs_fix_patch",
                     "a stable update (more than " + std::to_string(c_.max_files) +
                         " files differ from " + vs.from + "): not built as one fix; needs a fix patch for each CVE:" +
@@ -118,6 +167,11 @@ class Runner {
     std::string ids;
     for (const auto& f : vs.fixes) ids += " " + f.id;
     vs.message = "derived:" + ids;
+    {
+      nlohmann::json fixes = nlohmann::json::array();
+      for (const auto& f : vs.fixes) fixes.push_back({{"id", f.id}, {"description", f.description}});
+      note("derived", {{"version", vs.version}, {"from", vs.from}, {"fixes", fixes}});
+    }
     out_ << "noreboot-feed: " << vs.version << ": fix derived:" << ids << "\n";
     return save();
   }
@@ -152,11 +206,12 @@ class Runner {
       }
       kernels.push_back(k);
     }
-    std::string own = abi_of_version(vs.version);
+    std::string own = abi_of_version(vs.inbox_cve.empty() ? vs.version : vs.from);
     if (!own.empty() && kernel_selected(c_.kernels, own) &&
         std::find(kernels.begin(), kernels.end(), own) == kernels.end())
       kernels.push_back(own);
     if (kernels.empty()) {
+      note("built", {{"version", vs.version}, {"kernels", nlohmann::json::object()}, {"note", "no fleet kernel to build for" + notes}});
       for (const char* step : kSteps) vs.add_step(step);
       return finish(vs, "done", "no fleet kernel to build for" + notes);
     }
@@ -181,8 +236,19 @@ class Runner {
     fs::rename(tmp, out_dir());
     auto built = built_kernels(record);
     std::string summary;
-    for (const auto& k : record.kernels)
+    nlohmann::json outcomes = nlohmann::json::object();
+    for (const auto& k : record.kernels) {
       summary += " " + k.release + "=" + std::string(kernel_outcome_name(k.outcome));
+      outcomes[k.release] = std::string(kernel_outcome_name(k.outcome));
+    }
+    note("built", {{"version", vs.version}, {"kernels", outcomes}, {"note", notes}});
+    if (!vs.inbox_cve.empty() && built.empty() &&
+        std::none_of(record.kernels.begin(), record.kernels.end(),
+                     [](const FixRecordKernel& k) { return k.outcome == KernelOutcome::already_fixed; })) {
+      vs.kernels = kernels;
+      vs.add_step("built");
+      return reject_item(vs, record);
+    }
     if (!built.empty()) s_.counters.built += vs.fixes.size();
     vs.kernels = kernels;
     vs.add_step("built");
@@ -202,12 +268,15 @@ class Runner {
       auto log = vdir_ / ("test-" + k.release + ".log");
       fs::remove(log);
       out_ << "noreboot-feed: " << vs.version << ": testing " << k.file << " in QEMU (log " << log.string() << ")\n";
-      NR_TRY(auto r, run_program({c_.tools.vm, "smoke", "--abi", k.release, "--timeout", std::to_string(c_.vm_timeout),
-                                  (out_dir() / k.file).string()},
-                                 log, false));
+      std::vector<std::string> argv = {c_.tools.vm, "smoke", "--abi", k.release, "--timeout", std::to_string(c_.vm_timeout),
+                                       (out_dir() / k.file).string()};
+      // An inbox fix's check script runs in the guest while the patch is live.
+      if (fs::exists(vdir_ / "check.sh")) argv.insert(argv.end(), {"--check", (vdir_ / "check.sh").string()});
+      NR_TRY(auto r, run_program(argv, log, false));
       if (r.exit_code == 0) {
         vs.tests[k.release] = "passed";
         s_.counters.tested++;
+        note("tested", {{"version", vs.version}, {"kernel", k.release}, {"result", "passed"}});
       } else {
         std::string last = log_tail(log, 1);
         if (last.size() > 2) last = last.substr(3);
@@ -216,6 +285,7 @@ class Runner {
         NR_TRY_STATUS(refuse_kernel(out_dir(), k.release, reason, c_.publisher_key));
         vs.tests[k.release] = "failed: " + reason;
         s_.counters.failures++;
+        note("tested", {{"version", vs.version}, {"kernel", k.release}, {"result", "failed"}, {"reason", reason}});
         out_ << "noreboot-feed: " << vs.version << ": " << k.release << ": " << reason
              << "; no bundle for it, the record says why\n";
       }
@@ -241,6 +311,12 @@ class Runner {
     for (const auto& k : built_kernels(record))
       NR_TRY_STATUS(copy_atomically(out_dir() / k.file, c_.data_dir / "bundles" / (k.sha256 + ".nrp")));
     s_.counters.published++;
+    {
+      nlohmann::json fixes = nlohmann::json::array(), bundles = nlohmann::json::object();
+      for (const auto& f : vs.fixes) fixes.push_back(f.id);
+      for (const auto& k : built_kernels(record)) bundles[k.release] = k.sha256;
+      note("published", {{"version", vs.version}, {"fixes", fixes}, {"bundles", bundles}});
+    }
     vs.add_step("published");
     out_ << "noreboot-feed: " << vs.version << ": published " << built_kernels(record).size()
          << " bundle(s) and the fix record\n";
@@ -252,26 +328,20 @@ class Runner {
     std::string message;
     if (built_kernels(record).empty()) {
       message = "published; no kernel got a bundle, nothing to roll out";
-    } else if (c_.manual_approve) {
-      message = "published; approve = manual: start the rollout with";
-      for (const auto& f : vs.fixes) message += "\n    noreboot-admin rollout create --fix " + f.id + stages_args();
     } else {
-      message = "rolled out:";
+      // approve = manual: the rollout is created awaiting approval (it offers nothing until
+      // `noreboot-admin fix approve ID`); auto: it starts at once.
+      message = c_.manual_approve ? "published; awaiting approval (approve = manual), start it with:" : "rolled out:";
       for (const auto& f : vs.fixes) {
-        NR_TRY(auto what, server_.ensure_fix_rollout(f.id));
-        message += " " + f.id + " (" + what + ")";
+        NR_TRY(auto what, server_.ensure_fix_rollout(f.id, c_.manual_approve));
+        if (c_.manual_approve) message += "\n    noreboot-admin fix approve " + f.id + "   (rollout " + what + ")";
+        else message += " " + f.id + " (" + what + ")";
+        note(c_.manual_approve ? "awaiting_approval" : "rollout_created",
+             {{"version", vs.version}, {"fix", f.id}, {"rollout", what}});
       }
     }
     vs.add_step("rolled_out");
     return finish(vs, "done", message);
-  }
-
-  std::string stages_args() const {
-    std::string s;
-    for (const auto& st : c_.stages)
-      s += " --stage " + std::to_string(st.percent) + ":" + std::to_string(st.soak_seconds) + ":" +
-           std::to_string(st.failure_budget);
-    return s;
   }
 
   const FeedConfig& c_;
@@ -324,7 +394,10 @@ int run_feed(const FeedConfig& c, std::ostream& out, std::ostream& err) {
     return 1;
   };
   auto served = served_versions(c);
-  if (!served) return fail(served.error());
+  if (!served) {
+    Runner(c, state, out).note("failed", {{"error", served.error().message().substr(0, 4000)}});
+    return fail(served.error());
+  }
   if (state.processed_up_to.empty()) {
     state.processed_up_to = c.start_after.empty() ? served->back() : c.start_after;
     out << "noreboot-feed: first run: following linux-source-" << c.series << " after " << state.processed_up_to
@@ -339,6 +412,7 @@ int run_feed(const FeedConfig& c, std::ostream& out, std::ostream& err) {
   for (const auto& v : todo) {
     auto st = runner.process(*served, v);
     if (!st) {
+      runner.note("failed", {{"version", v}, {"error", st.error().message().substr(0, 4000)}});
       if (VersionState* vs = state.find(v)) {
         vs->status = "failed";
         vs->message = st.error().message();
@@ -348,6 +422,21 @@ int run_feed(const FeedConfig& c, std::ostream& out, std::ostream& err) {
     }
     state.processed_up_to = v;
     if (auto s = runner.save(); !s) return fail(s.error());
+  }
+  // The inbox (inbox.h): per-CVE patches for stable updates, after the versions they build on.
+  auto taken = take_inbox(c.data_dir, state, out);
+  if (!taken) return fail(taken.error());
+  for (std::size_t i = 0; i < state.versions.size(); ++i) {
+    VersionState& item = state.versions[i];
+    if (item.inbox_cve.empty() || item.status == "done" || item.status == "rejected") continue;
+    auto st = runner.process_inbox_item(item);
+    if (!st) {
+      runner.note("failed", {{"version", item.version}, {"error", st.error().message().substr(0, 4000)}});
+      item.status = "failed";
+      item.message = st.error().message();
+      item.updated = rfc3339_utc_now();
+      return fail(st.error());
+    }
   }
   state.last_success = now();
   state.last_result = todo.empty() ? "nothing new" : "processed up to " + state.processed_up_to;
@@ -377,12 +466,24 @@ int show_status(const FeedConfig& c, bool json, std::ostream& out, std::ostream&
     std::string steps;
     for (const auto& st : v.steps) steps += (steps.empty() ? "" : ",") + st;
     out << "\n" << v.from << " -> " << v.version << "  " << v.status << "  [" << (steps.empty() ? "-" : steps) << "]\n";
-    for (const auto& f : v.fixes) out << "  fix " << f.id << ": " << f.description << "\n";
-    if (v.status == "needs_fix_patch")
-      for (const auto& cve : v.cves) out << "  needs a fix patch: " << cve << "\n";
+    if (v.status == "needs_fix_patch") {
+      for (const auto& cve : v.cves) {
+        std::string text, from_inbox;
+        for (const auto& f : v.fixes)
+          if (f.id == cve) text = ": " + f.description;
+        for (const auto& item : s.versions)
+          if (item.inbox_cve == cve) from_inbox = "  [inbox: " + item.status + "]";
+        out << "  needs a fix patch: " << cve << text << from_inbox << "\n";
+      }
+    } else {
+      for (const auto& f : v.fixes) out << "  fix " << f.id << ": " << f.description << "\n";
+    }
     for (const auto& [abi, result] : v.tests) out << "  test " << abi << ": " << result << "\n";
     if (!v.message.empty()) out << "  " << v.message << "\n";
   }
+  auto rejections = inbox_rejections(c.data_dir);
+  if (!rejections.empty()) out << "\ninbox rejections (" << (c.data_dir / "inbox" / "rejected").string() << "):\n";
+  for (const auto& [name, why] : rejections) out << "  " << name << ": " << why << "\n";
   return 0;
 }
 

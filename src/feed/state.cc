@@ -40,7 +40,8 @@ std::string serialize_state(const FeedState& s) {
   j["last_success"] = s.last_success;
   j["last_result"] = s.last_result;
   j["counters"] = {{"found", s.counters.found}, {"built", s.counters.built}, {"tested", s.counters.tested},
-                   {"published", s.counters.published}, {"failures", s.counters.failures}};
+                   {"published", s.counters.published}, {"failures", s.counters.failures},
+                   {"audit_failures", s.counters.audit_failures}};
   j["versions"] = json::array();
   for (const auto& v : s.versions) {
     json fixes = json::array();
@@ -48,6 +49,7 @@ std::string serialize_state(const FeedState& s) {
     j["versions"].push_back({{"version", v.version}, {"from", v.from}, {"status", v.status}, {"steps", v.steps},
                              {"fixes", fixes}, {"cves", v.cves}, {"kernels", v.kernels}, {"tests", v.tests},
                              {"message", v.message}, {"updated", v.updated}});
+    if (!v.inbox_cve.empty()) j["versions"].back()["inbox_cve"] = v.inbox_cve;
   }
   return j.dump(2) + "\n";
 }
@@ -70,7 +72,7 @@ Result<FeedState> parse_state(std::string_view text, std::string_view source) {
     if (j.contains("counters")) {
       const auto& c = j["counters"];
       s.counters = {c.value("found", 0ull), c.value("built", 0ull), c.value("tested", 0ull),
-                    c.value("published", 0ull), c.value("failures", 0ull)};
+                    c.value("published", 0ull), c.value("failures", 0ull), c.value("audit_failures", 0ull)};
     }
     for (const auto& v : j.at("versions")) {
       VersionState vs;
@@ -84,6 +86,7 @@ Result<FeedState> parse_state(std::string_view text, std::string_view source) {
       vs.tests = v.value("tests", std::map<std::string, std::string>());
       vs.message = v.value("message", std::string());
       vs.updated = v.value("updated", std::string());
+      vs.inbox_cve = v.value("inbox_cve", std::string());
       s.versions.push_back(std::move(vs));
     }
     return s;

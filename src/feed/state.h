@@ -32,13 +32,16 @@ inline constexpr const char* kSteps[] = {"derived", "built", "tested", "publishe
 struct VersionState {
   std::string version;                 // the new Debian version, e.g. 6.1.192-3
   std::string from;                    // the version it is compared with
-  std::string status = "in_progress";  // in_progress, done, needs_fix_patch, failed
+  std::string status = "in_progress";  // in_progress, done, needs_fix_patch, failed, rejected
   std::vector<std::string> steps;      // done so far, in the order of kSteps
   std::vector<ChangelogFix> fixes;
   std::vector<std::string> cves;
   std::vector<std::string> kernels;            // what it was built for (debian ABIs)
   std::map<std::string, std::string> tests;    // ABI -> "passed" or "failed: reason"
   std::string message;                 // the last thing worth telling an operator
+  // A work item from the inbox (inbox.h): the CVE its patch fixes; `version` is then
+  // STABLE+CVE and `from` the stable update. Status "rejected": its patch applied nowhere.
+  std::string inbox_cve;
   std::string updated;                 // RFC 3339
 
   bool has_step(const std::string& step) const;
@@ -47,6 +50,7 @@ struct VersionState {
 
 struct Counters {
   std::uint64_t found = 0, built = 0, tested = 0, published = 0, failures = 0;
+  std::uint64_t audit_failures = 0;  // audit entries the server did not take (the run went on)
 };
 
 struct FeedState {

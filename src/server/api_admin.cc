@@ -133,7 +133,7 @@ Result<json> Api::Impl::fleet_json() {
     fixes.push_back({{"sha256", c.key}, {"patch_name", it != bundles.end() ? it->patch_name : ""},
                      {"sequence", it != bundles.end() ? it->sequence : 0}, {"hosts", c.n}});
   }
-  json rs = {{"running", 0}, {"halted", 0}, {"completed", 0}};
+  json rs = {{"running", 0}, {"halted", 0}, {"completed", 0}, {"awaiting_approval", 0}};
   for (const auto& r : rollouts) rs[std::string(rollout_state_name(r.state))] = rs[std::string(rollout_state_name(r.state))].get<int>() + 1;
   return json{{"hosts", total}, {"by_state", by_state}, {"by_kernel", by_kernel}, {"fixes", fixes},
               {"exposed", exposed}, {"rollouts", rs}};
@@ -231,6 +231,7 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     r.stages = body->stages;
     r.window = body->window;
     r.created_at = r.stage_started_at = t;
+    if (body->await_approval) r.state = RolloutState::awaiting_approval;  // api_approve.cc starts it
     NR_TRY_RESP_STATUS(store.create_rollout(r));
     json detail = json::parse(api::to_json(*body));
     detail["id"] = r.id;
@@ -250,8 +251,9 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     }
     if (m != "POST") return method("POST");
     const std::string& action = seg[3];
+    if (action == "approve") return approve_rollout_request(*r, actor);
     Result<RolloutRecord> next = Error(Errc::not_found, "unknown rollout action '" + action.substr(0, 32) +
-                                                            "' (promote, halt, resume)");
+                                                            "' (promote, halt, resume, approve)");
     std::string reason;
     if (!req.body.empty()) {
       auto j = parse_json_object(req.body);
@@ -377,15 +379,10 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
     NR_TRY_RESP(auto j, fleet_json());
     return json_response(200, j);
   }
-  if (what == "audit" && seg.size() == 2) {
-    if (!get) return method("GET");
-    NR_TRY_RESP(auto entries, store.list_audit(200));
-    json a = json::array();
-    for (const auto& e : entries) {
-      json d = json::parse(e.detail, nullptr, false);
-      a.push_back({{"time", e.time}, {"actor", e.actor}, {"action", e.action}, {"detail", d.is_discarded() ? json(e.detail) : d}});
-    }
-    return json_response(200, {{"entries", a}});
+  if (what == "audit" && seg.size() == 2) {  // api_feed_audit.cc
+    if (m == "POST") return record_tool_audit(req, actor);
+    if (!get) return method("GET, POST");
+    return list_audit_request(req);
   }
 
   // ---- tokens

@@ -178,6 +178,7 @@ Result<std::vector<json>> Api::Impl::fix_exposure(const std::string& fix_id) {
 
 HttpResponse Api::Impl::fixes(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor) {
   const bool get = req.method == "GET" || req.method == "HEAD";
+  if (seg.size() == 4 && seg[3] == "approve") return approve_fix(req, seg[2], actor);
   if (seg.size() == 3) {
     if (!get) return error_response({405, "method_not_allowed", "allowed here: GET"});
     if (!valid_fix_id(seg[2]))

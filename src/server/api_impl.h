@@ -175,6 +175,14 @@ struct Api::Impl {
   Result<RolloutCounts> rollout_counts(const RolloutRecord& r);
   Result<json> fleet_json();
 
+  // Approvals (api_approve.cc): POST /v1/rollouts/{id}/approve, POST /v1/fixes/{id}/approve.
+  HttpResponse approve_rollout_request(const RolloutRecord& r, const TokenRecord& actor);
+  HttpResponse approve_fix(const HttpRequest& req, const std::string& fix_id, const TokenRecord& actor);
+
+  // Audit (api_feed_audit.cc): POST /v1/audit (entries from noreboot-feed), GET /v1/audit[?action=PREFIX].
+  HttpResponse record_tool_audit(const HttpRequest& req, const TokenRecord& actor);
+  HttpResponse list_audit_request(const HttpRequest& req);
+
   // Fixes (api_fixes.cc): POST /v1/fixes, GET /v1/fixes[/{id}], and the exposure per fix.
   HttpResponse fixes(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
   // Every host group of the fleet classified once per stored fix (fix_id "") or for one fix

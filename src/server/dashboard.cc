@@ -113,6 +113,8 @@ std::string rollout_action_forms(const DashboardView& view, const std::string& r
     form("promote", "Promote");
   } else if (state == "halted") {
     form("resume", "Resume");
+  } else if (state == "awaiting_approval") {
+    form("approve", "Approve");
   }
   return out;
 }
@@ -175,7 +177,7 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
     // POST /rollouts/{id}/{halt|resume|promote}: csrf (this session's token for this path),
     // back ("fleet" or "fix": the page to return to).
     if (req.method != "POST" || seg.size() != 3 || seg[0] != "rollouts" || !rollout_id_ok(seg[1]) ||
-        (seg[2] != "halt" && seg[2] != "resume" && seg[2] != "promote"))
+        (seg[2] != "halt" && seg[2] != "resume" && seg[2] != "promote" && seg[2] != "approve"))
       return refused_page(405, "Not an action", "The dashboard acts only through its buttons: POST "
                                                 "/rollouts/{id}/halt, /resume or /promote.", &view);
     if (!view.can_act())
@@ -349,7 +351,7 @@ HttpResponse Api::Impl::metrics_text() {
   o << "# HELP noreboot_rollouts Rollouts by state.\n# TYPE noreboot_rollouts gauge\n";
   if (auto rollouts = store.list_rollouts()) {
     std::map<std::string, int> by;
-    for (auto s : {"running", "halted", "completed"}) by[s] = 0;
+    for (auto s : {"running", "halted", "completed", "awaiting_approval"}) by[s] = 0;
     for (const auto& r : *rollouts) by[std::string(rollout_state_name(r.state))]++;
     for (const auto& [k, n] : by) o << "noreboot_rollouts{state=\"" << k << "\"} " << n << "\n";
   }

@@ -40,6 +40,7 @@ TimelineMark mark_of(const AuditEntry& e) {
   else if (what == "advanced" || what == "promote") m = {e.time, "advance", "stage " + std::to_string(stage + 1)};
   else if (what == "halt" || what == "halted") m = {e.time, "halt", "halted"};
   else if (what == "resume") m = {e.time, "resume", "resumed"};
+  else if (what == "approve") m = {e.time, "resume", "approved"};
   else if (what == "completed") m = {e.time, "complete", "completed"};
   return m;
 }
@@ -127,7 +128,7 @@ HttpResponse Api::Impl::fix_pages(const std::vector<std::string>& seg, const Das
     if (state == "completed" && !stages.empty()) percent = stages.back()["percent"].get<double>();
     const auto& c = j["counts"];
     o << "<tr class=\"rollout\" id=\"" << html_escape(r.id) << "\"><td><code>" << html_escape(r.id) << "</code></td><td class=\""
-      << state << "\">" << state << "</td><td>" << stage + 1 << " / " << stages.size() << " (" << percent << "%)</td><td>"
+      << state << "\">" << (state == "awaiting_approval" ? "awaiting approval" : state) << "</td><td>" << stage + 1 << " / " << stages.size() << " (" << percent << "%)</td><td>"
       << c["targeted"].get<std::int64_t>() << "</td><td>" << c["in_stage"].get<std::int64_t>() << "</td><td class=\"applied\">"
       << c["applied"].get<std::int64_t>() << "</td><td class=\"failed\">" << c["failed"].get<std::int64_t>() << "</td><td>"
       << html_escape(r.halt_reason) << "</td><td>" << rollout_action_forms(view, r.id, state, "fix") << "</td></tr>";

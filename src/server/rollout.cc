@@ -67,7 +67,7 @@ OfferDecision choose_offer(const HostRecord& host, const FleetSnapshot& snap, st
 
   OfferDecision best{std::nullopt, "", "no rollout targets this host"};
   for (const auto& r : snap.rollouts) {
-    if (r.state == RolloutState::halted) continue;
+    if (r.state == RolloutState::halted || r.state == RolloutState::awaiting_approval) continue;
     // The rollout's bundle for this host's kernel (a fix rollout has one per kernel).
     const BundleRecord* bp = nullptr;
     for (const auto& sha : r.all_bundles()) {
@@ -103,7 +103,8 @@ OfferDecision choose_offer(const HostRecord& host, const FleetSnapshot& snap, st
 
 RolloutStep evaluate_rollout(const RolloutRecord& r, const RolloutCounts& counts, std::int64_t now) {
   RolloutStep step{r, false, false, ""};
-  if (r.state == RolloutState::halted || r.stages.empty()) return step;
+  if (r.state == RolloutState::halted || r.state == RolloutState::awaiting_approval || r.stages.empty())
+    return step;
   int stage = std::clamp(r.current_stage, 0, static_cast<int>(r.stages.size()) - 1);
   const api::Stage& s = r.stages[stage];
   std::int64_t failed = counts.failed - std::min(counts.failed, r.failure_baseline);
@@ -143,6 +144,18 @@ Result<RolloutRecord> promote_rollout(const RolloutRecord& r, std::int64_t now) 
   } else {
     next.state = RolloutState::completed;
   }
+  return next;
+}
+
+Result<RolloutRecord> approve_rollout(const RolloutRecord& r, std::int64_t now) {
+  if (r.state != RolloutState::awaiting_approval)
+    return Error(Errc::conflict, "rollout " + r.id + (r.fix_id.empty() ? "" : " of fix " + r.fix_id) +
+                                     " is already approved or was never waiting for approval (it is " +
+                                     std::string(rollout_state_name(r.state)) + "): nothing to approve");
+  RolloutRecord next = r;
+  next.state = RolloutState::running;
+  next.current_stage = 0;
+  next.stage_started_at = now;  // the first stage soaks from the approval, not from the publish
   return next;
 }
 

@@ -73,6 +73,9 @@ RolloutStep evaluate_rollout(const RolloutRecord& rollout, const RolloutCounts& 
 // Manual actions. Each returns an error (Errc::conflict) when the action makes no sense in
 // the rollout's current state.
 Result<RolloutRecord> promote_rollout(const RolloutRecord& rollout, std::int64_t now);
+// Approving starts a rollout created awaiting approval: running from its first stage, soaking
+// from now. Anything else (approved already, halted, completed) is a conflict.
+Result<RolloutRecord> approve_rollout(const RolloutRecord& rollout, std::int64_t now);
 Result<RolloutRecord> halt_rollout(const RolloutRecord& rollout, const std::string& reason);
 // Resuming sets the failure baseline to `failed_now` (the bundle's failures so far): those
 // hosts are never offered the bundle again, and the budget counts only new failures.

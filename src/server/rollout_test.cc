@@ -209,6 +209,31 @@ TEST(ManualActions, PromoteHaltResume) {
   EXPECT_FALSE(resume_rollout(r, 1, 0).ok());
 }
 
+// A rollout awaiting approval offers nothing and never advances or halts on its own; approving
+// starts it at stage 1, soaking from the approval; approving again is a conflict.
+TEST(ManualActions, AwaitingApprovalOffersNothingUntilApprovedOnce) {
+  FleetSnapshot snap;
+  snap.bundles[std::string(64, 'a')] = bundle('a', 3);
+  auto r = rollout("r_1", 'a', {{100, 600, 0}});
+  r.state = RolloutState::awaiting_approval;
+  snap.rollouts = {r};
+  EXPECT_FALSE(choose_offer(host("h_1"), snap, 1000, never_failed).bundle);
+  EXPECT_FALSE(evaluate_rollout(r, {0, 0, 5}, 999999).changed);  // failures elsewhere: still waiting
+  EXPECT_FALSE(promote_rollout(r, 1000).ok());
+  auto approved = approve_rollout(r, 5000);
+  ASSERT_TRUE(approved.ok()) << approved.error().message();
+  EXPECT_EQ(approved->state, RolloutState::running);
+  EXPECT_EQ(approved->current_stage, 0);
+  EXPECT_EQ(approved->stage_started_at, 5000);
+  snap.rollouts = {*approved};
+  EXPECT_TRUE(choose_offer(host("h_1"), snap, 5001, never_failed).bundle);
+  auto again = approve_rollout(*approved, 6000);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code(), Errc::conflict);
+  EXPECT_NE(again.error().message().find("already approved"), std::string::npos) << again.error().message();
+  EXPECT_FALSE(approve_rollout(rollout("r_2", 'a', {{100, 0, 0}}), 1).ok());  // never waited
+}
+
 // Resuming after a halt on failures: the failures already counted do not halt it again; new
 // failures past the budget do.
 TEST(ManualActions, ResumeCountsOnlyNewFailures) {

@@ -56,13 +56,13 @@ const std::vector<std::string>& known_route_templates() {
       // Agents.
       "/v1/enroll", "/v1/checkin", "/v1/report", "/v1/bundles/{sha256}",
       // Admin API.
-      "/v1/bundles", "/v1/fixes", "/v1/fixes/{id}", "/v1/fixes/{id}/rollouts",
-      "/v1/rollouts", "/v1/rollouts/{id}", "/v1/rollouts/{id}/promote|halt|resume",
+      "/v1/bundles", "/v1/fixes", "/v1/fixes/{id}", "/v1/fixes/{id}/rollouts", "/v1/fixes/{id}/approve",
+      "/v1/rollouts", "/v1/rollouts/{id}", "/v1/rollouts/{id}/promote|halt|resume|approve",
       "/v1/pins", "/v1/pins/{group}", "/v1/hosts", "/v1/hosts/{id}", "/v1/fleet", "/v1/audit",
       "/v1/tokens/enrollment", "/v1/tokens/enrollment/{id}", "/v1/tokens/admin", "/v1/tokens/admin/{id}",
       // Dashboard pages.
       "/", "/login", "/logout", "/hosts", "/hosts/{id}", "/fixes", "/fixes/{id}",
-      "/rollouts/{id}/halt|resume|promote",
+      "/rollouts/{id}/halt|resume|promote|approve",
   };
   return templates;
 }

@@ -1281,5 +1281,93 @@ TEST_F(FixTest, FleetExposedCountsEachHostAsThePerFixGroupsDo) {
 }
 
 
+// ---- approval (api_approve.cc) and audit entries from tools (api_feed_audit.cc) ----------------
+
+// A second admin-role token (or a read one) with a name: the audit log names it.
+std::string named_token(Client& c, const std::string& admin, const std::string& name, const std::string& role) {
+  auto r = c.request("POST", "/v1/tokens/admin", json{{"name", name}, {"role", role}}.dump(), admin, {});
+  EXPECT_EQ(r.status, 201) << r.body;
+  return json::parse(r.body).value("token", "");
+}
+
+TEST_F(FixTest, RolloutAwaitingApprovalOffersNothingUntilAnOperatorApprovesItOnce) {
+  NfsdFix fix;
+  ASSERT_NO_FATAL_FAILURE(publish_nfsd_fix(fix));
+  std::string tok = enroll_token("web");
+  Host a1 = enroll_on(tok, "a1", kK55);
+  auto offer = [&](const Host& h, const TestKernel& k) {
+    auto reply = req("POST", "/v1/checkin",
+                     json{{"kernel", k.identity()}, {"applied", nullptr}, {"state", "idle"}, {"agent_version", "t"}}.dump(),
+                     h.credential);
+    EXPECT_EQ(reply.status, 200) << reply.body;
+    return json::parse(reply.body)["offer"];
+  };
+  EXPECT_EQ(req("POST", "/v1/fixes/CVE-2026-99362/approve", "{}", admin_).status, 404);  // no rollout yet
+  auto created = req("POST", "/v1/rollouts",
+                     json{{"fix", "CVE-2026-99362"}, {"await_approval", true},
+                          {"stages", {{{"percent", 100}, {"soak_seconds", 600}, {"failure_budget", 0}}}}}.dump(),
+                     admin_);
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string id = json::parse(created.body)["id"];
+  EXPECT_EQ(json::parse(created.body)["state"], "awaiting_approval");
+  EXPECT_TRUE(offer(a1, kK55).is_null());
+  now_ += 7200;  // far past the soak: the ticker must not start or complete it
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_EQ(json::parse(req("GET", "/v1/rollouts/" + id, "", admin_).body)["state"], "awaiting_approval");
+  EXPECT_EQ(json::parse(req("GET", "/v1/fleet", "", admin_).body)["rollouts"]["awaiting_approval"], 1);
+  EXPECT_TRUE(offer(a1, kK55).is_null());
+
+  std::string reader = named_token(*client_, admin_, "viewer", "read");
+  EXPECT_EQ(req("POST", "/v1/fixes/CVE-2026-99362/approve", "{}", reader).status, 403);
+  EXPECT_EQ(req("POST", "/v1/fixes/not%20an%20id/approve", "{}", admin_).status, 400);
+  EXPECT_EQ(req("GET", "/v1/fixes/CVE-2026-99362/approve", "", admin_).status, 405);
+  std::string oncall = named_token(*client_, admin_, "oncall", "admin");
+  auto approved = req("POST", "/v1/fixes/CVE-2026-99362/approve", "{}", oncall);
+  ASSERT_EQ(approved.status, 200) << approved.body;
+  auto aj = json::parse(approved.body);
+  ASSERT_EQ(aj["rollouts"].size(), 1u);
+  EXPECT_EQ(aj["rollouts"][0]["state"], "running");
+  EXPECT_EQ(aj["rollouts"][0]["stage_started_at"], now_.load());
+  EXPECT_EQ(offer(a1, kK55)["sha256"], fix.sha55);
+
+  auto twice = req("POST", "/v1/fixes/CVE-2026-99362/approve", "{}", admin_);
+  EXPECT_EQ(twice.status, 409);
+  EXPECT_NE(message(twice).find("already approved"), std::string::npos) << message(twice);
+  EXPECT_NE(message(twice).find("(oncall)"), std::string::npos) << message(twice);
+  EXPECT_EQ(req("POST", "/v1/rollouts/" + id + "/approve", "", admin_).status, 409);
+
+  auto audit = json::parse(req("GET", "/v1/audit?action=rollout.approve", "", admin_).body)["entries"];
+  ASSERT_EQ(audit.size(), 1u) << audit.dump();
+  EXPECT_NE(audit[0]["actor"].get<std::string>().find("(oncall)"), std::string::npos);
+  EXPECT_EQ(audit[0]["detail"]["fix"], "CVE-2026-99362");
+  EXPECT_EQ(audit[0]["detail"]["id"], id);
+}
+
+TEST_F(ServerTest, ToolsRecordAuditEntriesUnderTheirTokenButNeverTheServersOwnActions) {
+  std::string feed = named_token(*client_, admin_, "feed", "admin");
+  std::string reader = named_token(*client_, admin_, "viewer", "read");
+  json entry = {{"action", "feed.tested"},
+                {"detail", {{"version", "6.1.192-3"}, {"kernel", "6.1.0-56-amd64"}, {"result", "passed"}}}};
+  auto r = req("POST", "/v1/audit", entry.dump(), feed);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(req("POST", "/v1/audit", entry.dump(), reader).status, 403);
+  EXPECT_EQ(req("POST", "/v1/audit", entry.dump()).status, 401);
+  for (const json& bad : {json{{"action", "rollout.approve"}}, json{{"action", "feed."}}, json{{"action", "feed.Tested"}},
+                          json{{"detail", json::object()}}, json{{"action", "feed.x"}, {"detail", json::array()}},
+                          json{{"action", "feed.x"}, {"detail", {{"log", std::string(20000, 'x')}}}}}) {
+    auto refused = req("POST", "/v1/audit", bad.dump(), feed);
+    EXPECT_EQ(refused.status, 400) << bad.dump().substr(0, 100);
+    EXPECT_EQ(error_code(refused), "invalid_input");
+  }
+  auto mine = json::parse(req("GET", "/v1/audit?action=feed.", "", reader).body)["entries"];
+  ASSERT_EQ(mine.size(), 1u) << mine.dump();
+  EXPECT_EQ(mine[0]["action"], "feed.tested");
+  EXPECT_NE(mine[0]["actor"].get<std::string>().find("(feed)"), std::string::npos);
+  EXPECT_EQ(mine[0]["detail"]["result"], "passed");
+  auto all = json::parse(req("GET", "/v1/audit", "", admin_).body)["entries"];
+  EXPECT_EQ(all[0]["action"], "feed.tested");  // newest first, with the server's own entries
+  EXPECT_GT(all.size(), 1u);
+}
+
 }  // namespace
 }  // namespace noreboot::server

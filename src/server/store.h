@@ -128,7 +128,9 @@ struct TokenRecord {
   std::int64_t created_at = 0;
 };
 
-enum class RolloutState { running, halted, completed };
+// awaiting_approval: created (for example by noreboot-feed with approve = "manual") and
+// offering nothing until an operator approves it (POST /v1/fixes/{id}/approve); then running.
+enum class RolloutState { running, halted, completed, awaiting_approval };
 std::string_view rollout_state_name(RolloutState s);
 
 struct RolloutRecord {

@@ -114,6 +114,7 @@ std::vector<api::Stage> parse_stages(const std::string& s) {
 RolloutState parse_rollout_state(const std::string& s) {
   if (s == "halted") return RolloutState::halted;
   if (s == "completed") return RolloutState::completed;
+  if (s == "awaiting_approval") return RolloutState::awaiting_approval;
   return RolloutState::running;
 }
 
@@ -886,6 +887,7 @@ std::string_view rollout_state_name(RolloutState s) {
     case RolloutState::running: return "running";
     case RolloutState::halted: return "halted";
     case RolloutState::completed: return "completed";
+    case RolloutState::awaiting_approval: return "awaiting_approval";
   }
   return "running";
 }

@@ -573,6 +573,31 @@ TEST_P(StoreTest, HaltAndBlockCommitTogether) {
   EXPECT_EQ((*store_->get_rollout("r_1"))->state, RolloutState::running);
 }
 
+// A rollout awaiting approval keeps that state, and approving it is a compare-and-set: of two
+// servers approving the same rollout, one writes and the other is told it lost.
+TEST_P(StoreTest, AwaitingApprovalRoundTripsAndIsApprovedOnce) {
+  ASSERT_TRUE(store_->put_bundle(bundle('a', 1), "bytes").ok());
+  RolloutRecord r;
+  r.id = "r_2";
+  r.fix_id = "CVE-2026-99362";
+  r.bundles = {sha('a')};
+  r.stages = {{1, 600, 0}, {100, 0, 0}};
+  r.state = RolloutState::awaiting_approval;
+  r.created_at = r.stage_started_at = 100;
+  ASSERT_TRUE(store_->create_rollout(r).ok());
+  auto got = *store_->get_rollout("r_2");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, RolloutState::awaiting_approval);
+  EXPECT_EQ((*store_->list_rollouts())[0].state, RolloutState::awaiting_approval);
+  RolloutRecord approved = *got;
+  approved.state = RolloutState::running;
+  approved.stage_started_at = 200;
+  EXPECT_TRUE(*store_->update_rollout(*got, approved));
+  EXPECT_FALSE(*store_->update_rollout(*got, approved));  // the second approval loses
+  EXPECT_EQ((*store_->get_rollout("r_2"))->state, RolloutState::running);
+  EXPECT_EQ((*store_->get_rollout("r_2"))->stage_started_at, 200);
+}
+
 TEST_P(StoreTest, RevokedHostCredentialNoLongerAuthenticates) {
   TokenRecord t{"t_1", "enrollment", "", "", "web", {}, 0, 0, 0, false, 10};
   ASSERT_TRUE(store_->create_token(t, "thash").ok());

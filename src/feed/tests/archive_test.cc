@@ -65,6 +65,15 @@ TEST(Fleet, Rollouts) {
   EXPECT_EQ(body["stages"].size(), 3u);
   EXPECT_EQ(body["stages"][0]["percent"], 1);
   EXPECT_FALSE(body.contains("bundle_sha256"));
+  EXPECT_FALSE(body.contains("await_approval"));
+  EXPECT_EQ(fix_rollout_body("CVE-2026-2", default_stages(), true)["await_approval"], true);  // approve = "manual"
+}
+
+TEST(Fleet, AuditEntries) {
+  auto e = audit_body("tested", {{"kernel", "6.1.0-56-amd64"}, {"result", "passed"}});
+  EXPECT_EQ(e["action"], "feed.tested");
+  EXPECT_EQ(e["detail"]["result"], "passed");
+  EXPECT_TRUE(audit_body("failed", nlohmann::json::array())["detail"].is_object());
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 #   GET  /v1/fleet     -> DIR/fleet.json
 #   GET  /v1/bundles   -> {"bundles": [each line of DIR/bundles.jsonl]} (the admin stand-in appends)
 #   GET  /v1/rollouts  -> {"rollouts": DIR/rollouts.json}
-#   POST /v1/rollouts  -> appends {"id", "fix", "stages"} to DIR/rollouts.json, 201
+#   POST /v1/rollouts  -> appends {"id", "fix", "stages", "await_approval"} to DIR/rollouts.json, 201
+#   POST /v1/audit     -> appends the body to DIR/audit.jsonl, 201; 503 while DIR/audit-down exists
 # Every request needs "Authorization: Bearer " + the content of DIR/token; each is logged to
 # DIR/requests.log. Usage: fake_server.py DIR PORT (PORT 0: any; the port is written to DIR/port).
 import http.server, json, os, sys
@@ -59,12 +60,19 @@ class H(http.server.BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
         if self.path == "/v1/rollouts":
             rs = load("rollouts.json", [])
-            r = {"id": "r_%016x" % (len(rs) + 1), "fix": body.get("fix", ""), "stages": body.get("stages")}
+            r = {"id": "r_%016x" % (len(rs) + 1), "fix": body.get("fix", ""), "stages": body.get("stages"),
+                 "await_approval": body.get("await_approval", False)}
             rs.append(r)
             with open(os.path.join(d, "rollouts.json.tmp"), "w") as f:
                 json.dump(rs, f)
             os.rename(os.path.join(d, "rollouts.json.tmp"), os.path.join(d, "rollouts.json"))
             return self.answer(201, r)
+        if self.path == "/v1/audit":
+            if os.path.exists(os.path.join(d, "audit-down")):
+                return self.answer(503, {"error": {"code": "unavailable", "message": "the store is unavailable"}})
+            with open(os.path.join(d, "audit.jsonl"), "a") as f:
+                f.write(json.dumps(body) + "\n")
+            return self.answer(201, body)
         self.answer(404, {"error": {"code": "not_found", "message": self.path}})
 
 class S(http.server.ThreadingHTTPServer):

@@ -14,7 +14,11 @@
 #   then a run that resumes both without redoing finished steps, one kernel failing its
 #   build and one its QEMU test (refused in the re-signed record, its bundle not published),
 #   rollouts created once per fix; a run with nothing new; a second run while one holds the
-#   lock; killed mid-test (the rerun tests only the kernels not tested yet); approve = "manual".
+#   lock; killed mid-test (the rerun tests only the kernels not tested yet); approve = "manual"
+#   (the rollout created awaiting approval); every step in the server's audit log, and a run
+#   that goes on when only the audit writes fail; the inbox: per-CVE patches for the stable update
+#   (one taken, built, tested with its check script, published; bad files rejected once, a patch
+#   that applies nowhere rejected after its build, nothing published for it).
 # Usage: feed_faults.sh NOREBOOT_FEED NOREBOOT_ADMIN
 set -euo pipefail
 feed=$1 admin=$2
@@ -179,6 +183,15 @@ grep -q '^noreboot_feed_last_run_success 1$' "$D/noreboot_feed.prom" || fail "me
 "$feed" status --config "$T/feed.toml" > "$T/status"
 grep -q "needs a fix patch: CVE-2026-1002" "$T/status" && grep -q "test 6.1.0-56-amd64: failed" "$T/status" || { cat "$T/status"; fail "status"; }
 rm "$T/faults/build-fail-6.1.0-54-amd64" "$T/faults/vm-fail-6.1.0-56-amd64"
+audit() { jq -r "select(.detail.version == \"$1\") | .action + \" \" + (.detail.kernel // .detail.fix // \"\") + \" \" + (.detail.result // \"\")" "$T/srv/audit.jsonl" | sed 's/ *$//'; }
+for want in "feed.found_version" "feed.derived" "feed.built" "feed.tested 6.1.0-55-amd64 passed" "feed.tested 6.1.0-56-amd64 failed" \
+            "feed.published" "feed.rollout_created CVE-2026-99362"; do
+  audit 6.1.192-3 | grep -qx -- "$want" || { audit 6.1.192-3; fail "the audit log lacks '$want' for 6.1.192-3"; }
+done
+jq -e -s 'any(.[]; .action == "feed.needs_fix_patch" and .detail.cves == ["CVE-2026-1001", "CVE-2026-1002"])' "$T/srv/audit.jsonl" > /dev/null ||
+  fail "the audit log lacks the stable update's CVEs"
+jq -e -s 'any(.[]; .action == "feed.failed" and .detail.version == "6.1.192-2")' "$T/srv/audit.jsonl" > /dev/null ||
+  fail "the audit log lacks the failed run of 6.1.192-2"
 ok "resumed: published once, cumulative on the earlier bundle, failed build and failed test recorded, one rollout per fix"
 
 # 8. Nothing new: exit 0, says so, derives nothing, creates nothing.
@@ -197,10 +210,12 @@ expect_out "another noreboot-feed run"
 kill "$lock_pid"; wait "$lock_pid" 2>/dev/null || true; lock_pid=""
 ok "a second run while one holds the lock: exit 3"
 
-# 10. approve = "manual": published, no rollout, the command to start it printed.
+# 10. approve = "manual": published, the rollout created awaiting approval, the approve command
+#     printed; the audit log is down all along (the run goes on, the failures are counted).
 echo 6.1.192-4 >> "$T/archive/versions"
 printf '  * net: fix a leak (CVE-2026-99400)\n' > "$T/archive/changelog-6.1.192-4"
 write_config manual
+touch "$T/srv/audit-down"
 # Killed mid-test: the kernels tested before the kill are not tested again.
 touch "$T/faults/vm-hang-6.1.0-55-amd64"
 "$feed" run --config "$T/feed.toml" > "$T/out.bg" 2>&1 & bg_pid=$!
@@ -214,8 +229,48 @@ run 0
 [ "$(grep -c '^6.1.0-54-amd64 .*6.1.192-4/' "$T/calls/vm")" = 1 ] || { cat "$T/calls/vm"; fail "6.1.0-54 was tested again after the kill"; }
 [ "$(grep -c '^6.1.0-55-amd64 .*6.1.192-4/' "$T/calls/vm")" = 2 ] || { cat "$T/calls/vm"; fail "6.1.0-55 was not tested again after the kill"; }
 ok "killed mid-test: the rerun tests only the kernels not tested yet"
-expect_out "noreboot-admin rollout create --fix CVE-2026-99400 --stage 1:600:0"
+expect_out "noreboot-admin fix approve CVE-2026-99400"
 [ -e "$T/published/CVE-2026-99400.fix.json" ] || fail "manual approve did not publish"
-[ "$(jq length "$T/srv/rollouts.json")" = 2 ] || fail "manual approve created a rollout"
-ok "approve = manual: published, no rollout, the command printed"
+[ "$(jq -r '.[2] | .fix + " " + (.await_approval | tostring)' "$T/srv/rollouts.json")" = "CVE-2026-99400 true" ] ||
+  fail "manual approve: rollouts $(cat "$T/srv/rollouts.json")"
+ok "approve = manual: published, the rollout created awaiting approval, the command printed"
+expect_out "audit log did not take feed.published"
+n=$(sed -n 's/^noreboot_feed_audit_failures_total //p' "$D/noreboot_feed.prom")
+[ "${n:-0}" -ge 5 ] || fail "audit failures counted: ${n:-none}"
+! grep -q 'CVE-2026-99400\|6.1.192-4' "$T/srv/audit.jsonl" || fail "an audit entry was written while the audit log was down"
+rm "$T/srv/audit-down"
+ok "audit log down: the run succeeded, each lost entry said and counted ($n)"
+# 11. The inbox: per-CVE patches for the stable update 6.1.192-1 (needs a fix patch).
+mkdir -p "$D/inbox"
+printf -- '--- a/fs/ext4/mballoc.c\n+++ b/fs/ext4/mballoc.c\n@@ -1 +1 @@\n-old\n+new 6.1.192-1\n' > "$D/inbox/CVE-2026-1001.patch"
+echo 'echo check ran' > "$D/inbox/CVE-2026-1001.check.sh"
+echo 'I could not make a patch for this one' > "$D/inbox/CVE-2026-1002.patch"
+cp "$D/inbox/CVE-2026-1001.patch" "$D/inbox/CVE-2026-4242.patch"
+run 0
+expect_out "inbox: took CVE-2026-1001.patch and CVE-2026-1001.check.sh"
+expect_out "rejected CVE-2026-1002.patch: not a patch"
+expect_out "rejected CVE-2026-4242.patch: CVE-2026-4242 is not a CVE of a stable update waiting for a fix patch"
+r=$T/published/CVE-2026-1001.fix.json
+[ -e "$r" ] || fail "the inbox fix was not published"
+[ "$(jq -r '.fixes[0].description' "$r")" = "ext4: fix a race in the block allocator" ] || fail "inbox fix description: $(jq -c .fixes "$r")"
+[ "$(jq -r '[.kernels[] | .release + "=" + .outcome] | join(" ")' "$r")" = "6.1.0-54-amd64=built 6.1.0-55-amd64=already_fixed 6.1.0-56-amd64=already_fixed" ] ||
+  fail "inbox fix record: $(jq -c .kernels "$r")"
+grep -q '^6.1.0-54-amd64 .*6.1.192-1+CVE-2026-1001/.* check .*/check.sh$' "$T/calls/vm" || { cat "$T/calls/vm"; fail "the check script was not given to the QEMU test"; }
+grep -qx "check ran" "$T/calls/check" || fail "the check script did not run"
+[ "$(jq -r '.[-1] | .fix + " " + (.await_approval | tostring)' "$T/srv/rollouts.json")" = "CVE-2026-1001 true" ] || fail "inbox rollout: $(cat "$T/srv/rollouts.json")"
+ls "$D/inbox" | grep -qv '^rejected$' && fail "files left in the inbox: $(ls "$D/inbox")"
+"$feed" status --config "$T/feed.toml" > "$T/status"
+grep -q "needs a fix patch: CVE-2026-1001: ext4: fix a race in the block allocator  \[inbox: done\]" "$T/status" &&
+  grep -q "CVE-2026-1002.patch: not a patch" "$T/status" || { cat "$T/status"; fail "status does not show the inbox"; }
+ok "inbox: a per-CVE patch built, tested with its check script and published as one fix; bad files rejected with the reason"
+run 0
+! grep -q "rejected\|inbox" "$T/out" || fail "the inbox was processed again"
+printf -- '--- a/net/sched/x.c\n+++ b/net/sched/x.c\n@@ -1 +1 @@\n-old\n+does-not-apply\n+new 6.1.192-1\n' > "$D/inbox/CVE-2026-1002.patch"
+run 0
+expect_out "rejected CVE-2026-1002.patch: the patch gave no fleet kernel a bundle: 6.1.0-54-amd64 does_not_apply"
+[ ! -e "$T/published/CVE-2026-1002.fix.json" ] || fail "a patch that applies nowhere was published"
+[ "$(jq -r '.versions[] | select(.inbox_cve == "CVE-2026-1002") | .status' "$D/state.json")" = rejected ] || fail "the item is not rejected"
+run 0
+! grep -q "CVE-2026-1002" "$T/out" || fail "the rejected patch was built again"
+ok "inbox: a patch that applies to no kernel is rejected after its build, nothing published, not retried"
 echo PASS

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # noreboot-admin's server commands against a real noreboot-server (ctest: admin_server_cli,
 # label unit): keygen + sign a bundle at test time, publish it, tokens, enroll a host over
-# HTTP, rollouts (create/status/halt/resume/promote), pins, hosts, fleet, audit; --json output
+# HTTP, rollouts (create/status/halt/resume/promote), pins, hosts, fleet, audit, fix approve; --json output
 # parses; errors give the server's message and the documented exit codes.
 set -euo pipefail
 server=${1:?usage: admin-cli.sh NOREBOOT-SERVER NOREBOOT-ADMIN}
@@ -122,5 +122,23 @@ curl -sf "$NOREBOOT_SERVER/metrics" | grep -q 'noreboot_hosts_exposed{fix="CVE-2
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["fix"]=="CVE-2026-99362" and len(r["kernels"])==1 and r["counts"]["targeted"]==1, r' \
   "$work/fr.json" || fail "rollout create --fix"
 "$admin" rollout status "${tf[@]}" | grep -Eq "fix CVE-2026-99362 +(running|completed)" || fail "rollout status shows the fix rollout"
+
+echo "== fix approve: a rollout created awaiting approval starts when an operator approves it, once"
+"$admin" rollout create "${tf[@]}" --fix CVE-2026-99362 --stage 1:600:0 --stage 100:0:0 --await-approval --json >"$work/ar.json"
+arid=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["state"]=="awaiting_approval", r; print(r["id"])' "$work/ar.json") \
+  || fail "rollout create --await-approval"
+"$admin" rollout status "${tf[@]}" | grep -q "$arid.*awaiting_approval" || fail "rollout status does not show awaiting_approval"
+"$admin" fleet "${tf[@]}" | grep -q "1 awaiting approval" || fail "fleet does not count the rollout awaiting approval"
+set +e; "$admin" fix approve --token-file "$work/ro.token" CVE-2026-99362 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "403" "$work/e" || fail "a read-only token could approve: exit $rc $(cat "$work/e")"
+"$admin" token create-admin "${tf[@]}" --role admin --name oncall-ana >"$work/ana.token" 2>/dev/null
+"$admin" fix approve --token-file "$work/ana.token" CVE-2026-99362 | tee "$work/approve.txt"
+grep -q "approved fix CVE-2026-99362" "$work/approve.txt" && grep -q "$arid.*running" "$work/approve.txt" || fail "fix approve output"
+set +e; "$admin" fix approve "${tf[@]}" CVE-2026-99362 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 1 ] && grep -q "409" "$work/e" && grep -q "already approved" "$work/e" && grep -q "oncall-ana" "$work/e" ||
+  fail "approving twice: exit $rc $(cat "$work/e")"
+set +e; "$admin" fix approve "${tf[@]}" 'CVE 1' 2>"$work/e"; rc=$?; set -e
+[ "$rc" = 2 ] || fail "a bad fix id: exit $rc $(cat "$work/e")"
+"$admin" audit "${tf[@]}" | grep -q "(oncall-ana) *rollout.approve" || fail "the audit log does not name the approver"
 
 echo "admin-cli: all checks passed"
