@@ -201,10 +201,11 @@ HeaderQuery query_header(const HeaderIndex& index, const std::string& header, co
     for (const auto& r : facts.runs)
       if (r.first <= hi && lo <= r.last) q.units.insert(index.units[r.unit]);
     if (!inside && !c.only_comments) {
+      bool one = !insertion && c.first == c.last;
       std::string where = insertion ? "the lines inserted after line " + std::to_string(c.last)
                                     : range_text(c.first, c.last);
-      q.refusals.push_back(where + " of " + header +
-                           " are not inside the body of a function the kernel's debug information knows "
+      q.refusals.push_back(where + " of " + header + (one ? " is" : " are") +
+                           " not inside the body of a function the kernel's debug information knows "
                            "(a macro, type, enum, declaration or data): such a change leaves no trace in DWARF, "
                            "so the units it reaches cannot be found exactly");
     }
