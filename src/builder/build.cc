@@ -165,7 +165,6 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
       result.outcome = Outcome::refused;
       return result;
     }
-    NR_TRY_STATUS(stage_unchanged_sources(profile, reached.sources, result.work));
     for (const auto& s : reached.sources)
       if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
     co.headers = headers;
@@ -179,6 +178,7 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
   std::vector<Unit> units;
   for (const auto& s : sources) units.push_back({.source = s, .object = object_of(s)});
   NR_TRY_STATUS(record_commands(profile, units, modules_order, co));
+  if (!headers.empty()) NR_TRY_STATUS(stage_unchanged_sources(profile, sources, result.work));
   for (const auto& u : units) log::info("[units] {} -> {}", u.source, u.owner);
 
   NR_TRY(auto compiled, compile_units(profile, units, co));

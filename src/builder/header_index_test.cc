@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "builder/header_units.h"
@@ -142,6 +144,38 @@ TEST(HeaderIndex, ChangedLinesFindsReplacementsAndInsertions) {
   EXPECT_EQ(c[1].first, 5);  // x inserted after d
   EXPECT_EQ(c[1].last, 4);
   EXPECT_TRUE(changed_lines(a, a).empty());
+}
+
+TEST(HeaderUnits, StagedHeaderGivesTheCandidateSourcesWithoutGeneratedMetadata) {
+  namespace fs = std::filesystem;
+  fs::path work = fs::temp_directory_path() / ("nr-header-units-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  fs::remove_all(work);
+  fs::create_directories(work / "src-orig/fs/proc");
+  fs::create_directories(work / "src-patched/fs/proc");
+  std::ofstream(work / "src-orig/fs/proc/internal.h") << "static inline int f(void)\n{\n\treturn 1;\n}\n#define X 1\n";
+  std::ofstream(work / "src-patched/fs/proc/internal.h") << "static inline int f(void)\n{\n\treturn 2;\n}\n#define X 1\n";
+  {
+    std::ofstream idx(work / "index");
+    HeaderIndexWriter w(idx);
+    w.unit("vmlinux", "fs/proc/base.c");
+    w.function("fs/proc/internal.h", 1, "f");
+    w.unit("kernel/fs/x.ko", "fs/x.mod.c");  // generated module metadata: left out
+    w.function("fs/proc/internal.h", 1, "f");
+    w.unit("vmlinux", "fs/proc/root.c");     // does not use f
+    w.finish();
+  }
+  auto r = units_for_headers(work / "index", {"fs/proc/internal.h"}, work);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_TRUE(r->refusals.empty());
+  EXPECT_EQ(r->sources, (std::vector<std::string>{"fs/proc/base.c"}));
+  // The macro line changed instead: refused, nothing compiled.
+  std::ofstream(work / "src-patched/fs/proc/internal.h") << "static inline int f(void)\n{\n\treturn 1;\n}\n#define X 2\n";
+  r = units_for_headers(work / "index", {"fs/proc/internal.h"}, work);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->refusals.size(), 1u);
+  EXPECT_EQ(r->refusals[0].what, "fs/proc/internal.h");
+  EXPECT_NE(r->refusals[0].reason.find("line 5 of fs/proc/internal.h is not inside"), std::string::npos);
+  fs::remove_all(work);
 }
 
 }  // namespace

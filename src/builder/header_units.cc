@@ -79,10 +79,19 @@ Result<HeaderUnits> units_for_headers(const fs::path& index_file, const std::vec
     for (const auto& f : q.functions) log::info("[header] {}: changed function {}", h, f);
     size_t before = sources.size();
     std::set<std::string> owners;
+    size_t generated = 0;
     for (const auto& u : q.units) {
+      // Kbuild's generated module metadata (foo.mod.c) and export tables (.vmlinux.export.c)
+      // hold data only: no function of theirs can change, and they are built by modpost.
+      std::string base = fs::path(u.source).filename().string();
+      if (base.ends_with(".mod.c") || base.rfind('.', 0) == 0) {
+        ++generated;
+        continue;
+      }
       sources.insert(u.source);
       owners.insert(u.owner);
     }
+    if (generated) log::info("[header] {}: {} generated metadata unit(s) (*.mod.c: data only) left out", h, generated);
     log::info("[header] {}: {} change(s), {} candidate unit(s) in {} object(s)", h, changes.size(),
               sources.size() - before, owners.size());
   }
@@ -97,9 +106,9 @@ Status stage_unchanged_sources(const KernelProfile& profile, const std::vector<s
       if (fs::exists(to)) continue;
       fs::path from = profile.tree / s;
       std::error_code ec;
-      if (!fs::exists(from))
+      if (!fs::exists(from))  // Kbuild generates some sources (*.asn1.c, capflags.c) with the object
         return Error(Errc::not_found, s + " (a unit the header index names) is not in " + profile.tree.string() +
-                                          ": the index and the tree are not the same kernel");
+                                          " even after Kbuild built its object: the index and the tree are not the same kernel");
       fs::create_directories(to.parent_path(), ec);
       fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
       if (ec) return Error(Errc::io, "cannot copy " + from.string() + ": " + ec.message());

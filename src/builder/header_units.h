@@ -39,7 +39,8 @@ struct HeaderUnits {
 Result<HeaderUnits> units_for_headers(const std::filesystem::path& index, const std::vector<std::string>& headers,
                                       const std::filesystem::path& work);
 
-// Copies each of SOURCES from the tree into WORK/src-orig and WORK/src-patched unless present.
+// Copies each of SOURCES from the tree into WORK/src-orig and WORK/src-patched unless present
+// (after record_commands: Kbuild generates some sources, such as *.asn1.c, with the object).
 Status stage_unchanged_sources(const KernelProfile& profile, const std::vector<std::string>& sources,
                                const std::filesystem::path& work);
 
