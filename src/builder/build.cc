@@ -7,6 +7,8 @@
 #include <ctime>
 
 #include "builder/fix_apply.h"
+#include "builder/header_index_build.h"
+#include "builder/header_units.h"
 #include "builder/livepatch.h"
 #include "core/process.h"
 #include "builder/shipped_check.h"
@@ -130,7 +132,8 @@ namespace {
 
 // Everything after the kernel is prepared: stage, record, compile, diff, klp, sign, bundle.
 Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile& profile, const Baseline* baseline,
-                                  const std::vector<std::string>& sources, const std::vector<FixFile>& fixes,
+                                  std::vector<std::string> sources, const std::vector<std::string>& headers,
+                                  const std::vector<FixFile>& fixes,
                                   const std::string& patch_text, BuildResult result) {
   StepClock& clock = result.clock;
   CompileOptions co{.jobs = config.jobs, .work = result.work, .clock = &clock, .author_include = find_author_include()};
@@ -151,9 +154,31 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
     return result;
   }
 
+  // headers: the units a header change reaches (header_units.h), compiled like touched files.
+  if (!headers.empty()) {
+    clock.begin("headers", "the units that " + std::to_string(headers.size()) + " changed header(s) reach");
+    NR_TRY(auto index, ensure_header_index(profile));
+    NR_TRY(auto reached, units_for_headers(index, headers, result.work));
+    clock.end("headers");
+    if (!reached.refusals.empty()) {
+      result.refusals = std::move(reached.refusals);
+      result.outcome = Outcome::refused;
+      return result;
+    }
+    for (const auto& s : reached.sources)
+      if (std::find(sources.begin(), sources.end(), s) == sources.end()) sources.push_back(s);
+    co.headers = headers;
+    if (sources.empty()) {
+      log::info("[headers] no unit holds code from the changed lines");
+      result.outcome = Outcome::no_change;
+      return result;
+    }
+  }
+
   std::vector<Unit> units;
   for (const auto& s : sources) units.push_back({.source = s, .object = object_of(s)});
   NR_TRY_STATUS(record_commands(profile, units, modules_order, co));
+  if (!headers.empty()) NR_TRY_STATUS(stage_unchanged_sources(profile, sources, result.work));
   for (const auto& u : units) log::info("[units] {} -> {}", u.source, u.owner);
 
   NR_TRY(auto compiled, compile_units(profile, units, co));
@@ -329,7 +354,7 @@ Result<BuildResult> run_build(const BuildConfig& config) {
   } else if (!config.baselines.empty()) {
     log::info("[stage] no earlier patch for {} among --on-top-of: this patch holds only the new fix", profile.abi);
   }
-  if (touched.sources.empty()) {
+  if (touched.sources.empty() && touched.headers.empty()) {
     log::info("[units] the fix changes no kernel C source");
     result.outcome = Outcome::no_change;
     return result;
@@ -337,7 +362,7 @@ Result<BuildResult> run_build(const BuildConfig& config) {
   NR_TRY(result.work, make_work_dir(config));
   log::info("[work] {}", result.work.string());
   NR_TRY(auto fix_list, fix_files(config, baseline, patch, result.work));
-  return build_in_tree(config, profile, baseline, touched.sources, fix_list, patch_text, std::move(result));
+  return build_in_tree(config, profile, baseline, touched.sources, touched.headers, fix_list, patch_text, std::move(result));
 }
 
 Result<std::map<std::string, Baseline>> load_baselines(const std::vector<fs::path>& paths, const fs::path& key) {

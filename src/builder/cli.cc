@@ -6,6 +6,7 @@
 #include "builder/build.h"
 #include "builder/cache.h"
 #include "builder/fix_record_out.h"
+#include "builder/header_index_build.h"
 #include "builder/kernels.h"
 #include "core/log.h"
 
@@ -28,6 +29,8 @@ const char* const kUsage =
     "  noreboot-build compile (--kernel K | --tree DIR) --patch FIX.patch --work DIR\n"
     "  noreboot-build diff ORIG.o PATCHED.o [--json]\n"
     "  noreboot-build cache [list | prune [--keep ABI]... [--trees]]\n"
+    "  noreboot-build header-index --kernel debian:ABI   (builds the kernel's header index once; prints its path)\n"
+    "  noreboot-build header-index --elf FILE [--owner NAME]   (one ELF file's index, on stdout)\n"
     "exit codes: 0 done, 1 error, 2 usage, 3 refused (reasons on stderr), 4 nothing to patch (the fix\n"
     "changes nothing, or this kernel's source already contains it). Several kernels: 0 when each is\n"
     "built or already fixed, 3 when one refused the fix or it does not apply, 1 when one failed.\n";
@@ -124,8 +127,15 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
     }
   }
   if (cmd == "cache") return run_cache_command(std::vector<std::string>(args.begin() + 1, args.end()));
+  if (cmd == "header-index" && args.size() >= 3 && args[1] == "--elf") {
+    std::string owner = args.size() >= 5 && args[3] == "--owner" ? args[4] : "vmlinux";
+    NR_TRY(auto stats, index_elf_file(args[2], owner, std::cout));
+    log::info("[header-index] {}: {} units, {} header functions, {} line runs in {:.1f} s", args[2], stats.units,
+              stats.functions, stats.runs, stats.seconds);
+    return CliOutcome::ok;
+  }
   bool help = false;
-  size_t from = (cmd == "prepare" || cmd == "compile") ? 1 : 0;
+  size_t from = (cmd == "prepare" || cmd == "compile" || cmd == "header-index") ? 1 : 0;
   NR_TRY(auto config, parse_args(args, from, help));
   if (help) {
     std::cout << kUsage;
@@ -154,6 +164,13 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
       std::cout << t.abi << " prepared: " << profile->tree.string() << "\n";
     }
     return all_ok ? CliOutcome::ok : CliOutcome::failed;
+  }
+  if (cmd == "header-index") {
+    StepClock clock;
+    NR_TRY(auto profile, resolve_profile(config, clock));
+    NR_TRY(auto index, ensure_header_index(profile));
+    std::cout << index.string() << "\n";
+    return CliOutcome::ok;
   }
   if (cmd == "prepare") {
     StepClock clock;

@@ -93,7 +93,8 @@ Result<FitResult> stage_sources(const KernelProfile& profile, const std::vector<
 }
 
 std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::path& out_object,
-                         const std::string& extra_flags) {
+                         const std::string& extra_flags, const std::vector<std::string>& headers) {
+  std::string debug_maps;  // after -ffile-prefix-map (the last matching map wins)
   const std::string& cmd = unit.command;
   fs::path dep = out_object.parent_path() / ("." + out_object.filename().string() + ".d");
   std::string unit_dir = fs::path(unit.source).parent_path().string();
@@ -104,14 +105,23 @@ std::string fast_command(const Unit& unit, const fs::path& src_root, const fs::p
     size_t j = cmd.find_first_of(" \t", i);
     if (j == std::string::npos) j = cmd.size();
     std::string tok = cmd.substr(i, j - i);
-    if (tok == unit.object) {
+    if (tok.size() > 2 && tok.rfind("-I", 0) == 0) {
+      std::string spelt = tok.substr(2), dir = spelt.rfind("./", 0) == 0 ? spelt.substr(2) : spelt;
+      while (!dir.empty() && dir.back() == '/') dir.pop_back();
+      bool holds = std::any_of(headers.begin(), headers.end(), [&](const std::string& h) { return h.rfind(dir + "/", 0) == 0; });
+      if (holds && !dir.empty() && dir[0] != '/') {
+        out += "-I" + (src_root / dir).string() + " ";
+        debug_maps += " -fdebug-prefix-map=" + (src_root / dir).string() + "=" + spelt;
+      }
+      out += tok;
+    } else if (tok == unit.object) {
       out += out_object.string();
     } else if (tok == unit.source) {
       // The directory exactly as GCC saw it for the original ("fs/proc", not "./fs/proc"):
       // it is recorded in DWARF and in __FILE__ of headers found there.
       if (!extra_flags.empty()) out += extra_flags + " ";
-      out += "-iquote " + (unit_dir.empty() ? std::string(".") : unit_dir) + " -ffile-prefix-map=" + src_root.string() + "/= " +
-             (src_root / unit.source).string();
+      out += "-iquote " + (unit_dir.empty() ? std::string(".") : unit_dir) + " -ffile-prefix-map=" + src_root.string() + "/=" +
+             debug_maps + " " + (src_root / unit.source).string();
     } else if (tok.rfind("-Wp,-MMD,", 0) == 0) {
       out += "-Wp,-MMD," + dep.string();
     } else {
@@ -163,7 +173,8 @@ Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vec
       auto start = std::chrono::steady_clock::now();
       // sh -e: stop at the compiler's failure instead of running objtool on a missing object
       // (compile_errors.h).
-      auto r = run_process({"sh", "-e", "-c", fast_command(cu.unit, src_root, obj, job.patched ? patched_flags : "")},
+      auto r = run_process({"sh", "-e", "-c", fast_command(cu.unit, src_root, obj, job.patched ? patched_flags : "",
+                                                                job.patched ? opts.headers : std::vector<std::string>{})},
                            {.cwd = profile.tree, .log = log});
       std::lock_guard<std::mutex> g(mu);
       if (!r.ok()) {

@@ -42,6 +42,9 @@ struct CompileOptions {
   // Searched last (-idirafter) by the patched copy only: where <noreboot/livepatch.h> is
   // (livepatch_header.h). Empty: nothing added.
   std::filesystem::path author_include;
+  // Headers (tree-relative) the fixes change: the patched compile finds them in
+  // WORK/src-patched before the tree (see fast_command).
+  std::vector<std::string> headers;
 };
 
 // Makes sure every unit has a recorded command (running Kbuild for those that have none or
@@ -58,9 +61,13 @@ Result<FitResult> stage_sources(const KernelProfile& profile, const std::vector<
                                 const CompileOptions& opts);
 
 // The recorded command rewritten to compile SRC_ROOT/<unit.source> into OUT_OBJECT; EXTRA_FLAGS
-// (shell text, may be empty) go just before the source.
+// (shell text, may be empty) go just before the source. For every include folder of the
+// command (-I./include) that holds one of HEADERS, SRC_ROOT's copy of that folder is searched
+// first (-I<src_root>/include), with its debug file names mapped back to the tree's spelling.
+// (Quoted includes of the unit's own folder find SRC_ROOT's copies already.)
 std::string fast_command(const Unit& unit, const std::filesystem::path& src_root,
-                         const std::filesystem::path& out_object, const std::string& extra_flags = "");
+                         const std::filesystem::path& out_object, const std::string& extra_flags = "",
+                         const std::vector<std::string>& headers = {});
 
 struct CompiledUnit {
   Unit unit;

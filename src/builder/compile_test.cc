@@ -18,6 +18,19 @@ TEST(FastCommand, RedirectsSourceOutputAndDeps) {
             "/w/src-patched/fs/proc/cmdline.c   ; ./tools/objtool/objtool --orc   /w/patched/fs/proc/cmdline.o");
 }
 
+TEST(FastCommand, SearchesTheStagedCopyOfAChangedHeadersFolderFirst) {
+  Unit u{.source = "fs/proc/base.c", .object = "fs/proc/base.o",
+         .command = "gcc-12 -I./arch/x86/include -I./include -c -o fs/proc/base.o fs/proc/base.c"};
+  std::string c = fast_command(u, "/w/src-patched", "/w/patched/fs/proc/base.o", "", {"include/linux/list.h"});
+  EXPECT_EQ(c,
+            "gcc-12 -I./arch/x86/include -I/w/src-patched/include -I./include -c -o /w/patched/fs/proc/base.o "
+            "-iquote fs/proc -ffile-prefix-map=/w/src-patched/= -fdebug-prefix-map=/w/src-patched/include=./include "
+            "/w/src-patched/fs/proc/base.c");
+  // No changed header: the command is left as it was.
+  EXPECT_EQ(fast_command(u, "/w/src-patched", "/w/patched/fs/proc/base.o", "", {"fs/proc/internal.h"}).find("-I/w/"),
+            std::string::npos);
+}
+
 TEST(Process, ReportsExitCodesAndCapturesOutput) {
   auto r = run_process({"sh", "-c", "echo hi; exit 3"}, {.capture_stdout = true});
   ASSERT_TRUE(r.ok());

@@ -57,10 +57,7 @@ TouchedFiles classify_files(const PatchSet& patch) {
     if (ends_with(p, ".c")) {
       out.sources.push_back(p);
     } else if (ends_with(p, ".h")) {
-      out.refusals.push_back(
-          {p, "a header change can reach many files; noreboot does not yet find them all",
-           "move the change into the .c files that need it (e.g. a fixed copy of an inline helper), "
-           "or wait for header support (docs/builder.md)"});
+      out.headers.push_back(p);  // header_units.h finds the units it reaches
     } else if (ends_with(p, ".S") || ends_with(p, ".s")) {
       out.refusals.push_back({p, "assembly is not compared function by function, so a change in it cannot be patched safely",
                               "fix it in C, or ship it with a new kernel"});

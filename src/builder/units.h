@@ -4,11 +4,10 @@
 // compile units the fix changes. Every touched unit must be found, and each must be placed in
 // vmlinux or in the right module: the module's name becomes the livepatch object name.
 //
-// Approach: classify every file of the patch. A modified .c file is a unit. A header is
-// refused: a header change reaches every unit whose code uses what changed, and the only
-// method we measured that finds exactly those (DWARF of the -dbg package: units that carry a
-// debug entry of the changed function, plus line-table rows; see docs/builder.md) is not built
-// yet; refusing names the header, so nothing is missed silently. Assembly, build files and
+// Approach: classify every file of the patch. A modified .c file is a unit. A modified header
+// is listed: the units it reaches come from the kernel's header index once the fix is staged
+// (header_units.h: units that carry a debug entry of a changed function, plus line-table
+// rows; see docs/builder.md). Assembly, build files and
 // added/removed sources are refused with their reason; documentation and userspace tools are
 // reported and ignored (they are not in the running kernel).
 // Ownership comes from Kbuild itself: after a compile, `.foo.o.cmd` records the exact command,
@@ -42,6 +41,7 @@ struct Unit {
 
 struct TouchedFiles {
   std::vector<std::string> sources;   // modified .c files, in patch order
+  std::vector<std::string> headers;   // modified .h files, in patch order
   std::vector<std::string> ignored;   // "path: why" for files that are not kernel code
   std::vector<Refusal> refusals;
 };
