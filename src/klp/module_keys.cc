@@ -119,11 +119,29 @@ std::string force_jump(elf::Object& obj, const Place& code, const elf::Relocatio
   return "the code at the branch is not a NOP or jump";
 }
 
+// Undefined symbols among `names` that no relocation uses any more are removed: modpost reads
+// the symbol table, not the relocations, and would record the module that exports them in the
+// livepatch's depends= (an unreferenced `__SCK__tp_func_<tp>` of 9pnet gave depends=9pnet).
+Status drop_unreferenced(elf::Object& obj, const std::set<std::string>& names) {
+  if (names.empty()) return ok_status();
+  std::vector<bool> used(obj.symbols.size(), false);
+  for (const auto& sec : obj.sections)
+    for (const auto& r : sec.relocs)
+      if (r.r_sym < used.size()) used[r.r_sym] = true;
+  std::vector<bool> drop(obj.symbols.size(), false);
+  bool any = false;
+  for (size_t i = 1; i < obj.symbols.size(); ++i)
+    if (!used[i] && obj.symbols[i].st_shndx == elf::SHN_UNDEF && names.count(obj.symbols[i].name))
+      drop[i] = any = true;
+  return any ? obj.remove_symbols(drop) : ok_status();
+}
+
 }  // namespace
 
 Result<ModuleKeyReport> neutralize_module_keys(elf::Object& obj, const std::string& target,
                                                const std::function<bool(const std::string&)>& module_owned) {
   ModuleKeyReport report;
+  std::set<std::string> dropped_keys;
   auto key_of = [&](const elf::Relocation* r) -> const elf::Symbol* {
     if (r == nullptr || r->r_sym >= obj.symbols.size()) return nullptr;
     const elf::Symbol& s = obj.symbols[r->r_sym];
@@ -141,6 +159,7 @@ Result<ModuleKeyReport> neutralize_module_keys(elf::Object& obj, const std::stri
       if (key == nullptr) continue;
       drop.insert(e);
       report.static_calls_via_trampoline.push_back(key->name);
+      dropped_keys.insert(key->name);
     }
     remove_entries(obj, sec, kStaticCallSiteSize, drop);
   }
@@ -185,9 +204,11 @@ Result<ModuleKeyReport> neutralize_module_keys(elf::Object& obj, const std::stri
       }
       drop.insert(e);
       report.tracepoints_always_checked.push_back(key.substr(kTracepointPrefix.size()));
+      dropped_keys.insert(key);
     }
     remove_entries(obj, sec, kJumpEntrySize, drop);
   }
+  NR_TRY_STATUS(drop_unreferenced(obj, dropped_keys));
   return report;
 }
 

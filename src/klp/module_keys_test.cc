@@ -167,6 +167,11 @@ TEST_F(ModuleKeys, TracepointBranchesJumpAndStaticCallsUseTheTrampoline) {
   EXPECT_TRUE(found);
   // The vmlinux key's branch is untouched.
   EXPECT_EQ(text[0x15], 0x0f);
+  // The dropped static call's key is gone from the symbol table (modpost would see it as an
+  // undefined symbol of tmod and write depends=tmod); the trampoline, still called, stays.
+  EXPECT_EQ(obj.find_symbol("__SCK__tp_func_t_hit"), 0u);
+  EXPECT_EQ(obj.find_symbol("__tracepoint_t_hit"), 0u);
+  EXPECT_NE(obj.find_symbol("__SCT__tp_func_t_hit"), 0u);
 }
 
 TEST_F(ModuleKeys, PrepareAcceptsTracepointsOfTheTargetModule) {
