@@ -31,6 +31,10 @@ std::string result_json(const DiffResult& r, const std::string& output_path) {
   j["new_data"] = r.new_data;
   j["changed_rodata"] = r.changed_rodata;
   j["removed"] = r.removed;
+  json clones = json::array();
+  for (const auto& c : r.clones)
+    clones.push_back({{"name", c.name}, {"patched_name", c.patched_name}, {"callers", c.callers}});
+  j["clones"] = clones;
   json fns = json::array();
   for (const auto& f : r.functions)
     fns.push_back({{"name", f.name}, {"patched_name", f.patched_name},

@@ -55,6 +55,13 @@ struct DiffContext {
   }
 };
 
+// differ.cc: `call __fentry__` at the function's entry (ftrace, and so livepatch, can redirect it).
+bool has_fentry(const ObjectIndex& ix, uint32_t unit);
+
+// clones.cc: a changed compiler clone is carried as a new function and its callers are patched
+// to call it (the clone's calling convention is GCC's private choice and may have changed).
+void redirect_changed_clones(DiffContext& ctx);
+
 // output.cc: builds result.output from the included units and kept special entries.
 Status emit_output(DiffContext& ctx);
 

@@ -35,6 +35,8 @@ class ScopedTimer {
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
+}  // namespace
+
 // `call __fentry__` at the entry (after endbr64 when IBT is on): ftrace, and so livepatch, can
 // redirect the function. The relocation is at offset 1, the rel32 of the e8 call:
 //   0: e8 00 00 00 00    call   5 <f+0x5>   1: R_X86_64_PLT32 __fentry__-0x4
@@ -50,6 +52,8 @@ bool has_fentry(const ObjectIndex& ix, uint32_t unit) {
     if (rel[k].r_offset == at && ix.obj().symbols[rel[k].r_sym].name == "__fentry__") return true;
   return false;
 }
+
+namespace {
 
 // With NOREBOOT_DIFF_DEBUG set: where two fingerprints first differ, on stderr.
 void debug_difference(const std::string& name, const std::string& a, const std::string& b) {
@@ -276,6 +280,7 @@ Result<DiffResult> diff_objects(const Object& orig, const Object& patched, const
   {
     ScopedTimer t(result.stats, "classify");
     classify_functions(*ctx);
+    redirect_changed_clones(*ctx);
     classify_data(*ctx);
   }
   // Pass 4: what the patch must carry with the changed functions.

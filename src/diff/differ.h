@@ -48,6 +48,14 @@ struct Reference {
   bool defined_in_object = false;  // defined in ORIG (false: an extern the file used)
 };
 
+// A changed compiler clone (`foo.isra.0`, `foo.constprop.1`, `foo.part.0`): carried as a new
+// function, never replacing the running kernel's copy in place; its callers are patched instead.
+struct CloneChange {
+  std::string name;                  // the clone's name in ORIG (and the output object's)
+  std::string patched_name;          // its name in PATCHED
+  std::vector<std::string> callers;  // ORIG names of the functions patched to call the new clone
+};
+
 struct DiffStats {
   size_t orig_functions = 0, patched_functions = 0;
   size_t orig_objects = 0, patched_objects = 0;
@@ -62,6 +70,7 @@ struct DiffResult {
   std::vector<std::string> new_data;      // new variables the patch carries
   std::vector<std::string> changed_rodata;  // local read-only data copied with its users
   std::vector<std::string> removed;       // functions ORIG has and PATCHED has not
+  std::vector<CloneChange> clones;        // changed clones, redirected through their callers
   std::vector<Refusal> refused;
   std::vector<Reference> references;
   elf::Object output;                     // valid when has_output

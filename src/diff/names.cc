@@ -54,6 +54,14 @@ bool is_cold_part(std::string_view name) {
   return n.size() > 5 && n.compare(n.size() - 5, 5, ".cold") == 0;
 }
 
+bool is_compiler_clone(std::string_view name) {
+  if (is_cold_part(name)) return false;
+  std::string n = normalize_name(name) + ".";
+  for (std::string_view tag : {".isra.", ".constprop.", ".part."})
+    if (n.find(tag) != std::string::npos) return true;
+  return false;
+}
+
 FreshKind fresh_kind(std::string_view symbol_name, std::string_view section_name) {
   if (section_name == "__dyndbg") return FreshKind::descriptor;
   if (section_name == ".data.once" || section_name == ".data..once") return FreshKind::state;

@@ -21,6 +21,11 @@ std::string normalize_name(std::string_view name);
 // of its own (it is only jumped to from its parent).
 bool is_cold_part(std::string_view name);
 
+// `foo.isra.0` / `foo.constprop.2` / `foo.part.0` (or a combination): a copy of a function GCC
+// made with a calling convention of its own choosing (parameters dropped, passed by value,
+// constants folded in, a split-off tail). Not `.cold` parts, which are not entered by calls.
+bool is_compiler_clone(std::string_view name);
+
 // Static locals the kernel creates per use site that a patch must not share with the running
 // kernel but use fresh (klp-diff does the same): WARN_ONCE/printk_once state (`__already_done`,
 // `__print_once`, `__warned`), lockdep class keys (`__key`), `__func__`, switch tables

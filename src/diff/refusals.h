@@ -39,5 +39,20 @@ inline constexpr std::string_view kAnonymous =
     "refers to writable data without a symbol, which cannot be named in the running kernel";
 inline constexpr std::string_view kAnonymousHint =
     "give the data a name (a static variable) and build with -fdata-sections";
+inline constexpr std::string_view kCloneCallerUnpatchable =
+    "changed compiler clone: its calling convention is GCC's own and may have changed, so the patch must "
+    "redirect every caller to the new clone, but this caller cannot be patched";
+inline constexpr std::string_view kCloneCallerUnpatchableHint =
+    "make the fix in the callers instead of the cloned function (so the running clone stays as it is), "
+    "or reboot into a fixed kernel";
+inline constexpr std::string_view kCloneAddressTaken =
+    "changed compiler clone whose address is stored in data: the running kernel would keep calling the old "
+    "copy through it, and the new copy may expect other arguments";
+inline constexpr std::string_view kCloneAddressTakenHint =
+    "move the fix into a function that is not a GCC clone (the data's user or a new helper it calls), or reboot";
+inline constexpr std::string_view kCloneNoCaller =
+    "changed compiler clone that no patchable function of this file calls: the new copy would never run";
+inline constexpr std::string_view kCloneNoCallerHint =
+    "check that the fix reaches this code; make the fix in the clone's callers, or reboot into a fixed kernel";
 
 }  // namespace noreboot::diff::refusal

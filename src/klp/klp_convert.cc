@@ -1,5 +1,6 @@
 // See klp_convert.h.
 #include "klp/klp_convert.h"
+#include "klp/module_keys.h"
 
 #include <map>
 #include <set>
@@ -161,7 +162,24 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     plan.functions.push_back({old_name, res->sympos, alias.name});
   }
 
-  // 2. Undefined references: who resolves each one (rules a-d in klp_convert.h).
+  // 2. Static branches and static calls on a module's keys (module_keys.h): dropped and made
+  // always-checked (tracepoints), called through the trampoline (static calls), or refused.
+  if (is_module) {
+    auto module_owned = [&](const std::string& name) {
+      ReferenceInfo info;
+      if (auto it = in.references.find(name); it != in.references.end()) info = it->second;
+      if (!info.local && find_shared(src, name) != nullptr) return false;  // in the livepatch itself
+      const ExportedSymbol* exp = info.local ? nullptr : src.exports->find(name);
+      if (exp != nullptr) return exp->owner() != "vmlinux";
+      return !src.module->named(name).empty();
+    };
+    NR_TRY(auto keys, neutralize_module_keys(obj, target, module_owned));
+    for (auto& r : keys.refusals) refusals.push_back(std::move(r));
+    plan.static_calls_via_trampoline = std::move(keys.static_calls_via_trampoline);
+    plan.tracepoints_always_checked = std::move(keys.tracepoints_always_checked);
+  }
+
+  // 3. Undefined references: who resolves each one (rules a-d in klp_convert.h).
   auto refs = referencing_sections(obj);
   size_t placeholder_sec = 0;
   int n = 0;

@@ -63,9 +63,11 @@
 //    `.klp.sym.sunrpc.svc_reserve,0` (the kernel has no klp_object sunrpc to apply it for).
 // A relocation against a vmlinux symbol may sit in any section (a __jump_table key, a
 // .static_call_sites key), but one against any module's symbol may sit only in code and data
-// (.text*, .data*, .rodata*); one in __jump_table, .static_call_sites,
-// .altinstructions/.altinstr_replacement or any other special section is refused with the
-// symbol and the section. A function whose image copy is a strong override of the patch
+// (.text*, .data*, .rodata*). Before the rules run, module_keys.h takes the module's keys out
+// of __jump_table (tracepoints: the branch always jumps to the self-checking tracing path) and
+// .static_call_sites (the call goes through the trampoline), and refuses other module keys;
+// what is left in .altinstructions/.altinstr_replacement or any other special section is
+// refused with the symbol and the section. A function whose image copy is a strong override of the patch
 // object's `__weak` default is refused too (patching the default would change nothing).
 //
 // Objects are edited with the project's ELF model (src/elf): relocations are decoded per
@@ -163,6 +165,10 @@ struct ConvertPlan {
   std::vector<std::string> kept_exports;      // vmlinux exports left as normal relocations (rule b)
   std::set<std::string> imported_namespaces;  // their symbol namespaces, for MODULE_INFO(import_ns)
   std::vector<std::string> linked_inside;     // defined by another patch object (rule a)
+  // Module keys (module_keys.h): static calls now made through their trampoline, and
+  // tracepoints whose static branches always take the (self-checking) tracing path.
+  std::vector<std::string> static_calls_via_trampoline;
+  std::vector<std::string> tracepoints_always_checked;
 };
 
 // Pass 1. `what` names the object in messages (its path; also the unit-file fallback).

@@ -78,5 +78,7 @@ mk("syscall-umask", [("kernel/sys.c", "\tmask = xchg(&current->fs->umask, mask &
                       "\tmask = xchg(&current->fs->umask, (mask | 0001) & S_IRWXUGO);\n")])
 mk("inline-helper", [("fs/proc/array.c", "\tBUILD_BUG_ON(1 + ilog2(TASK_REPORT_MAX) != ARRAY_SIZE(task_state_array));\n\treturn task_state_array",
     "\tBUILD_BUG_ON(1 + ilog2(TASK_REPORT_MAX) != ARRAY_SIZE(task_state_array));\n\tif (tsk == current)\n\t\treturn \"R (running, noreboot)\";\n\treturn task_state_array")])
+mk("module-tracepoint", [("net/9p/client.c", "\t\ttrace_9p_fid_ref(fid, P9_FID_REF_CREATE);\n\t\treturn fid;\n",
+    "\t\ttrace_9p_fid_ref(fid, P9_FID_REF_CREATE);\n\t\tpr_info(\"noreboot-9pnet: fid %u created\\n\", fid->fid);\n\t\treturn fid;\n")])
 mk("module-late", [("fs/binfmt_misc.c", 'char *s = enabled ? "enabled\\n" : "disabled\\n";',
                     'char *s = enabled ? "enabled (noreboot)\\n" : "disabled\\n";')])

@@ -1,0 +1,39 @@
+#!/bin/bash
+# A fix inside a clone that leaves its arguments alone: the callers' bytes are equal, but they
+# are patched too, so that they call the new copy (the kernel's copy is never replaced in place:
+# nothing can prove the convention unchanged). A caller that livepatch cannot replace refuses.
+. "$(dirname "$0")/common.sh"
+cat > "$T/orig.c" <<'C'
+struct req { int len; int flags; long cookie; };
+extern void log_reject(int len);
+
+static __attribute__((noinline)) int check_len(struct req *r)
+{
+	if (r->len <= 0) {
+		log_reject(r->len);
+		return 0;
+	}
+	return 1;
+}
+
+int submit(struct req *r) { return check_len(r) ? 0 : -22; }
+int resubmit(struct req *r) { return check_len(r) ? 1 : -22; }
+C
+sed 's/log_reject(r->len);/log_reject(r->len - 1);/' "$T/orig.c" > "$T/patched.c"
+build_plain
+readelf -sW "$T/orig.o" | grep -q ' check_len.isra.0$' || fail "gcc made no check_len.isra.0: scenario needs a new trigger"
+run_diff
+expect_exit 0
+expect_json '.changed' '["resubmit","submit"]'
+expect_json '.new' '["check_len.isra.0"]'
+expect_json '.clones[0].callers' '["resubmit","submit"]'
+expect_linkable
+
+# The same fix with a notrace caller: it would keep calling the old clone. Refused, naming it.
+echo 'int __attribute__((no_instrument_function)) quiet(struct req *r) { return check_len(r); }' >> "$T/orig.c"
+sed 's/log_reject(r->len);/log_reject(r->len - 1);/' "$T/orig.c" > "$T/patched.c"
+build_plain
+run_diff
+expect_exit 3
+expect_refused check_len.isra.0 "this caller cannot be patched: quiet (it has no 'call __fentry__'"
+pass
