@@ -35,4 +35,21 @@ rc=0
 bash -c '. "$1"; wait_for 1 "a file that never comes" test -e /nonexistent/never' _ "$lib" 2>"$out/stderr" || rc=$?
 [ "$rc" = 1 ] || bad "wait_for on a false condition exited $rc (want 1)"
 grep -q "timed out after 1 s waiting for a file that never comes" "$out/stderr" || bad "wait_for message: $(cat "$out/stderr")"
+
+# start_server/stop_server on a stand-in that reports an address like noreboot-server and
+# exits 0 on SIGTERM; a server left running is killed at exit.
+cat >"$out/fake-server" <<'SH'
+#!/usr/bin/env bash
+trap 'exit 0' TERM
+echo "listening on http://127.0.0.1:4242 (args: $*)"
+while :; do sleep 0.1; done
+SH
+chmod +x "$out/fake-server"
+bash -c '. "$1"; testlib_workdir nr-selftest; start_server "$2/fake-server" --data x
+  [ "$url" = http://127.0.0.1:4242 ] || fail "url is $url"; grep -q -- "--listen 127.0.0.1:0 --log-format text --data x" "$work/server.out" || fail "args"
+  stop_server; [ -z "$server_pid" ] || fail "server_pid kept"' _ "$lib" "$out" 2>"$out/stderr" ||
+  bad "start_server/stop_server: $(cat "$out/stderr")"
+bash -c '. "$1"; testlib_workdir nr-selftest; start_server "$2/fake-server"; echo "$server_pid" >"$2/left"' _ "$lib" "$out" ||
+  bad "start_server for the exit check"
+! kill -0 "$(cat "$out/left")" 2>/dev/null || bad "a running server was not killed at exit"
 echo "PASS"
