@@ -52,18 +52,31 @@ if(NOREBOOT_SANITIZE)
   target_link_options(noreboot_options INTERFACE -fsanitize=address,undefined)
 endif()
 
-# noreboot_add_gtest(NAME SOURCES... LIBS ... [EXCLUDE PATTERN]): a GoogleTest binary registered
-# with ctest under the label "unit" (fast, no kernel, no network beyond loopback). EXCLUDE keeps
-# the tests matching a gtest pattern out of the unit tier, for cases another tier runs with what
-# they need (e.g. the PostgreSQL variants, which the store tier runs against a real server).
+# noreboot_add_gtest(NAME SOURCES... LIBS ... [EXCLUDE PATTERN] [KERNEL PATTERN]): a GoogleTest
+# binary registered with ctest under the label "unit" (fast, no kernel, no network beyond
+# loopback). EXCLUDE keeps the tests matching a gtest pattern out of the unit tier, for cases
+# another tier runs with what they need (e.g. the PostgreSQL variants, which the store tier runs
+# against a real server). KERNEL moves the tests matching a pattern (e.g. "RealKernel*") out of
+# the unit tier into one ctest NAME_kernel with the label "kernel": they read the kernel cache
+# and fail without it (src/core/test_kernel_cache.h; scripts/test prepares the cache).
 function(noreboot_add_gtest name)
-  cmake_parse_arguments(T "" "EXCLUDE" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "" "EXCLUDE;KERNEL" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest GTest::gtest_main GTest::gmock noreboot_options)
   set(labels unit ${T_LABELS})
+  set(excluded "${T_EXCLUDE}")
+  if(T_KERNEL)
+    if(excluded)
+      set(excluded "${excluded}:${T_KERNEL}")
+    else()
+      set(excluded "${T_KERNEL}")
+    endif()
+    add_test(NAME ${name}_kernel COMMAND ${name} --gtest_filter=${T_KERNEL})
+    set_tests_properties(${name}_kernel PROPERTIES LABELS kernel TIMEOUT 900)
+  endif()
   set(filter "")
-  if(T_EXCLUDE)
-    set(filter TEST_FILTER "-${T_EXCLUDE}")
+  if(excluded)
+    set(filter TEST_FILTER "-${excluded}")
   endif()
   gtest_discover_tests(${name} ${filter} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -10,6 +10,7 @@
 #include "agent/fs_util.h"
 #include "agent/modinfo.h"
 #include "agent/startup.h"
+#include "agent/verify.h"
 #include "core/bundle.h"
 #include "core/log.h"
 
@@ -70,121 +71,41 @@ Status fail_step(AgentContext& ctx, AgentState& state, Journal& journal, const s
   return ctx.store.set_step(journal, Step::failed, unix_now(), why);
 }
 
-}  // namespace
+// The kernel step of apply_bundle, for a bundle verify_for_host accepted: one apply's
+// working set, passed down as one object.
+struct ApplyRun {
+  AgentContext& ctx;
+  ByteView bundle;
+  const BundleContents& contents;
+  const KernelIdentity& running;
+  AgentState& state;
+  Journal& journal;
+  ApplyReport& report;
+  const std::string& boot_id;
+  Clock::time_point t_start;
+};
 
-Result<StartupDecision> reconcile_at_start(AgentContext& ctx) {
-  NR_TRY_STATUS(ctx.store.init());
-  StartupFacts f;
-  NR_TRY(f.journal, ctx.store.load_journal());
-  NR_TRY(f.state, ctx.store.load_state());
-  NR_TRY(f.boot_id, ctx.kernel->boot_id());
-  f.clean_shutdown_boot = ctx.store.clean_shutdown_boot();
-  f.now = unix_now();
-  f.settle_seconds = ctx.config.settle_seconds;
-  NR_TRY(f.live_patches, ctx.kernel->list_livepatches());
-  StartupDecision d = assess_startup(f);
-  if (d.changed) {
-    NR_TRY_STATUS(ctx.store.save_state(d.state));
-    NR_TRY_STATUS(ctx.store.save_journal(d.journal));
-  }
-  if (!d.report.empty()) log::info("{}", d.report);
-  return d;
-}
+// journal "loading" (the crash-loop guard's record) -> finit_module -> follow the transition
+// (reverse on timeout) -> journal "live", state and last-good saved -> the replaced module
+// unloaded -> the kernel log watched for trouble.
+Result<ApplyReport> load_and_follow(ApplyRun& run) {
+  AgentContext& ctx = run.ctx;
+  AgentState& state = run.state;
+  Journal& journal = run.journal;
+  ApplyReport& report = run.report;
+  const Manifest& m = run.contents.manifest;
+  const std::string& build_id = run.running.build_id;
 
-Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const ApplyOptions& opt) {
-  auto t_start = Clock::now();
-  ApplyReport report;
-  report.bundle_sha256 = sha256_hex(bundle);
-  NR_TRY(std::string boot_id, ctx.kernel->boot_id());
-  NR_TRY(AgentState state, ctx.store.load_state());
-  Journal journal;
-  journal.bundle_sha256 = report.bundle_sha256;
-  journal.boot_id = boot_id;
-  NR_TRY_STATUS(ctx.store.set_step(journal, Step::verifying, unix_now(), {}, /*durable=*/false));
-  auto refuse = [&](Error e) -> Error {
-    Error out = std::move(e).context(opt.origin.empty() ? "bundle" : opt.origin);
-    (void)fail_step(ctx, state, journal, "refused: " + out.message());
-    return out;
-  };
-
-  // 1. archive sane.
-  auto contents = read_bundle_bytes(bundle);
-  if (!contents.ok()) return refuse(std::move(contents).error());
-  const Manifest& m = contents->manifest;
-  journal.patch_name = m.name;
-  journal.sequence = m.sequence;
-  report.manifest = m;
-
-  // 2. signature by a trusted key, module hash and size.
-  if (ctx.trust.empty())
-    return refuse(Error(Errc::signature, "no trusted publisher keys: list them in trusted_keys of "
-                                         "agent.toml, or pass --trust KEY.pub"));
-  auto signer = verify_bundle(*contents, ctx.trust);
-  if (!signer.ok()) return refuse(std::move(signer).error());
-
-  // 3. the module is the livepatch the manifest names.
-  std::string_view module_chars = as_chars(contents->module);
-  auto info = read_modinfo(module_chars);
-  if (!info.ok()) return refuse(std::move(info).error());
-  if (info->name() != m.name)
-    return refuse(Error(Errc::invalid_input, "the module's .modinfo name is '" + info->name() +
-                                                 "' but the manifest says '" + m.name + "'"));
-  if (!info->is_livepatch())
-    return refuse(Error(Errc::invalid_input, "module " + m.name + " is not a livepatch (no livepatch=Y in .modinfo)"));
-
-  // 4. built for exactly this kernel.
-  auto running = read_running_kernel(ctx.root);
-  if (!running.ok()) return refuse(std::move(running).error().context("reading the running kernel's identity"));
-  if (Status s = check_target_kernel(m, *running); !s.ok()) return refuse(s.error());
-
-  // 5. no rollback.
-  uint64_t highest = 0;
-  if (auto it = state.highest_sequence.find(running->build_id); it != state.highest_sequence.end())
-    highest = it->second;
-  NR_TRY(auto live_patches, ctx.kernel->list_livepatches());
-  auto in_kernel = [&](const std::string& name) {
-    for (const auto& p : live_patches)
-      if (p.name == name && p.enabled) return true;
-    return false;
-  };
-  if (state.applied && state.applied->bundle_sha256 == report.bundle_sha256 && in_kernel(m.name)) {
-    report.already_live = true;
-    report.summary = m.name + " (sequence " + std::to_string(m.sequence) + ") is already live";
-    NR_TRY_STATUS(ctx.store.set_step(journal, Step::live, unix_now()));
-    return report;
-  }
-  if (m.sequence < highest)
-    return refuse(Error(Errc::refused, "sequence " + std::to_string(m.sequence) +
-                                           " is lower than the highest applied on this kernel (" +
-                                           std::to_string(highest) +
-                                           "): refusing a rollback; publish a new bundle with a higher sequence"));
-  // The same sequence again is fine for the very bundle that reached it (live now, or
-  // reverted since); other content under that sequence is refused.
-  auto same_as_highest = [&] {
-    auto it = state.highest_sha256.find(running->build_id);
-    return it != state.highest_sha256.end() && it->second == report.bundle_sha256;
-  };
-  if (m.sequence == highest && highest != 0 &&
-      !(state.applied && state.applied->bundle_sha256 == report.bundle_sha256) && !same_as_highest())
-    return refuse(Error(Errc::refused, "sequence " + std::to_string(m.sequence) +
-                                           " was already applied on this kernel with different content: "
-                                           "refusing; publish it with a higher sequence"));
-
-  // 6. the crash-loop guard's verdict holds for automatic loads.
-  if (const Quarantine* q = state.quarantine_for(report.bundle_sha256); q && opt.automatic)
-    return refuse(Error(Errc::refused, "bundle is quarantined: " + q->reason));
-
-  // Load.
-  AppliedPatch pending{m.name, report.bundle_sha256, m.sequence, running->release, running->build_id, {},
-                       boot_id, unix_now()};
+  AppliedPatch pending{m.name, report.bundle_sha256, m.sequence, run.running.release, build_id, {},
+                       run.boot_id, unix_now()};
   for (const auto& f : m.fixes) pending.fixes.push_back(f.description.empty() ? f.id : f.id + ": " + f.description);
   std::string previous = state.applied ? state.applied->patch_name : "";
   // The crash-loop guard's record: durable before the kernel sees the module.
   journal.candidate = pending;
   NR_TRY_STATUS(ctx.store.set_step(journal, Step::loading, unix_now()));
   NR_TRY(auto kmsg, ctx.kernel->kmsg_tail());
-  NR_TRY(int fd, module_fd(ctx, m.name, contents->module));
-  report.prep_ms = ms_since(t_start);
+  NR_TRY(int fd, module_fd(ctx, m.name, run.contents.module));
+  report.prep_ms = ms_since(run.t_start);
   auto t_load = Clock::now();
   Status loaded = ctx.kernel->load_module(fd, "");
   report.load_ms = ms_since(t_load);
@@ -222,10 +143,10 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
   // Live.
   state.applied = pending;
   journal.candidate.reset();
-  uint64_t& hs = state.highest_sequence[running->build_id];
-  if (m.sequence >= hs) state.highest_sha256[running->build_id] = report.bundle_sha256;
+  uint64_t& hs = state.highest_sequence[build_id];
+  if (m.sequence >= hs) state.highest_sha256[build_id] = report.bundle_sha256;
   hs = std::max(hs, m.sequence);
-  NR_TRY_STATUS(ctx.store.save_last_good(as_chars(bundle)));
+  NR_TRY_STATUS(ctx.store.save_last_good(as_chars(run.bundle)));
   state.last_outcome = "applied " + m.name + " (sequence " + std::to_string(m.sequence) + ")";
   state.last_outcome_ok = true;
   state.kernel_warnings.clear();
@@ -263,6 +184,66 @@ Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const Apply
                    std::string(transition_result_name(outcome->result)) + " in " +
                    log::format("{}", static_cast<int>(outcome->seconds * 1000)) + " ms";
   return report;
+}
+
+}  // namespace
+
+Result<StartupDecision> reconcile_at_start(AgentContext& ctx) {
+  NR_TRY_STATUS(ctx.store.init());
+  StartupFacts f;
+  NR_TRY(f.journal, ctx.store.load_journal());
+  NR_TRY(f.state, ctx.store.load_state());
+  NR_TRY(f.boot_id, ctx.kernel->boot_id());
+  f.clean_shutdown_boot = ctx.store.clean_shutdown_boot();
+  f.now = unix_now();
+  f.settle_seconds = ctx.config.settle_seconds;
+  NR_TRY(f.live_patches, ctx.kernel->list_livepatches());
+  StartupDecision d = assess_startup(f);
+  if (d.changed) {
+    NR_TRY_STATUS(ctx.store.save_state(d.state));
+    NR_TRY_STATUS(ctx.store.save_journal(d.journal));
+  }
+  if (!d.report.empty()) log::info("{}", d.report);
+  return d;
+}
+
+Result<ApplyReport> apply_bundle(AgentContext& ctx, ByteView bundle, const ApplyOptions& opt) {
+  auto t_start = Clock::now();
+  ApplyReport report;
+  report.bundle_sha256 = sha256_hex(bundle);
+  NR_TRY(std::string boot_id, ctx.kernel->boot_id());
+  NR_TRY(AgentState state, ctx.store.load_state());
+  Journal journal;
+  journal.bundle_sha256 = report.bundle_sha256;
+  journal.boot_id = boot_id;
+  NR_TRY_STATUS(ctx.store.set_step(journal, Step::verifying, unix_now(), {}, /*durable=*/false));
+
+  // The checks (verify.h), on facts read here: nothing is loaded unless all pass.
+  HostFacts facts;
+  facts.trust = &ctx.trust;
+  facts.running = read_running_kernel(ctx.root);
+  NR_TRY(facts.live_patches, ctx.kernel->list_livepatches());
+  facts.state = &state;
+  HostVerdict verdict = verify_for_host(bundle, report.bundle_sha256, facts, opt.automatic);
+  if (verdict.contents) {
+    journal.patch_name = verdict.contents->manifest.name;
+    journal.sequence = verdict.contents->manifest.sequence;
+    report.manifest = verdict.contents->manifest;
+  }
+  if (!verdict.accepted()) {
+    Error out = std::move(verdict.refusal).error().context(opt.origin.empty() ? "bundle" : opt.origin);
+    (void)fail_step(ctx, state, journal, "refused: " + out.message());
+    return out;
+  }
+  if (verdict.already_live) {
+    const Manifest& m = verdict.contents->manifest;
+    report.already_live = true;
+    report.summary = m.name + " (sequence " + std::to_string(m.sequence) + ") is already live";
+    NR_TRY_STATUS(ctx.store.set_step(journal, Step::live, unix_now()));
+    return report;
+  }
+  ApplyRun run{ctx, bundle, *verdict.contents, verdict.running, state, journal, report, boot_id, t_start};
+  return load_and_follow(run);
 }
 
 Result<RevertReport> revert_applied(AgentContext& ctx) {

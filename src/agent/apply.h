@@ -1,16 +1,9 @@
 // Applying a bundle, reverting the applied patch: the agent's one privileged path.
 //
-// apply_bundle runs the checks in a fixed order and loads nothing unless all pass:
-//   1. the archive is sane (read_bundle_bytes: well-formed tar, the three members, limits);
-//   2. it is signed by a trusted key (config's trusted_keys + --trust) and the module's size
-//      and SHA-256 match the signed manifest (verify_bundle);
-//   3. the module is a livepatch whose .modinfo name is the manifest's name (the sysfs folder
-//      the transition is followed through);
-//   4. the target kernel is the running one: release, /proc/version and build ID (each
-//      difference is one line of the error);
-//   5. the sequence is higher than the highest ever applied on this kernel build (no rollback;
-//      the same sequence is accepted only to reload the same bundle after a reboot);
-//   6. automatic applies (daemon, reapply at boot) refuse a quarantined bundle.
+// apply_bundle reads the host's facts (running kernel, live patches, state) and hands them to
+// verify_for_host (verify.h), which runs every check in a fixed order with no I/O: archive,
+// signature and module hash, livepatch module name, target kernel, no rollback, quarantine.
+// Nothing is loaded unless all pass; a refusal is journalled as "failed".
 // Then: journal "loading" (with the candidate patch, one fsync'ed write) -> finit_module from a memfd -> journal
 // "transition" -> follow it (signal, reverse on timeout, report blockers) -> journal "live",
 // state.applied, last-good bundle saved, replaced modules unloaded -> watch the kernel log for

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/file_io.h"
+#include "core/test_kernel_cache.h"
 #include "core/test_support.h"
 
 namespace noreboot {
@@ -86,14 +87,33 @@ TEST(KernelIdentity, RunningKernelFromFakeRoot) {
   EXPECT_NE(missing.error().message().find("sys/kernel/notes"), std::string::npos);
 }
 
-TEST(KernelIdentity, ThisMachinesRunningKernel) {
-  // The real /sys/kernel/notes of the machine running the test: whatever kernel it is, it must
-  // parse and give a non-empty build ID matching `uname -r`.
+// Label `kernel` (core_test_kernel): real kernels, no skipping. The machine running the test
+// has a real /sys/kernel/notes: whatever kernel it is, it must parse and give a non-empty build
+// ID matching `uname -r`.
+TEST(RealKernel, ThisMachinesRunningKernel) {
   auto id = read_running_kernel();
-  if (!id.ok() && id.error().code() == Errc::not_found) GTEST_SKIP() << id.error().message();
-  ASSERT_TRUE(id.ok()) << id.error().message();
+  ASSERT_TRUE(id.ok()) << id.error().message() << " (the kernel tier reads this machine's /proc and /sys)";
   EXPECT_FALSE(id->build_id.empty());
   EXPECT_NE(id->version.find(id->release), std::string::npos);
+}
+
+// A cached Debian kernel (core/test_kernel_cache.h): the shipped bzImage (xz payload) and its
+// decompressed ELF give one identity, named by the ABI.
+TEST(RealKernel, CachedImageAndItsElfAgree) {
+  const std::string needs = "root/boot/vmlinuz-ABI";
+  std::string abi = testing::cached_kernel_abi(needs);
+  ASSERT_FALSE(abi.empty()) << testing::no_cached_kernel(needs);
+  auto kdir = testing::kernel_cache_dir() / abi;
+  auto image = read_kernel_image(kdir / "root/boot" / ("vmlinuz-" + abi));
+  ASSERT_TRUE(image.ok()) << image.error().message();
+  EXPECT_EQ(image->release, abi);
+  EXPECT_EQ(image->build_id.size(), 40u) << image->build_id;
+  EXPECT_NE(image->version.find("Linux version " + abi), std::string::npos) << image->version;
+  if (std::filesystem::exists(kdir / "vmlinux")) {
+    auto elf = read_kernel_image(kdir / "vmlinux");
+    ASSERT_TRUE(elf.ok()) << elf.error().message();
+    EXPECT_EQ(*elf, *image);
+  }
 }
 
 TEST(KernelIdentity, Differences) {

@@ -84,47 +84,37 @@ Status add_shared_definitions(const elf::Object& obj, const std::string& what, c
   return ok_status();
 }
 
-Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
-                                         const SymbolSources& src, int id) {
-  const std::string& object_name_hint = what;
-  if (src.vmlinux == nullptr || src.exports == nullptr)
-    return Error(Errc::internal, "prepare_patch_object: vmlinux index and exports are required");
-  if (in.target.empty() || in.target.find_first_of("./") != std::string::npos || in.target.size() > 55)
-    return Error(Errc::invalid_argument, "livepatch object name '" + in.target + "' is not a valid module name");
-  // The kernel matches klp_object names against struct module::name (usb_storage, not usb-storage).
-  const std::string target = in.target == "vmlinux" ? in.target : kernel_module_name(in.target);
-  bool is_module = target != "vmlinux";
-  if (is_module && src.module == nullptr)
-    return Error(Errc::internal, "prepare_patch_object: target " + target + " needs its module index");
-  const SymbolIndex& target_index = is_module ? *src.module : *src.vmlinux;
+namespace {
 
-  // The unit's own identity: STT_FILE and its local names, unless the caller gave them.
-  std::string unit_file = in.unit_file;
-  std::vector<std::string> unit_locals = in.unit_locals;
-  for (const auto& s : obj.symbols) {
-    if (s.type() == STT_FILE && unit_file.empty()) unit_file = s.name;
-    if (in.unit_locals.empty() && s.bind() == STB_LOCAL && s.st_shndx != SHN_UNDEF &&
-        (s.type() == STT_FUNC || s.type() == STT_OBJECT))
-      unit_locals.push_back(s.name);
-  }
-  // The differ's output keeps no STT_FILE: fall back to the object's own name (fs/proc/
-  // cmdline.o was compiled from cmdline.c, and GCC's STT_FILE is the source's base name).
-  if (unit_file.empty() && !object_name_hint.empty()) {
-    std::string base = object_name_hint.substr(object_name_hint.find_last_of('/') + 1);
-    if (base.size() > 2 && base.ends_with(".o")) unit_file = base.substr(0, base.size() - 2) + ".c";
-  }
-  // Every reference that was LOCAL in the unit is a name the unit defines: the best evidence
-  // for telling apart units that share a base name.
-  if (in.unit_locals.empty())
-    for (const auto& [name, info] : in.references)
-      if (info.local && info.file.empty()) unit_locals.push_back(name);
-
-  std::vector<std::string> refusals;
+// One prepare_patch_object call's working set, shared by its three passes.
+struct PrepareRun {
+  elf::Object& obj;
+  const std::string& what;
+  const PatchObjectInput& in;
+  const SymbolSources& src;
+  std::string target;                    // kernel name: vmlinux, nfsd, usb_storage
+  bool is_module = false;
+  const SymbolIndex& target_index;
+  std::string unit_file;                 // the unit's source file (STT_FILE or from `what`)
+  std::vector<std::string> unit_locals;  // names the unit defines locally
+  std::string tag;                       // "<id>_": unique placeholder names per object
   ConvertPlan plan;
-  plan.target = target;
-  std::string tag = std::to_string(id) + "_";
+  std::vector<std::string> refusals;
+};
 
-  // 1. Patched functions: find them, check __weak, resolve old_sympos, add a global alias.
+// Pass 1a. Patched functions: find each in the object, refuse a changed __weak default that
+// the target overrides, resolve its old_sympos in the target, add a global alias the module's
+// klp_func table can name (the function itself may be static).
+void plan_patched_functions(PrepareRun& run) {
+  elf::Object& obj = run.obj;
+  const PatchObjectInput& in = run.in;
+  const std::string& target = run.target;
+  const SymbolIndex& target_index = run.target_index;
+  const std::string& unit_file = run.unit_file;
+  const std::vector<std::string>& unit_locals = run.unit_locals;
+  const std::string& tag = run.tag;
+  ConvertPlan& plan = run.plan;
+  std::vector<std::string>& refusals = run.refusals;
   for (size_t fi = 0; fi < in.functions.size(); ++fi) {
     const auto& f = in.functions[fi];
     std::string old_name = f.old_name.empty() ? f.name : f.old_name;
@@ -161,25 +151,48 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     obj.add_symbol(alias);
     plan.functions.push_back({old_name, res->sympos, alias.name});
   }
+}
 
-  // 2. Static branches and static calls on a module's keys (module_keys.h): dropped and made
-  // always-checked (tracepoints), called through the trampoline (static calls), or refused.
-  if (is_module) {
-    auto module_owned = [&](const std::string& name) {
-      ReferenceInfo info;
-      if (auto it = in.references.find(name); it != in.references.end()) info = it->second;
-      if (!info.local && find_shared(src, name) != nullptr) return false;  // in the livepatch itself
-      const ExportedSymbol* exp = info.local ? nullptr : src.exports->find(name);
-      if (exp != nullptr) return exp->owner() != "vmlinux";
-      return !src.module->named(name).empty();
-    };
-    NR_TRY(auto keys, neutralize_module_keys(obj, target, module_owned));
-    for (auto& r : keys.refusals) refusals.push_back(std::move(r));
-    plan.static_calls_via_trampoline = std::move(keys.static_calls_via_trampoline);
-    plan.tracepoints_always_checked = std::move(keys.tracepoints_always_checked);
-  }
+// Pass 1b. Static branches and static calls on a module's keys (module_keys.h): dropped and
+// made always-checked (tracepoints), called through the trampoline (static calls), or refused.
+Status plan_module_keys(PrepareRun& run) {
+  if (!run.is_module) return {};
+  elf::Object& obj = run.obj;
+  const PatchObjectInput& in = run.in;
+  const SymbolSources& src = run.src;
+  const std::string& target = run.target;
+  ConvertPlan& plan = run.plan;
+  std::vector<std::string>& refusals = run.refusals;
+  auto module_owned = [&](const std::string& name) {
+    ReferenceInfo info;
+    if (auto it = in.references.find(name); it != in.references.end()) info = it->second;
+    if (!info.local && find_shared(src, name) != nullptr) return false;  // in the livepatch itself
+    const ExportedSymbol* exp = info.local ? nullptr : src.exports->find(name);
+    if (exp != nullptr) return exp->owner() != "vmlinux";
+    return !src.module->named(name).empty();
+  };
+  NR_TRY(auto keys, neutralize_module_keys(obj, target, module_owned));
+  for (auto& r : keys.refusals) refusals.push_back(std::move(r));
+  plan.static_calls_via_trampoline = std::move(keys.static_calls_via_trampoline);
+  plan.tracepoints_always_checked = std::move(keys.tracepoints_always_checked);
+  return {};
+}
 
-  // 3. Undefined references: who resolves each one (rules a-d in klp_convert.h).
+// Pass 1c. Undefined references: who resolves each one (rules a-d in klp_convert.h). A
+// reference the livepatch core must resolve becomes a placeholder symbol in one placeholder
+// section, and its .klp.sym name is planned for finalize_module.
+Status plan_undefined_references(PrepareRun& run) {
+  elf::Object& obj = run.obj;
+  const std::string& what = run.what;
+  const PatchObjectInput& in = run.in;
+  const SymbolSources& src = run.src;
+  const std::string& target = run.target;
+  const bool is_module = run.is_module;
+  const std::string& unit_file = run.unit_file;
+  const std::vector<std::string>& unit_locals = run.unit_locals;
+  const std::string& tag = run.tag;
+  ConvertPlan& plan = run.plan;
+  std::vector<std::string>& refusals = run.refusals;
   auto refs = referencing_sections(obj);
   size_t placeholder_sec = 0;
   int n = 0;
@@ -280,12 +293,59 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
     s.st_info = elf::st_info(STB_GLOBAL, STT_NOTYPE);
     plan.symbols.push_back(std::move(p));
   }
-  if (!refusals.empty()) {
-    std::string msg = what + ": " + std::to_string(refusals.size()) + " reference(s) cannot be livepatched:";
-    for (const auto& r : refusals) msg += "\n  - " + r;
+  return ok_status();
+}
+
+}  // namespace
+
+Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& what, const PatchObjectInput& in,
+                                         const SymbolSources& src, int id) {
+  const std::string& object_name_hint = what;
+  if (src.vmlinux == nullptr || src.exports == nullptr)
+    return Error(Errc::internal, "prepare_patch_object: vmlinux index and exports are required");
+  if (in.target.empty() || in.target.find_first_of("./") != std::string::npos || in.target.size() > 55)
+    return Error(Errc::invalid_argument, "livepatch object name '" + in.target + "' is not a valid module name");
+  // The kernel matches klp_object names against struct module::name (usb_storage, not usb-storage).
+  const std::string target = in.target == "vmlinux" ? in.target : kernel_module_name(in.target);
+  bool is_module = target != "vmlinux";
+  if (is_module && src.module == nullptr)
+    return Error(Errc::internal, "prepare_patch_object: target " + target + " needs its module index");
+  const SymbolIndex& target_index = is_module ? *src.module : *src.vmlinux;
+
+  // The unit's own identity: STT_FILE and its local names, unless the caller gave them.
+  std::string unit_file = in.unit_file;
+  std::vector<std::string> unit_locals = in.unit_locals;
+  for (const auto& s : obj.symbols) {
+    if (s.type() == STT_FILE && unit_file.empty()) unit_file = s.name;
+    if (in.unit_locals.empty() && s.bind() == STB_LOCAL && s.st_shndx != SHN_UNDEF &&
+        (s.type() == STT_FUNC || s.type() == STT_OBJECT))
+      unit_locals.push_back(s.name);
+  }
+  // The differ's output keeps no STT_FILE: fall back to the object's own name (fs/proc/
+  // cmdline.o was compiled from cmdline.c, and GCC's STT_FILE is the source's base name).
+  if (unit_file.empty() && !object_name_hint.empty()) {
+    std::string base = object_name_hint.substr(object_name_hint.find_last_of('/') + 1);
+    if (base.size() > 2 && base.ends_with(".o")) unit_file = base.substr(0, base.size() - 2) + ".c";
+  }
+  // Every reference that was LOCAL in the unit is a name the unit defines: the best evidence
+  // for telling apart units that share a base name.
+  if (in.unit_locals.empty())
+    for (const auto& [name, info] : in.references)
+      if (info.local && info.file.empty()) unit_locals.push_back(name);
+
+  PrepareRun run{obj, what, in, src, target, is_module, target_index, std::move(unit_file), std::move(unit_locals),
+                 std::to_string(id) + "_", {}, {}};
+  run.plan.target = target;
+  plan_patched_functions(run);
+  NR_TRY_STATUS(plan_module_keys(run));
+  NR_TRY_STATUS(plan_undefined_references(run));
+
+  if (!run.refusals.empty()) {
+    std::string msg = what + ": " + std::to_string(run.refusals.size()) + " reference(s) cannot be livepatched:";
+    for (const auto& r : run.refusals) msg += "\n  - " + r;
     return Error(Errc::unsupported, msg);
   }
-  return plan;
+  return std::move(run.plan);
 }
 
 Result<size_t> finalize_module(elf::Object& ko, const std::string& what, const std::vector<ConvertPlan>& plans) {

@@ -18,7 +18,9 @@
 //     exact through `ld -r`, whatever else lands in the same output section, and modpost sees
 //     nothing undefined. Each patched function also gets a GLOBAL alias `__noreboot_new_<n>` so
 //     the generated klp_patch stub (another translation unit) can point at it while the function
-//     keeps its own name and binding.
+//     keeps its own name and binding. It runs as three passes over the object (klp_convert.cc):
+//     plan_patched_functions (aliases, __weak, old_sympos), plan_module_keys (a module's own
+//     static keys and static calls, module_keys.h), then plan_undefined_references.
 //  2. finalize_module() (after the link) moves every relocation against a placeholder out of
 //     `.rela<sec>` into `.klp.rela.<obj>.<sec>` (SHF_ALLOC so the section survives the load and
 //     can be applied again when a patched module loads later; SHF_INFO_LINK; sh_info = <sec>)

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/bundle.h"
+#include "core/test_kernel_cache.h"
 #include "core/file_io.h"
 #include "klp/klp_convert.h"
 #include "klp/module_gen.h"
@@ -376,23 +377,17 @@ TEST_F(CrossModule, DependsCheckRefusesAModuleWithADependency) {
   EXPECT_FALSE(check_loads_everywhere((dir_ / "patch/first.o").string()).ok());  // no .modinfo at all
 }
 
-// The cached kernel (NR_ABI, default the newest ABI in the cache).
+// The cached kernel (NR_ABI, default the newest unpacked ABI in the cache). These tests carry
+// the label `kernel` and fail without it (core/test_kernel_cache.h).
 KernelFiles cached_kernel() {
-  const char* abi = std::getenv("NR_ABI");
-  if (abi && *abi) return kernel_files_for(abi);
-  KernelFiles k = kernel_files_for("none");
-  std::string newest;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(fs::path(k.kdir).parent_path(), ec))
-    if (fs::exists(e.path() / "root.done") && e.path().filename().string() > newest)
-      newest = e.path().filename().string();
-  return kernel_files_for(newest.empty() ? "none" : newest);
+  std::string abi = noreboot::testing::cached_kernel_abi("root.done");
+  return kernel_files_for(abi.empty() ? "none-in-cache" : abi);
 }
 
 TEST(RealKernelModules, NfsdFixCallsSunrpcThroughLivepatchSymbols) {
   KernelFiles k = cached_kernel();
   if (!fs::exists(k.headers + "/Module.symvers") || !fs::exists(k.moddir + "/kernel"))
-    GTEST_SKIP() << "no unpacked kernel in the cache (" << k.kdir << ")";
+    FAIL() << noreboot::testing::no_cached_kernel("root.done, its headers and modules");
   auto exports = ExportTable::load(k.headers + "/Module.symvers");
   ASSERT_TRUE(exports.ok()) << exports.error().message();
   ASSERT_NE(exports->find("svc_reserve"), nullptr);
@@ -480,7 +475,7 @@ TEST(RealKernelModules, ModpostTakesTheStubsImportAndTheCheckSeesDepends) {
   // import it"). The part also calls sunrpc's svc_reserve with an ordinary relocation, which
   // the conversion never leaves: modpost then writes depends=sunrpc, and the check refuses it.
   KernelFiles k = cached_kernel();
-  if (!fs::exists(k.headers + "/Module.symvers")) GTEST_SKIP() << "no kernel headers in the cache (" << k.kdir << ")";
+  ASSERT_TRUE(fs::exists(k.headers + "/Module.symvers")) << noreboot::testing::no_cached_kernel("kernel headers");
   auto exports = ExportTable::load(k.headers + "/Module.symvers");
   ASSERT_TRUE(exports.ok());
   const ExportedSymbol* put = exports->find("dma_buf_put");
@@ -518,7 +513,7 @@ TEST(RealKernelModules, WholeModuleThroughModpostHasNoDependencies) {
   // Needs the vmlinux index (scripts/kernel-fetch --dbg, then noreboot-klp index).
   KernelFiles k = cached_kernel();
   if (!fs::exists(vmlinux_index_path(k)) || !fs::exists(k.headers + "/Module.symvers"))
-    GTEST_SKIP() << "no vmlinux index in the cache (" << vmlinux_index_path(k) << ")";
+    FAIL() << noreboot::testing::no_cached_kernel("symbols/vmlinux.idx and kernel headers");
   auto exports = ExportTable::load(k.headers + "/Module.symvers");
   ASSERT_TRUE(exports.ok());
   // A vmlinux export in a namespace, for modpost's import check.

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "klp/process.h"
+#include "core/test_kernel_cache.h"
 #include "klp/symbol_cache.h"
 #include "klp/test_files.h"
 
@@ -142,23 +143,13 @@ TEST(ElfView, RejectsGarbage) {
 
 // ---- The real kernel (needs the cached index: scripts/kernel-fetch --dbg, then noreboot-klp index) ----
 
+// These tests carry the label `kernel` and fail without the cache (core/test_kernel_cache.h):
 // $NR_ABI, else the newest kernel of the cache that has a symbol index (never a named ABI).
-std::string real_abi() {
-  if (const char* abi = std::getenv("NR_ABI"); abi && *abi) return abi;
-  fs::path kernels = fs::path(kernel_files_for("x").kdir).parent_path();
-  std::vector<std::string> have;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(kernels, ec))
-    if (fs::exists(e.path() / "symbols/vmlinux.idx")) have.push_back(e.path().filename().string());
-  std::sort(have.begin(), have.end(), [](const std::string& a, const std::string& b) {
-    return ::strverscmp(a.c_str(), b.c_str()) < 0;
-  });
-  return have.empty() ? "none-in-cache" : have.back();
-}
+std::string real_abi() { return noreboot::testing::cached_kernel_abi("symbols/vmlinux.idx"); }
 
 TEST(RealKernel, SymposAgreesWithSystemMapAndFileMarkers) {
   auto k = kernel_files_for(real_abi());
-  if (!fs::exists(vmlinux_index_path(k))) GTEST_SKIP() << "no symbol index in " << k.kdir << " (noreboot-klp index)";
+  ASSERT_TRUE(fs::exists(vmlinux_index_path(k))) << noreboot::testing::no_cached_kernel("symbols/vmlinux.idx");
   auto idx = SymbolIndex::load(vmlinux_index_path(k));
   ASSERT_TRUE(idx.ok()) << idx.error().message();
   // System.map (nm -n, from the -dbg package) is an independent address-ordered listing.
@@ -204,7 +195,7 @@ TEST(RealKernel, SymposAgreesWithSystemMapAndFileMarkers) {
 
 TEST(RealKernel, AmbiguousBaseNameNarrowedByUnitLocals) {
   auto k = kernel_files_for(real_abi());
-  if (!fs::exists(vmlinux_index_path(k))) GTEST_SKIP() << "no symbol index in " << k.kdir;
+  ASSERT_TRUE(fs::exists(vmlinux_index_path(k))) << noreboot::testing::no_cached_kernel("symbols/vmlinux.idx");
   auto idx = SymbolIndex::load(vmlinux_index_path(k));
   ASSERT_TRUE(idx.ok());
   // For every local function defined twice under the same base name, the block's other
@@ -241,8 +232,8 @@ namespace noreboot::klp {
 namespace {
 
 TEST(RealKernel, ModuleSymbolsComeFromTheShippedKo) {
-  auto k = kernel_files_for(real_abi());
-  if (!std::filesystem::exists(k.moddir)) GTEST_SKIP() << "no " << k.moddir;
+  auto k = kernel_files_for(noreboot::testing::cached_kernel_abi("root/lib/modules/ABI/kernel"));
+  ASSERT_TRUE(std::filesystem::exists(k.moddir)) << noreboot::testing::no_cached_kernel("root/lib/modules/ABI/kernel");
   auto idx = module_index(k, "binfmt_misc");
   ASSERT_TRUE(idx.ok()) << idx.error().message();
   // `enabled` is a static int of binfmt_misc.c; the shipped .ko has no STT_FILE markers, so a

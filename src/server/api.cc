@@ -531,6 +531,20 @@ Api::Impl::Waiter Api::Impl::take_waiter_locked(std::unordered_map<std::uint64_t
   return w;
 }
 
+void Api::Impl::drop_parked_poll(const std::string& host_id) {
+  std::optional<Waiter> gone;
+  {
+    std::lock_guard lock(wait_mu);
+    auto slot = waiter_of_host.find(host_id);
+    if (slot == waiter_of_host.end()) return;
+    auto it = waiters.find(slot->second);
+    if (it == waiters.end()) return;
+    gone = take_waiter_locked(it);
+  }
+  metrics.longpoll_answered++;
+  gone->respond(error_response({401, "unauthorized", "host credential revoked: enroll again (noreboot enroll)"}));
+}
+
 void Api::Impl::insert_waiter_locked(Waiter w, bool newest, std::vector<Waiter>& displaced) {
   auto [slot, fresh] = waiter_of_host.try_emplace(w.host.id, w.key);
   if (!fresh && slot->second != w.key) {

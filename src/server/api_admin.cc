@@ -358,6 +358,7 @@ HttpResponse Api::Impl::admin(const HttpRequest& req, const std::vector<std::str
       NR_TRY_RESP(auto gone, store.revoke_host(seg[2], t));
       if (!gone) return not_found("no host " + seg[2]);
       host_cache.forget_host(seg[2]);
+      drop_parked_poll(seg[2]);  // its waiting check-in gets 401 now, not an offer later
       audit(actor, "host.revoke", {{"id", seg[2]}});
       log::info("host {} revoked by {}", seg[2], actor.id);
       return json_response(200, {{"revoked", seg[2]}});

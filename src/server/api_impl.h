@@ -109,6 +109,9 @@ struct Api::Impl {
   void insert_waiter_locked(Waiter w, bool newest, std::vector<Waiter>& displaced);
   // Removes the waiter at `it` (wait_mu held), advancing `it` past it.
   Waiter take_waiter_locked(std::unordered_map<std::uint64_t, Waiter>::iterator& it);
+  // Answers the host's parked long poll, if it has one here, with 401 at once: its credential
+  // was just revoked, and a poll that waited out its deadline could still carry an offer.
+  void drop_parked_poll(const std::string& host_id);
 
   // Bundle bytes, immutable once published.
   std::mutex cache_mu;

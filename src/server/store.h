@@ -194,7 +194,7 @@ struct EventWrite {
   HostEvent event;
 };
 struct WriteBatch {
-  std::vector<HostRecord> statuses;  // as update_host_status
+  std::vector<HostRecord> statuses;  // kernel, state, applied, last_seen, last_error
   std::vector<OutcomeWrite> outcomes;
   std::vector<EventWrite> events;
   bool empty() const { return statuses.empty() && outcomes.empty() && events.empty(); }
@@ -288,17 +288,14 @@ class Store {
   virtual Result<bool> revoke_host(const std::string& id, std::int64_t now) = 0;
   virtual Result<std::vector<HostRecord>> list_hosts(const HostFilter& filter) = 0;
   virtual Result<std::int64_t> count_hosts(const HostFilter& filter) = 0;
-  virtual Status update_host_status(const HostRecord& host) = 0;  // kernel, state, applied, last_seen, last_error
   virtual Status add_host_event(const std::string& host_id, const HostEvent& ev) = 0;
   virtual Result<std::vector<HostEvent>> host_history(const std::string& host_id, int limit) = 0;
   // Applies a whole batch in one transaction with multi-row statements (a few round trips
   // for thousands of rows). All or nothing.
   virtual Status apply_writes(const WriteBatch& batch) = 0;
 
-  // Per host and bundle outcome: "offered", "applied", "failed".
-  virtual Status record_offer(const std::string& host_id, const std::string& sha256, std::int64_t now) = 0;
-  virtual Status record_outcome(const std::string& host_id, const std::string& sha256,
-                                const std::string& outcome, std::int64_t now) = 0;
+  // Per host and bundle outcome: "offered", "applied", "failed" (written by apply_writes;
+  // store_oracle.h gives tests one-row writes).
   virtual Result<std::string> host_outcome(const std::string& host_id, const std::string& sha256) = 0;  // "" if none
   virtual Result<RolloutCounts> bundle_counts(const std::string& sha256) = 0;
   // Every (host id, bundle sha256) that reported a failure: few, read whole into the snapshot.

@@ -565,22 +565,6 @@ class SqlStore final : public Store {
     return r.rows.at(0).integer(0);
   }
 
-  Status update_host_status(const HostRecord& h) override {
-    std::vector<SqlParam> p = {sql_text(h.kernel.release), sql_text(h.kernel.version),
-                               sql_text(h.kernel.build_id), sql_text(h.kernel.arch), sql_text(h.state)};
-    if (h.applied) {
-      p.insert(p.end(), {sql_text(h.applied->name), sql_int(static_cast<std::int64_t>(h.applied->sequence)),
-                         sql_text(h.applied->bundle_sha256)});
-    } else {
-      p.insert(p.end(), {SqlParam::null(), SqlParam::null(), SqlParam::null()});
-    }
-    p.insert(p.end(), {sql_int(h.last_seen), sql_text(h.last_error), sql_text(h.id)});
-    NR_TRY_STATUS(q("UPDATE hosts SET k_release = ?, k_version = ?, k_build_id = ?, k_arch = ?, state = ?,"
-                    " a_name = ?, a_sequence = ?, a_sha256 = ?, last_seen = ?, last_error = ? WHERE id = ?",
-                    p));
-    return ok_status();
-  }
-
   Status add_host_event(const std::string& host_id, const HostEvent& e) override {
     NR_TRY_STATUS(q("INSERT INTO host_events (host_id, time, kind, detail) VALUES (?, ?, ?, ?)",
                     {sql_text(host_id), sql_int(e.time), sql_text(e.kind), sql_text(e.detail)}));
@@ -656,22 +640,6 @@ class SqlStore final : public Store {
   }
 
   // ---- outcomes
-  Status record_offer(const std::string& host_id, const std::string& sha, std::int64_t now) override {
-    NR_TRY_STATUS(q("INSERT INTO host_bundle (host_id, sha256, outcome, updated_at) VALUES (?, ?, 'offered', ?)"
-                    " ON CONFLICT (host_id, sha256) DO NOTHING",
-                    {sql_text(host_id), sql_text(sha), sql_int(now)}));
-    return ok_status();
-  }
-
-  Status record_outcome(const std::string& host_id, const std::string& sha, const std::string& outcome,
-                        std::int64_t now) override {
-    NR_TRY_STATUS(q("INSERT INTO host_bundle (host_id, sha256, outcome, updated_at) VALUES (?, ?, ?, ?)"
-                    " ON CONFLICT (host_id, sha256) DO UPDATE SET outcome = excluded.outcome,"
-                    " updated_at = excluded.updated_at",
-                    {sql_text(host_id), sql_text(sha), sql_text(outcome), sql_int(now)}));
-    return ok_status();
-  }
-
   Result<std::string> host_outcome(const std::string& host_id, const std::string& sha) override {
     NR_TRY(auto r, q("SELECT outcome FROM host_bundle WHERE host_id = ? AND sha256 = ?",
                      {sql_text(host_id), sql_text(sha)}));

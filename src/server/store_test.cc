@@ -2,6 +2,7 @@
 // when NOREBOOT_PG_CONNINFO names a running server (tests/with-postgres starts a real one and
 // sets it; ctest label "store"). Each PostgreSQL test gets a fresh database.
 #include "server/store.h"
+#include "server/store_oracle.h"
 
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
@@ -168,7 +169,7 @@ TEST_P(StoreTest, HostStatusAndFleetAggregates) {
   h->state = "applied";
   h->applied = api::AppliedPatch{"nr_fix", 3, sha('d')};
   h->last_seen = 99;
-  ASSERT_TRUE(store_->update_host_status(*h).ok());
+  ASSERT_TRUE(StoreOracle(*store_).update_host_status(*h).ok());
   auto back = *store_->get_host("h_2");
   ASSERT_TRUE(back->applied.has_value());
   EXPECT_EQ(back->applied->sequence, 3u);
@@ -193,12 +194,12 @@ TEST_P(StoreTest, HostStatusAndFleetAggregates) {
 }
 
 TEST_P(StoreTest, OutcomesCountPerBundle) {
-  ASSERT_TRUE(store_->record_offer("h_1", sha('e'), 1).ok());
-  ASSERT_TRUE(store_->record_offer("h_2", sha('e'), 1).ok());
-  ASSERT_TRUE(store_->record_offer("h_3", sha('e'), 1).ok());
-  ASSERT_TRUE(store_->record_outcome("h_1", sha('e'), "applied", 2).ok());
-  ASSERT_TRUE(store_->record_outcome("h_2", sha('e'), "failed", 2).ok());
-  ASSERT_TRUE(store_->record_offer("h_2", sha('e'), 3).ok());  // does not overwrite the failure
+  ASSERT_TRUE(StoreOracle(*store_).record_offer("h_1", sha('e'), 1).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_offer("h_2", sha('e'), 1).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_offer("h_3", sha('e'), 1).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_outcome("h_1", sha('e'), "applied", 2).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_outcome("h_2", sha('e'), "failed", 2).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_offer("h_2", sha('e'), 3).ok());  // does not overwrite the failure
   auto c = *store_->bundle_counts(sha('e'));
   EXPECT_EQ(c.offered, 1);
   EXPECT_EQ(c.applied, 1);
@@ -275,7 +276,7 @@ TEST_P(StoreTest, ConcurrentWritersDoNotLoseUpdates) {
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < 25; ++i)
-        EXPECT_TRUE(store_->record_offer("h_" + std::to_string(t * 100 + i), sha('9'), i).ok());
+        EXPECT_TRUE(StoreOracle(*store_).record_offer("h_" + std::to_string(t * 100 + i), sha('9'), i).ok());
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(store_->bundle_counts(sha('9'))->offered, 100);
@@ -491,7 +492,7 @@ TEST_P(StoreTest, HostsByKernelAndApplied) {
     ASSERT_TRUE(store_->enroll_host("h", host(id), std::string("c") + id, 50)->has_value());
   auto h = host("h_2");
   h.applied = api::AppliedPatch{"nr_fix", 4, sha('a')};
-  ASSERT_TRUE(store_->update_host_status(h).ok());
+  ASSERT_TRUE(StoreOracle(*store_).update_host_status(h).ok());
   auto rows = store_->hosts_by_kernel_and_applied();
   ASSERT_TRUE(rows.ok()) << rows.error().message();
   ASSERT_EQ(rows->size(), 2u);
@@ -504,10 +505,10 @@ TEST_P(StoreTest, HostsByKernelAndApplied) {
 // The fix page's reads: report times per bundle, and a rollout's audit entries (matched
 // literally: '_' and '%' in the text are not wildcards).
 TEST_P(StoreTest, OutcomeTimesAndAuditMentioning) {
-  ASSERT_TRUE(store_->record_offer("h_1", sha('a'), 10).ok());
-  ASSERT_TRUE(store_->record_outcome("h_2", sha('a'), "failed", 30).ok());
-  ASSERT_TRUE(store_->record_outcome("h_3", sha('b'), "applied", 20).ok());
-  ASSERT_TRUE(store_->record_outcome("h_4", sha('c'), "applied", 5).ok());  // another bundle
+  ASSERT_TRUE(StoreOracle(*store_).record_offer("h_1", sha('a'), 10).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_outcome("h_2", sha('a'), "failed", 30).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_outcome("h_3", sha('b'), "applied", 20).ok());
+  ASSERT_TRUE(StoreOracle(*store_).record_outcome("h_4", sha('c'), "applied", 5).ok());  // another bundle
   auto times = store_->outcome_times({sha('a'), sha('b')});
   ASSERT_TRUE(times.ok()) << times.error().message();
   ASSERT_EQ(times->size(), 2u);

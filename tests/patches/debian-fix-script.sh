@@ -7,9 +7,9 @@
 # truncated package is a clear error and caches nothing; two equal versions are an error.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-T=$(mktemp -d /tmp/nr-debian-fix.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+. "$repo/tests/lib/testlib.sh"   # fail, the work folder removed at exit
+testlib_workdir nr-debian-fix
+T=$work
 export NOREBOOT_CACHE=$T/cache
 mkdir -p "$NOREBOOT_CACHE/debs"
 

@@ -6,13 +6,12 @@
 #   usage: bundle_cli.sh PATH/TO/noreboot-admin
 set -euo pipefail
 ADMIN=$(realpath "$1")
-WORK=$(mktemp -d /tmp/noreboot-admin-test.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, pass, finish, the work folder
+TESTLIB_KEEP_GOING=1
+testlib_workdir noreboot-admin-test
+WORK=$work
 cd "$WORK"
 mkdir in out
-failures=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
 
 # expect CODE MESSAGE-SUBSTRING -- CMD...: runs CMD, checks exit code and that stderr has MESSAGE.
 expect() {
@@ -192,5 +191,4 @@ expect 0 "usage: noreboot-admin verify" -- "$ADMIN" verify --help
 expect 2 "unknown command" -- "$ADMIN" frobnicate
 expect 2 "unknown option '--bogus'" -- "$ADMIN" verify --bogus x
 
-if [[ $failures -ne 0 ]]; then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+finish

@@ -11,11 +11,10 @@
 set -euo pipefail
 ADMIN=$(realpath "$1")
 SRC=$2
-WORK=$(mktemp -d /tmp/noreboot-kid-test.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, pass, finish, the work folder
+TESTLIB_KEEP_GOING=1
+testlib_workdir noreboot-kid-test
+WORK=$work
 
 echo "# fetching the target kernel (cached after the first run)"
 if ! fetched=$("$SRC/scripts/kernel-fetch" --quiet 2>"$WORK/fetch.err"); then
@@ -78,5 +77,4 @@ if [[ $rc -eq 3 ]] && grep -q "build ID differs: bundle '0000.*', given kernel '
   pass "bundle for another build is refused: $(grep 'build ID' out | head -1)"
 else fail "other build: exit $rc: $(cat out)"; fi
 
-if [[ $failures -ne 0 ]]; then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+finish

@@ -54,9 +54,9 @@ cleanup() {
   rm -rf "$T"
   exit "$rc"
 }
-trap cleanup EXIT
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, on_exit (the shell test library)
+on_exit 'cleanup'
 trap 'exit 130' INT TERM
-fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 py() { python3 -c "$@"; }
 start=$SECONDS

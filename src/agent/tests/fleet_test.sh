@@ -34,9 +34,9 @@ cleanup() {
   rm -rf "$T"
   exit "$rc"
 }
-trap cleanup EXIT
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, on_exit (the shell test library)
+on_exit 'cleanup'
 trap 'exit 130' INT TERM
-fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN {printf "%.2f", b - a}'; }

@@ -6,9 +6,8 @@
 set -euo pipefail
 klp=$1 repo=$2
 eval "$("$repo/scripts/kernel-fetch" --dbg --quiet)"
-work=$(mktemp -d "${TMPDIR:-/tmp}/klp-direct.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, the work folder removed at exit
+testlib_workdir klp-direct
 
 mkdir "$work/src"
 cat > "$work/src/cmdline.c" <<'C'

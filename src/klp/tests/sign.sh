@@ -7,9 +7,8 @@
 set -euo pipefail
 klp=$1 repo=$2
 eval "$("$repo/scripts/kernel-fetch" --dbg --quiet)"
-work=$(mktemp -d "${TMPDIR:-/tmp}/klp-sign.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, the work folder removed at exit
+testlib_workdir klp-sign
 
 openssl req -new -x509 -newkey rsa:2048 -keyout "$work/key.pem" -out "$work/cert.pem" -days 1 -nodes \
   -subj "/CN=noreboot klp test signer/" 2>/dev/null

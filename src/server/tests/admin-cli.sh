@@ -12,9 +12,9 @@ cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
-trap cleanup EXIT
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, on_exit (the shell test library)
+on_exit 'cleanup'
 [ -n "${NR_DEBUG:-}" ] && set -x
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 . "$(dirname "$0")/test-bundle.sh"
 make_test_bundle "$admin" "$work"

@@ -16,8 +16,9 @@ cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; tail -5 "$work/err" >&2 2>/dev/null || true; exit 1; }
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail (with the server log tail), on_exit
+on_exit cleanup
+TESTLIB_LOGS=("$work/err")
 
 . "$(dirname "$0")/test-bundle.sh"
 make_test_bundle "$admin" "$work"

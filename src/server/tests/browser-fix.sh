@@ -19,8 +19,8 @@ cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
   [ -n "${NR_KEEP:-}" ] || rm -rf "$work"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, on_exit (the shell test library)
+on_exit cleanup
 mkdir -p "$artifacts"
 
 . "$here/test-bundle.sh"

@@ -22,14 +22,10 @@ cleanup() {
   for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
-trap cleanup EXIT
-failures=0
-fail() {
-  echo "FAIL: $*" >&2
-  if [ -n "${HOSTILE_KEEP_GOING:-}" ]; then failures=$((failures + 1)); return 0; fi
-  tail -5 "$work"/*.err >&2 2>/dev/null || true
-  exit 1
-}
+. "$here/../../../tests/lib/testlib.sh"   # fail (keep-going on request), on_exit
+on_exit cleanup
+TESTLIB_LOGS=("$work/*.err")   # the servers' logs, tails shown on failure
+[ -z "${HOSTILE_KEEP_GOING:-}" ] || TESTLIB_KEEP_GOING=1
 
 store=()
 if [ -n "${NOREBOOT_PG_CONNINFO:-}" ]; then
@@ -166,5 +162,5 @@ handshake ECDHE-RSA-AES128-GCM-SHA256 || fail "TLS 1.2 refused ECDHE-RSA-AES128-
 handshake ECDHE-RSA-CHACHA20-POLY1305 || fail "TLS 1.2 refused ECDHE-RSA-CHACHA20-POLY1305"
 echo | openssl s_client -connect "127.0.0.1:$port" -tls1_3 >/dev/null 2>&1 || fail "TLS 1.3 refused"
 stop
-[ "$failures" = 0 ] || { echo "hostile-clients: $failures checks failed" >&2; exit 1; }
+[ "$testlib_failures" = 0 ] || { echo "hostile-clients: $testlib_failures checks failed" >&2; exit 1; }
 echo "hostile-clients: all checks passed"

@@ -13,8 +13,8 @@ cleanup() {
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; wait "$pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, on_exit (the shell test library)
+on_exit cleanup
 pgctl() { "${as[@]}" "$NOREBOOT_PG_BINDIR/pg_ctl" -D "$NOREBOOT_PG_DIR" "$@" >/dev/null; }
 
 "$server" --listen 127.0.0.1:0 --data "$work/data" --postgres "$NOREBOOT_PG_CONNINFO dbname=postgres" \

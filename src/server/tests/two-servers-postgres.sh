@@ -20,8 +20,9 @@ cleanup() {
   done
   rm -rf "$work"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; for f in "$work"/err.*; do echo "--- $f" >&2; tail -5 "$f" >&2; done; exit 1; }
+. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, on_exit (the shell test library)
+on_exit cleanup
+TESTLIB_LOGS=("$work/err.*")   # the servers' logs, tails shown on failure
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.3f}')" "$1" "$2"; }
 
