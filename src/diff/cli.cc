@@ -32,6 +32,7 @@ std::string result_json(const DiffResult& r, const std::string& output_path) {
   j["new_data"] = r.new_data;
   j["changed_rodata"] = r.changed_rodata;
   j["removed"] = r.removed;
+  j["ignored"] = r.ignored;
   json fns = json::array();
   for (const auto& f : r.functions)
     fns.push_back({{"name", f.name}, {"patched_name", f.patched_name},
