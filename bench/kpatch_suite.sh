@@ -14,23 +14,27 @@
 #   --build PATH     the noreboot-build binary (default: build/src/builder/noreboot-build)
 #   -o DIR           keeps the bundles and the logs there (default: a temp dir, removed)
 #
+#   --vm             then, in one guest of the same kernel (scripts/noreboot-vm), load each
+#                    built patch that has a `*-LOADED.test`, wait for its transition, run the
+#                    test with sh, disable and unload it: "loaded NAME: PASS / FAIL"
+#
 # kpatch's `*-FAIL.patch` are patches kpatch itself must refuse; they are built too and marked
-# "(kpatch: FAIL)" so the two verdicts can be compared. `*-LOADED.test` (a check to run with the
-# patch loaded) are listed, not run: loading needs the VM (scripts/noreboot-vm), left to a
-# separate run.
+# "(kpatch: FAIL)" so the two verdicts can be compared. Some LOADED tests need tools the guest
+# lacks (sudo, modprobe): they report FAIL.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 [ $# -ge 1 ] || { usage >&2; exit 2; }
 case $1 in -h|--help) usage; exit 0 ;; esac
 checkout=$1; shift
-suite=linux-6.2.0 abi= only=0 one= tool=$here/build/src/builder/noreboot-build outdir=
+suite=linux-6.2.0 abi= only=0 one= vm=0 tool=$here/build/src/builder/noreboot-build outdir=
 while [ $# -gt 0 ]; do
   case $1 in
     --suite) suite=$2; shift 2 ;;
     --abi) abi=$2; shift 2 ;;
     --only) only=$2; shift 2 ;;
     --patch) one=$2; shift 2 ;;
+    --vm) vm=1; shift ;;
     --build) tool=$2; shift 2 ;;
     -o) outdir=$2; shift 2 ;;
     *) echo "kpatch_suite: unknown argument $1" >&2; usage >&2; exit 2 ;;
@@ -59,7 +63,9 @@ for patch in $(ls "$dir"/*.patch | sort); do
   expect=""
   case $name in *-FAIL) expect=" (kpatch: FAIL)" ;; esac
   loaded=""
-  [ -f "$dir/${name}-LOADED.test" ] && loaded=" [has ${name}-LOADED.test: not run]"
+  if [ -f "$dir/${name}-LOADED.test" ]; then
+    loaded=" [has ${name}-LOADED.test$([ "$vm" = 1 ] || echo ': not run, see --vm')]"
+  fi
   start=$(date +%s)
   set +e
   timeout 1800 "$tool" --kernel "debian:$abi" --patch "$patch" -o "$outdir/$name.nrp" >"$outdir/$name.out" 2>"$outdir/$name.err"
@@ -90,6 +96,35 @@ for patch in $(ls "$dir"/*.patch | sort); do
   esac
   printf '%-40s %5ss  %s%s\n' "$name$expect" "$secs" "$verdict" "$loaded"
 done
+if [ "$vm" = 1 ]; then
+  # One guest for every built patch with a LOADED test: load, wait, test, disable, unload.
+  g=$outdir/loaded
+  mkdir -p "$g"
+  names=""
+  for f in "$outdir"/*.nrp; do
+    [ -e "$f" ] || continue
+    name=$(basename "$f" .nrp)
+    [ -f "$dir/${name}-LOADED.test" ] || continue
+    mkdir -p "$g/$name"
+    tar -xf "$f" -C "$g/$name"
+    cp "$dir/${name}-LOADED.test" "$g/$name/test"
+    names="$names $name"
+  done
+  if [ -n "$names" ]; then
+    cat > "$g/guest.sh" <<GUEST
+for n in $names; do
+  ko=\$(ls $g/\$n/*.ko); p=\$(basename "\$ko" .ko)
+  insmod "\$ko" || { echo "loaded \$n: FAIL (insmod)"; continue; }
+  i=0; while [ "\$(cat /sys/kernel/livepatch/\$p/transition)" != 0 ] && [ \$i -lt 60 ]; do sleep 1; i=\$((i+1)); done
+  if sh $g/\$n/test; then echo "loaded \$n: PASS"; else echo "loaded \$n: FAIL"; fi
+  echo 0 > /sys/kernel/livepatch/\$p/enabled
+  i=0; while [ -d /sys/kernel/livepatch/\$p ] && [ \$i -lt 60 ]; do sleep 1; i=\$((i+1)); done
+  rmmod "\$p" || echo "loaded \$n: rmmod failed"
+done
+GUEST
+    "$here/scripts/noreboot-vm" --abi "$abi" --share "$g" --timeout 600 -- sh "$g/guest.sh" 2>&1 | sed 's/^/# /' || true
+  fi
+fi
 echo "# totals: $((built + nothing + refused + failed)) patches: $built built, $nothing nothing to patch, $refused refused, $failed failed"
 if [ -s "$outdir/reasons" ]; then
   echo "# refusal reasons (count, reason):"
