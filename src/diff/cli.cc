@@ -1,5 +1,6 @@
 #include "diff/cli.h"
 
+#include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -35,6 +36,7 @@ std::string result_json(const DiffResult& r, const std::string& output_path) {
   for (const auto& c : r.clones)
     clones.push_back({{"name", c.name}, {"patched_name", c.patched_name}, {"callers", c.callers}});
   j["clones"] = clones;
+  j["ignored"] = r.ignored;
   json fns = json::array();
   for (const auto& f : r.functions)
     fns.push_back({{"name", f.name}, {"patched_name", f.patched_name},
@@ -84,6 +86,11 @@ int run_cli(const std::vector<std::string>& args) {
     std::cerr << "noreboot-build diff: expected ORIG.o and PATCHED.o, got " << files.size() << " file(s)\n" << kUsage;
     return 2;
   }
+  // The reported timings cover the whole command: loading both objects (zero-copy, see
+  // elf/mapped_file.h) and writing the output count into "total" with the differ's passes.
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
+  const auto load_start = Clock::now();
   auto orig = elf::read_object_file(files[0]);
   if (!orig) {
     std::cerr << "noreboot-build diff: " << orig.error().message() << "\n";
@@ -94,6 +101,7 @@ int run_cli(const std::vector<std::string>& args) {
     std::cerr << "noreboot-build diff: " << patched.error().message() << "\n";
     return 1;
   }
+  const double load_ms = ms_since(load_start);
   DiffOptions opt;
   opt.orig_name = files[0];
   opt.patched_name = files[1];
@@ -103,14 +111,19 @@ int run_cli(const std::vector<std::string>& args) {
     std::cerr << "noreboot-build diff: " << result.error().message() << "\n";
     return 1;
   }
-  const DiffResult& r = *result;
+  DiffResult& r = *result;
+  r.stats.timings_ms["load"] = load_ms;
+  r.stats.timings_ms["total"] += load_ms;
   bool wrote = false;
   if (r.has_output) {
+    const auto write_start = Clock::now();
     auto st = elf::write_object_file(r.output, out_path);
     if (!st.ok()) {
       std::cerr << "noreboot-build diff: " << st.error().message() << "\n";
       return 1;
     }
+    r.stats.timings_ms["write"] = ms_since(write_start);
+    r.stats.timings_ms["total"] += r.stats.timings_ms["write"];
     wrote = true;
   }
   if (json_out) std::cout << result_json(r, wrote ? out_path : std::string()) << "\n";

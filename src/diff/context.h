@@ -25,6 +25,7 @@ struct DiffContext {
   Fingerprinter fp_orig;
   Fingerprinter fp_patched;
   std::vector<bool> included;  // per PATCHED unit: the output object defines it
+  std::vector<bool> ignored;   // per PATCHED unit: the author marked it unchanged (ignore_markers.h)
   std::vector<KeptEntries> kept;
   DiffResult& result;
   bool debug = std::getenv("NOREBOOT_DIFF_DEBUG") != nullptr;
@@ -32,7 +33,7 @@ struct DiffContext {
   DiffContext(const ObjectIndex& o, const ObjectIndex& p, DiffResult& r)
       : orig(o), patched(p), corr(correlate(o, p)), orig_ids(identities(o, nullptr, nullptr)),
         patched_ids(identities(p, &o, &corr)), fp_orig(o, orig_ids), fp_patched(p, patched_ids),
-        included(p.units().size(), false), result(r) {}
+        included(p.units().size(), false), ignored(p.units().size(), false), result(r) {}
 
   static std::vector<std::string> identities(const ObjectIndex& ix, const ObjectIndex* orig, const Correlation* c) {
     std::vector<std::string> ids(ix.units().size());

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "diff/context.h"
+#include "diff/ignore_markers.h"
 #include "diff/refusals.h"
 #include "elf/arch_x86_64.h"
 
@@ -69,6 +70,18 @@ void debug_difference(const std::string& name, const std::string& a, const std::
                show(a).c_str(), show(b).c_str());
 }
 
+// Pass 2b: the author's ignore markers (KPATCH_IGNORE_FUNCTION / _SECTION / _STATIC): the
+// units they name are treated as unchanged by the passes below.
+void apply_ignore_markers(DiffContext& ctx) {
+  IgnoreMarkers m = read_ignore_markers(ctx.patched);
+  ctx.ignored = std::move(m.ignored);
+  for (auto& r : m.refused) ctx.refuse(std::move(r.symbol), std::move(r.reason), std::move(r.hint));
+  auto& out = ctx.result.ignored;
+  for (const auto& f : m.functions) out.push_back("function " + f);
+  for (const auto& s : m.sections) out.push_back("section " + s);
+  for (const auto& s : m.statics) out.push_back("static " + s);
+}
+
 // Pass 3a: functions. A function is changed when its fingerprint differs from its twin's (a
 // changed inline helper changes every caller's bytes, so callers show up here by themselves),
 // new when it has no twin. Changes livepatch cannot carry are refused, not dropped.
@@ -79,6 +92,7 @@ void classify_functions(DiffContext& ctx) {
     const Unit& u = P.unit(p);
     if (u.kind != UnitKind::function || u.parent != kNone) continue;
     ++ctx.result.stats.patched_functions;
+    if (ctx.ignored[p]) continue;  // KPATCH_IGNORE_FUNCTION / _SECTION: the author says unchanged
     uint32_t o = ctx.corr.twin_of_patched[p];
     ChangeKind kind;
     if (o == kNone) {
@@ -130,7 +144,7 @@ void classify_data(DiffContext& ctx) {
     const Unit& u = P.unit(p);
     if (u.kind == UnitKind::function || P.role(u.section) != SectionRole::data) continue;
     if (u.kind == UnitKind::object) ++ctx.result.stats.patched_objects;
-    if (u.fresh != FreshKind::none) continue;
+    if (u.fresh != FreshKind::none || ctx.ignored[p]) continue;
     const std::string& sec = P.section_of(u).name;
     if (starts_with(sec, ".init.") || starts_with(sec, ".exit.")) continue;
     uint32_t o = ctx.corr.twin_of_patched[p];
@@ -275,6 +289,7 @@ Result<DiffResult> diff_objects(const Object& orig, const Object& patched, const
   {
     ScopedTimer t(result.stats, "correlate");
     ctx.emplace(*oix, *pix, result);
+    apply_ignore_markers(*ctx);
   }
   // Pass 3: same / changed / new, and refusals.
   {

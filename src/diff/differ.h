@@ -71,6 +71,7 @@ struct DiffResult {
   std::vector<std::string> changed_rodata;  // local read-only data copied with its users
   std::vector<std::string> removed;       // functions ORIG has and PATCHED has not
   std::vector<CloneChange> clones;        // changed clones, redirected through their callers
+  std::vector<std::string> ignored;       // the author's ignore markers honoured: "function f", "section s", "static v"
   std::vector<Refusal> refused;
   std::vector<Reference> references;
   elf::Object output;                     // valid when has_output

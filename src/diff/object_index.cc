@@ -20,7 +20,8 @@ constexpr std::string_view kIgnoredPrefixes[] = {
     ".note", "__param", ".initcall", ".con_initcall", "_kprobe_blacklist", "__tracepoints_ptrs",
     "__tracepoints_strings", "_ftrace_events", "_ftrace_eval_map", "__bpf_raw_tp_map",
     ".export_symbol", "__modver", ".static_call.text", ".static_call_tramp_key", ".comment",
-    "__dyndbg_classes", ".init.setup", "__syscalls_metadata", "__kprobes"};
+    "__dyndbg_classes", ".init.setup", "__syscalls_metadata", "__kprobes",
+    ".noreboot.ignore.", ".kpatch.ignore."};  // the author's ignore markers (ignore_markers.h)
 
 std::string cold_parent_name(std::string_view name) {
   // foo.cold -> foo; foo.part.0.cold.3 -> foo.part.0

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <filesystem>
@@ -120,6 +121,45 @@ TEST_F(ElfTest, ReadsSectionsSymbolsRelocations) {
   ASSERT_NE(bss, 0u);
   EXPECT_EQ(obj->sections[bss].sh_type, SHT_NOBITS);
   EXPECT_EQ(obj->sections[bss].size(), 4u);
+}
+
+// Loading is zero-copy: sections view the file's mapping, copies share the view, the first
+// edit copies (the file and other views never change), and the mapping outlives the file name.
+TEST_F(ElfTest, SectionsViewTheMappedFileAndCopyOnFirstEdit) {
+  write_file("lib.c", kLib);
+  ASSERT_EQ(run("cd " + dir_.string() + " && gcc -c -O2 -ffunction-sections -fdata-sections lib.c"), "");
+  const auto bytes = slurp(path("lib.o"));
+  auto obj = read_object_file(path("lib.o"));
+  ASSERT_TRUE(obj.ok()) << obj.error().message();
+  uint32_t text = obj->find_section(".text.compute");
+  ASSERT_NE(text, 0u);
+  const Section& original = obj->sections[text];
+  ASSERT_TRUE(original.data.is_view());
+  ASSERT_FALSE(original.data.empty());
+  // The view points into the mapping of the file, not at a copy of it.
+  EXPECT_NE(std::search(bytes.begin(), bytes.end(), original.data.begin(), original.data.end()), bytes.end());
+  Section copy = original;
+  EXPECT_EQ(copy.data.data(), original.data.data()) << "copying a section copies the view, not the bytes";
+  copy.data.mutable_data()[0] ^= 0xff;
+  EXPECT_FALSE(copy.data.is_view());
+  EXPECT_NE(copy.data.data(), original.data.data());
+  EXPECT_TRUE(original.data.is_view());
+  EXPECT_NE(copy.data[0], original.data[0]);
+  EXPECT_EQ(slurp(path("lib.o")), bytes) << "the file is never written through";
+
+  auto expected = write_object(*read_object(bytes, "lib.o"));
+  ASSERT_TRUE(expected.ok());
+  fs::remove(path("lib.o"));  // the object keeps its mapping alive
+  auto written = write_object(*obj);
+  ASSERT_TRUE(written.ok()) << written.error().message();
+  EXPECT_EQ(*written, *expected);
+
+  auto missing = read_object_file(path("lib.o"));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message().find("lib.o: cannot open (does the file exist?)"), std::string::npos);
+  auto dir = read_object_file(dir_.string());
+  ASSERT_FALSE(dir.ok());
+  EXPECT_NE(dir.error().message().find("not a regular file"), std::string::npos) << dir.error().message();
 }
 
 TEST_F(ElfTest, EditsRemoveRenameAndLivepatchFormsSurviveWriting) {

@@ -4,11 +4,17 @@
 // (bloaty's rule), integers are read through memcpy (elf_types.h), and every error names the
 // input, the section or symbol, and the offending value, so a truncated or hostile file is a
 // clear message, never a crash. The fuzz target (reader_fuzz.cc) feeds arbitrary bytes here.
-#include <fstream>
-#include <iterator>
+//
+// Loading is zero-copy: read_object_file maps the file (mapped_file.h) and each section's
+// `data` is a view into that mapping which keeps it alive (section_bytes.h), so nothing is
+// zero-filled or copied; only headers, symbols (their names), relocations and group members
+// are decoded into values. A RELA or GROUP section's raw bytes are dropped once decoded (the
+// writer regenerates them), which releases nothing but the view. read_object on a caller's
+// span copies the bytes once into a shared buffer and views that.
 #include <sstream>
 
 #include "elf/arch_x86_64.h"
+#include "elf/mapped_file.h"
 #include "elf/object.h"
 
 namespace noreboot::elf {
@@ -45,7 +51,11 @@ Result<std::string_view> string_at(const Section& s, uint64_t offset) {
   return std::string_view(begin, len);
 }
 
-Result<Object> read_object(std::span<const uint8_t> bytes, std::string_view what) {
+namespace {
+
+// Parses `bytes`, which `backing` keeps alive; section contents become views into them.
+Result<Object> parse_object(std::span<const uint8_t> bytes, const std::shared_ptr<const void>& backing,
+                            std::string_view what) {
   const uint8_t* b = bytes.data();
   const uint64_t size = bytes.size();
   if (size < kEhdrSize) return bad(what, "file is " + std::to_string(size) + " bytes, too short for an ELF header");
@@ -97,7 +107,7 @@ Result<Object> read_object(std::span<const uint8_t> bytes, std::string_view what
       if (!in_range(off, sz, size))
         return bad(what, "section " + std::to_string(i) + ": contents at " + hex(off) + " size " +
                              hex(sz) + " run past the end of the file (" + hex(size) + " bytes)");
-      s.data.assign(b + off, b + off + sz);
+      s.data = SectionBytes::view(backing, bytes.subspan(off, sz));
     }
     if (s.sh_type == SHT_REL)
       return bad(what, "section " + std::to_string(i) + " is SHT_REL; only RELA relocations are supported on x86-64");
@@ -201,16 +211,16 @@ Result<Object> read_object(std::span<const uint8_t> bytes, std::string_view what
   return obj;
 }
 
+}  // namespace
+
+Result<Object> read_object(std::span<const uint8_t> bytes, std::string_view what) {
+  auto copy = std::make_shared<const std::vector<uint8_t>>(bytes.begin(), bytes.end());
+  return parse_object(*copy, copy, what);
+}
+
 Result<Object> read_object_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Error(Errc::not_found, path + ": cannot open (does the file exist?)");
-  std::streamoff size = in.tellg();
-  if (size < 0) return Error(Errc::io, path + ": cannot determine the file size");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(bytes.data()), size);
-  if (!in) return Error(Errc::io, path + ": read failed");
-  return read_object(bytes, path);
+  NR_TRY(auto file, MappedFile::open(path));
+  return parse_object(file->bytes(), file, path);
 }
 
 Result<std::vector<Note>> parse_notes(const Section& s) {

@@ -107,11 +107,11 @@ Result<std::vector<uint8_t>> write_object(const Object& obj) {
   if (strtab != shstrtab) generated[strtab] = symnames_own.bytes();
   generated[shstrtab] = shnames.bytes();
 
-  auto contents = [&](uint32_t i) -> const std::vector<uint8_t>& {
+  auto contents = [&](uint32_t i) -> std::span<const uint8_t> {
     const Section& s = obj.sections[i];
     if (s.sh_type == SHT_RELA || s.sh_type == SHT_GROUP || i == symtab || i == strtab || i == shstrtab)
       return generated[i];
-    return s.data;
+    return s.data.span();
   };
 
   // Layout.

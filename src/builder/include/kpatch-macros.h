@@ -16,8 +16,9 @@
  *  kpatch_shadow_alloc/get/free(obj, "name", ...): shadow variables named by a string, mapped
  *                     onto klp_shadow_* with an id hashed from the name (same name, same id,
  *                     in every file of the patch); new code should call klp_shadow_* itself
- *  KPATCH_FORCE_UNSAFE(fn), KPATCH_IGNORE_FUNCTION(fn), KPATCH_IGNORE_SECTION(name),
- *  KPATCH_IGNORE_STATIC(name): not available; using one stops the build with a compiler error
+ *  KPATCH_IGNORE_FUNCTION(fn), KPATCH_IGNORE_SECTION("name"), KPATCH_IGNORE_STATIC("name"):
+ *                     markers the differ honours (below)
+ *  KPATCH_FORCE_UNSAFE(fn): not available; using it stops the build with a compiler error
  *                     that names the macro and says why (the builder reports it as "the fix
  *                     does not compile").
  */
@@ -44,16 +45,27 @@ typedef struct klp_object patch_object;
 	_Static_assert(0, "KPATCH_FORCE_UNSAFE(" #fn ") has no equivalent in the kernel "   \
 			  "livepatch, which noreboot uses: remove it (every function goes "    \
 			  "through the consistency model) or change the fix")
-/* The differ has no per-function or per-section exclusions yet. */
-#define KPATCH_IGNORE_FUNCTION(fn)                                                           \
-	_Static_assert(0, "KPATCH_IGNORE_FUNCTION(" #fn ") is not supported by noreboot yet: " \
-			  "leave the function's change out of the fix")
-#define KPATCH_IGNORE_SECTION(name)                                                          \
-	_Static_assert(0, "KPATCH_IGNORE_SECTION(" #name ") is not supported by noreboot "    \
-			  "yet: leave that section's change out of the fix")
-#define KPATCH_IGNORE_STATIC(name)                                                           \
-	_Static_assert(0, "KPATCH_IGNORE_STATIC(" #name ") is not supported by noreboot yet: " \
-			  "noreboot correlates static locals itself; remove it")
+/*
+ * Ignore markers: changes the differ must not patch (src/diff/ignore_markers.h). Each marker
+ * is a pointer in a marker section that the differ reads and never copies into the patch.
+ *  KPATCH_IGNORE_FUNCTION(fn)      fn changed only as a side effect (say, a WARN's line
+ *                                  number): treated as unchanged, not patched.
+ *  KPATCH_IGNORE_SECTION("name")   the units of section "name" are treated as unchanged
+ *                                  (side effects, or a section that does not follow
+ *                                  -ffunction-sections/-fdata-sections).
+ *  KPATCH_IGNORE_STATIC("name")    the static variable "name" (any compiler suffix name.N) is
+ *                                  treated as unchanged (noreboot's own; kpatch has no such
+ *                                  macro).
+ * A marker that names nothing in the patched object is refused by the differ, naming it.
+ */
+#define __NOREBOOT_PASTE2(a, b) a##b
+#define __NOREBOOT_PASTE(a, b) __NOREBOOT_PASTE2(a, b)
+#define __NOREBOOT_IGNORE_MARKER(kind, value)                                               \
+	static const void *__NOREBOOT_PASTE(__noreboot_ignore_##kind##_, __COUNTER__)        \
+		__attribute__((__used__, __section__(".noreboot.ignore." #kind "s"))) = (value)
+#define KPATCH_IGNORE_FUNCTION(fn) __NOREBOOT_IGNORE_MARKER(function, (const void *)(fn))
+#define KPATCH_IGNORE_SECTION(name) __NOREBOOT_IGNORE_MARKER(section, (name))
+#define KPATCH_IGNORE_STATIC(name) __NOREBOOT_IGNORE_MARKER(static, (name))
 
 /* FNV-1a of the variable's name: the klp_shadow id of a named shadow variable. */
 static inline unsigned long __noreboot_shadow_id(const char *name)

@@ -93,3 +93,14 @@ expect_linkable() {
   ld -r -o "$T/linked.o" "$T/out.o" 2>"$T/ld.err" || fail "ld -r failed: $(cat "$T/ld.err")"
 }
 pass() { echo "PASS [$CASE]"; }
+
+# Lets orig.c/patched.c include "kpatch-macros.h" (noreboot's, src/builder/include) without a
+# kernel: minimal stand-ins for the three kernel headers it includes.
+use_kpatch_macros() {
+  mkdir -p "$T/inc/linux"
+  printf '#include <stddef.h>\n' > "$T/inc/linux/types.h"
+  printf 'typedef unsigned gfp_t;\n' > "$T/inc/linux/gfp.h"
+  printf 'struct klp_object;\nvoid *klp_shadow_alloc(void *, unsigned long, size_t, gfp_t, void *, void *);\nvoid *klp_shadow_get(void *, unsigned long);\nvoid klp_shadow_free(void *, unsigned long, void *);\n' \
+    > "$T/inc/linux/livepatch.h"
+  EXTRA_CFLAGS="${EXTRA_CFLAGS:-} -I$T/inc -idirafter $NR_SOURCE_DIR/src/builder/include"
+}
