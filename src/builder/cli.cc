@@ -9,6 +9,7 @@
 #include "builder/header_index_build.h"
 #include "builder/kernels.h"
 #include "core/log.h"
+#include "core/manifest.h"
 
 #include "diff/cli.h"
 
@@ -95,11 +96,8 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
     return Error(Errc::invalid_argument, "--tree compiles in one tree: give it with one --kernel at most");
   for (const auto& p : c.on_top_of)
     if (!std::filesystem::exists(p)) return Error(Errc::invalid_argument, "--on-top-of " + p.string() + " does not exist");
-  if (!c.name.empty()) {
-    for (char ch : c.name)
-      if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '_'))
-        return Error(Errc::invalid_argument, "--name '" + c.name + "': use letters, digits and '_' only (it becomes a module name)");
-  }
+  if (!c.name.empty() && !valid_module_name(c.name))
+    return Error(Errc::invalid_argument, "--name '" + c.name + "': use 1-55 letters, digits and '_' only (it becomes a module name)");
   return c;
 }
 

@@ -7,11 +7,9 @@ namespace noreboot::builder {
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // A line that leads to the diagnostic after it (printed by gcc just before it).
 bool is_context_line(std::string_view line) {
-  return starts_with(line, "In file included from ") || starts_with(line, "                 from ") ||
+  return line.starts_with("In file included from ") || line.starts_with("                 from ") ||
          line.find(": In function ") != std::string_view::npos ||
          line.find(": In member function ") != std::string_view::npos ||
          line.find(": At top level:") != std::string_view::npos;
@@ -19,7 +17,7 @@ bool is_context_line(std::string_view line) {
 
 bool is_error_line(std::string_view line) {
   return line.find(": error: ") != std::string_view::npos || line.find(": fatal error: ") != std::string_view::npos ||
-         starts_with(line, "error: ");
+         line.starts_with("error: ");
 }
 
 void remove_all(std::string& s, const std::string& what) {

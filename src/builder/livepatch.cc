@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 std::string default_module_name(const fs::path& patch) {
   std::string stem = patch.stem().string(), out = "nr_";
   for (char c : stem) out += std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '_';
-  if (out.size() > 55) out.resize(55);
+  if (out.size() > 55) out.resize(55);  // the module name rule: core/manifest.cc, valid_module_name
   return out;
 }
 

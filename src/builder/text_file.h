@@ -1,5 +1,5 @@
-// Small file helpers of the builder: whole-file reads and atomic writes (temp + rename), with
-// errors that name the file.
+// Small file helpers of the builder: whole-file reads and atomic writes, with errors that name
+// the file. The atomic write is core's (core/file_io.h), not a copy.
 #pragma once
 
 #include <filesystem>
@@ -11,7 +11,7 @@
 namespace noreboot::builder {
 
 Result<std::string> read_text(const std::filesystem::path& file);
-// Writes to FILE.tmp.PID, fsyncs, renames over FILE.
+// Writes FILE atomically (mode 0644) through core's write_file (core/file_io.h).
 Status write_text_atomic(const std::filesystem::path& file, std::string_view content);
 
 }  // namespace noreboot::builder

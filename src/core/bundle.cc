@@ -12,10 +12,6 @@ namespace {
 constexpr std::string_view kExpectedMembers =
     "a bundle holds exactly manifest.json, manifest.sig and the module <name>.ko";
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 Status check_size(std::string_view member, std::uint64_t size, std::uint64_t limit) {
   if (size > limit)
     return Error(Errc::invalid_input, "member '" + std::string(member) + "' is " + std::to_string(size) +
@@ -42,7 +38,7 @@ Result<BundleContents> read_bundle_bytes(ByteView archive, const BundleLimits& l
       NR_TRY_STATUS(check_size(m.name, m.data.size(), limits.manifest_max));
     } else if (m.name == kSignatureMember) {
       NR_TRY_STATUS(check_size(m.name, m.data.size(), limits.signature_max));
-    } else if (ends_with(m.name, ".ko") && m.name.find('/') == std::string::npos) {
+    } else if (m.name.ends_with(".ko") && m.name.find('/') == std::string::npos) {
       if (!module_member.empty())
         return Error(Errc::invalid_input, "members '" + module_member + "' and '" + m.name +
                                               "' are both modules; " + std::string(kExpectedMembers));
@@ -150,7 +146,7 @@ Result<Bytes> resign_bundle(const BundleContents& c, const SecretKey& key) {
 Result<std::filesystem::path> extract_module(const BundleContents& c, const std::filesystem::path& dir) {
   const std::string& file = c.manifest.module.file;
   // parse_manifest guarantees this; re-check because a caller may have built `c` by hand.
-  if (!ends_with(file, ".ko") || !valid_module_name(std::string_view(file).substr(0, file.size() - 3)))
+  if (!file.ends_with(".ko") || !valid_module_name(std::string_view(file).substr(0, file.size() - 3)))
     return Error(Errc::invalid_input, "module file name '" + file + "' is not <module name>.ko");
   std::filesystem::path out = dir / file;
   NR_TRY_STATUS(write_file(out, c.module, {.mode = 0644}));

@@ -107,6 +107,15 @@ Result<Manifest> parse_json_manifest(const Json& root, const std::string& src) {
 
 }  // namespace
 
+// The one rule for a livepatch module's name, used by the builder (--name, and the name it
+// makes from the fix's file name), the module generator, the bundle reader and the fix record:
+// 1-55 characters of [A-Za-z0-9_].
+// Why 55: the kernel keeps a module's name in struct module::name[MODULE_NAME_LEN], with
+// MODULE_NAME_LEN = 64 - sizeof(unsigned long) = 56 on 64-bit, NUL included, and modpost
+// refuses a longer one ("module name is too long"). Why these characters: the name is the .ko's
+// file name, KBUILD_MODNAME (kbuild turns '-' and ',' into '_'), a folder under /sys/module and
+// /sys/kernel/livepatch, and part of C identifiers in the generated source; [A-Za-z0-9_] is what
+// every one of them takes unchanged.
 bool valid_module_name(std::string_view name) {
   if (name.empty() || name.size() > 55) return false;
   for (char c : name)

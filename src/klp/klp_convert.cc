@@ -5,6 +5,8 @@
 #include <map>
 #include <set>
 
+#include "core/manifest.h"
+
 namespace noreboot::klp {
 namespace {
 
@@ -303,7 +305,7 @@ Result<ConvertPlan> prepare_patch_object(elf::Object& obj, const std::string& wh
   const std::string& object_name_hint = what;
   if (src.vmlinux == nullptr || src.exports == nullptr)
     return Error(Errc::internal, "prepare_patch_object: vmlinux index and exports are required");
-  if (in.target.empty() || in.target.find_first_of("./") != std::string::npos || in.target.size() > 55)
+  if (in.target.find_first_of("./") != std::string::npos || !valid_module_name(kernel_module_name(in.target)))
     return Error(Errc::invalid_argument, "livepatch object name '" + in.target + "' is not a valid module name");
   // The kernel matches klp_object names against struct module::name (usb_storage, not usb-storage).
   const std::string target = in.target == "vmlinux" ? in.target : kernel_module_name(in.target);

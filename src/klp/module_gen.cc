@@ -12,6 +12,7 @@
 #include "core/bundle.h"
 #include "core/file_io.h"
 #include "core/log.h"
+#include "core/manifest.h"
 #include "klp/kbuild_direct.h"
 #include "klp/process.h"
 
@@ -28,13 +29,6 @@ std::string c_string(const std::string& s) {
     out += c;
   }
   return out + "\"";
-}
-
-bool valid_module_name(const std::string& n) {
-  if (n.empty() || n.size() > 55) return false;
-  for (char c : n)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
-  return true;
 }
 
 Status write_text(const std::string& path, const std::string& text) {
@@ -132,7 +126,7 @@ Result<ModuleResult> build_livepatch_module(const ModuleRequest& req) {
   };
   if (!valid_module_name(req.module_name))
     return Error(Errc::invalid_argument, "module name '" + req.module_name +
-                                             "' must be 1-55 characters of a-z, 0-9 and '_'");
+                                             "' must be 1-55 characters of A-Z, a-z, 0-9 and '_' (core/manifest.cc)");
   if (req.objects.empty()) return Error(Errc::invalid_argument, "no patch object given");
 
   NR_TRY(auto vmlinux, ensure_vmlinux_index(req.kernel));

@@ -12,12 +12,15 @@
 #include <nlohmann/json.hpp>
 
 #include "server/api_impl.h"
+#include "server/token_prefixes.h"
 
 namespace noreboot::server {
 
+std::string new_secret(std::string_view prefix) { return std::string(prefix) + random_hex(24); }
+
 Result<std::string> create_admin_token(Store& store, const std::string& name, const std::string& audit_action,
                                        std::int64_t now, const std::function<Status(const std::string&)>& keep) {
-  std::string secret = "nra_" + random_hex(24);
+  std::string secret = new_secret(kAdminTokenPrefix);
   TokenRecord t;
   t.id = "t_" + random_hex(8);
   t.kind = "admin";

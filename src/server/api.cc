@@ -1,5 +1,6 @@
-// Api: routing, authentication, the agent endpoints, long polls and the rollout ticker.
-// See api.h for the design; admin endpoints are in api_admin.cc, the dashboard in dashboard.cc.
+// Api: authentication, the agent endpoints, long polls and the rollout ticker.
+// See api.h for the design; the route table is api_routes.cc, the admin endpoints are in
+// api_<resource>.cc (api_admin.cc says which), the dashboard in dashboard.cc.
 #include "server/api.h"
 
 #include <sodium.h>
@@ -8,9 +9,11 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "core/numbers.h"
 #include "server/admin_tokens.h"
 #include "server/api_impl.h"
 #include "server/route_labels.h"
+#include "server/token_prefixes.h"
 
 namespace noreboot::server {
 
@@ -114,21 +117,6 @@ json bundle_to_json(const BundleRecord& b) {
 }
 
 namespace {
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> seg;
-  std::string cur;
-  for (char c : path.substr(1)) {
-    if (c == '/') {
-      seg.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(c);
-    }
-  }
-  if (!cur.empty() || path.size() > 1) seg.push_back(cur);
-  return seg;
-}
 
 // The host as an agent's check-in or report (both carry kernel, state and applied) describes it
 // at time t.
@@ -239,48 +227,16 @@ void Api::handle(HttpRequest req, Respond respond) {
       req.path.find('\0') != std::string::npos)
     return fail(400, "invalid_input", "path '" + req.path.substr(0, 128) +
                                           "' contains '..', '//', '\\' or NUL; ids are plain names");
-  const std::string& method = req.method;
-  bool get = method == "GET" || method == "HEAD";
-
-  if (seg.size() == 1 && seg[0] == "healthz") {
-    if (!get) return fail(405, "method_not_allowed", "use GET /healthz");
-    auto st = m.store.ping();
-    if (!st) return counted(error_response({503, "unavailable", "store: " + st.error().message()}));
-    return counted(json_response(200, {{"status", "ok"}}));
-  }
-  if (seg.size() == 1 && seg[0] == "metrics") {
-    if (!get) return fail(405, "method_not_allowed", "use GET /metrics");
-    return counted(m.metrics_text());
-  }
-  if (seg.empty() || seg[0] != "v1") return counted(m.dashboard(req, seg));
-
-  if (seg.size() == 2 && seg[1] == "enroll") {
-    if (method != "POST") return fail(405, "method_not_allowed", "use POST /v1/enroll");
-    return counted(m.enroll(req));
-  }
-  if (seg.size() == 2 && seg[1] == "checkin") {
-    if (method != "POST") return fail(405, "method_not_allowed", "use POST /v1/checkin");
-    return m.checkin(req, counted);
-  }
-  if (seg.size() == 2 && seg[1] == "report") {
-    if (method != "POST") return fail(405, "method_not_allowed", "use POST /v1/report");
-    return m.report(req, counted);
-  }
-  if (seg.size() == 3 && seg[1] == "bundles" && get) {
-    if (!api::is_sha256_hex(seg[2]))
-      return fail(400, "invalid_input", "bundle id '" + seg[2].substr(0, 80) +
-                                            "' must be the bundle's SHA-256: 64 lowercase hex characters");
-    auto r = m.download(req, seg[2]);
-    r.head_only = method == "HEAD";
-    return counted(std::move(r));
-  }
-
-  // Everything else under /v1 is an admin endpoint.
-  Fail f{};
-  auto actor = m.auth_admin(req, !get, f);
-  if (!actor) return counted(error_response(f));
-  counted(m.admin(req, seg, *actor));
+  m.route(req, std::move(counted));
 }
+
+HttpResponse Api::Impl::healthz_get(const RouteCall&) {
+  auto st = store.ping();
+  if (!st) return error_response({503, "unavailable", "store: " + st.error().message()});
+  return json_response(200, {{"status", "ok"}});
+}
+
+HttpResponse Api::Impl::metrics_get(const RouteCall&) { return metrics_text(); }
 
 void Api::release_waiters() {
   Impl& m = *impl_;
@@ -422,9 +378,9 @@ std::string Api::Impl::bearer(const HttpRequest& req) const {
   return "";
 }
 
-std::optional<Api::Impl::AuthedHost> Api::Impl::auth_host(const HttpRequest& req, Fail& fail) {
+std::optional<AuthedHost> Api::Impl::auth_host(const HttpRequest& req, Fail& fail) {
   std::string token = bearer(req);
-  if (token.empty() || token.size() > 128 || token.rfind("nrh_", 0) != 0) {
+  if (token.empty() || token.size() > 128 || !is_host_credential(token)) {
     fail = {401, "unauthorized", "send the host credential from enrollment as 'Authorization: Bearer nrh_...'"};
     return std::nullopt;
   }
@@ -446,7 +402,7 @@ std::optional<Api::Impl::AuthedHost> Api::Impl::auth_host(const HttpRequest& req
 
 std::optional<TokenRecord> Api::Impl::auth_admin(const HttpRequest& req, bool need_write, Fail& fail) {
   std::string token = bearer(req);
-  if (token.empty() || token.size() > 128 || token.rfind("nra_", 0) != 0) {
+  if (token.empty() || token.size() > 128 || !is_admin_token(token)) {
     fail = {401, "unauthorized", "this endpoint needs an admin token: 'Authorization: Bearer nra_...'"};
     return std::nullopt;
   }
@@ -469,13 +425,13 @@ std::optional<TokenRecord> Api::Impl::auth_admin(const HttpRequest& req, bool ne
 
 // ---- agent endpoints ------------------------------------------------------------------------
 
-HttpResponse Api::Impl::enroll(const HttpRequest& req) {
-  auto body = api::parse_enroll_request(req.body);
+HttpResponse Api::Impl::enroll(const RouteCall& call) {
+  auto body = api::parse_enroll_request(call.req.body);
   if (!body) return error_response(fail_from(body.error()));
   for (const auto& tag : body->tags)
     if (!api::is_name(tag))
       return error_response({400, "invalid_input", "tags: '" + tag.substr(0, 64) + "' is not a valid name"});
-  if (body->token.rfind("nre_", 0) != 0)
+  if (!is_enrollment_token(body->token))
     return error_response({401, "unauthorized", "token: not an enrollment token (they start with nre_)"});
   std::int64_t t = now();
   HostRecord h;
@@ -484,7 +440,7 @@ HttpResponse Api::Impl::enroll(const HttpRequest& req) {
   h.kernel = body->kernel;
   h.tags = body->tags;
   h.enrolled_at = h.last_seen = t;
-  std::string credential = "nrh_" + random_hex(24);
+  std::string credential = new_secret(kHostCredentialPrefix);
   auto used = store.enroll_host(sha256_hex(body->token), h, sha256_hex(credential), t);
   if (!used) return error_response(fail_from(used.error()));
   if (!used->has_value())
@@ -581,21 +537,19 @@ void Api::Impl::park(HostRecord host, std::int64_t deadline, std::uint64_t decid
   }
 }
 
-void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
-  Fail f{};
-  auto auth = auth_host(req, f);
-  if (!auth) return respond(error_response(f));
+void Api::Impl::checkin(const RouteCall& call, Respond respond) {
+  const HttpRequest& req = call.req;
+  const AuthedHost* auth = call.host;
   const HostRecord& host = auth->host;
   auto body = api::parse_checkin_request(req.body);
   if (!body) return respond(error_response(fail_from(body.error())));
   std::int64_t wait = 0;
   if (auto it = req.query.find("wait"); it != req.query.end()) {
-    const std::string& w = it->second;
-    if (w.empty() || w.size() > 6 || !std::all_of(w.begin(), w.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
-        std::stoll(w) > opt.max_wait)
+    auto w = parse_decimal(it->second, 6);
+    if (!w || static_cast<std::int64_t>(*w) > opt.max_wait)
       return respond(error_response({400, "invalid_input",
                                      "wait: must be whole seconds from 0 to " + std::to_string(opt.max_wait)}));
-    wait = std::stoll(w);
+    wait = static_cast<std::int64_t>(*w);
   }
   metrics.checkins++;
   std::int64_t t = now();
@@ -641,10 +595,9 @@ void Api::Impl::checkin(const HttpRequest& req, Respond respond) {
   committer.submit(std::move(writes), std::move(finish));
 }
 
-void Api::Impl::report(const HttpRequest& req, Respond respond) {
-  Fail f{};
-  auto auth = auth_host(req, f);
-  if (!auth) return respond(error_response(f));
+void Api::Impl::report(const RouteCall& call, Respond respond) {
+  const HttpRequest& req = call.req;
+  const AuthedHost* auth = call.host;
   const HostRecord& host = auth->host;
   auto body = api::parse_report_request(req.body);
   if (!body) return respond(error_response(fail_from(body.error())));
@@ -698,14 +651,11 @@ void Api::Impl::report(const HttpRequest& req, Respond respond) {
   });
 }
 
-HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha) {
-  Fail f{};
-  std::string token = bearer(req);
-  if (token.rfind("nra_", 0) == 0) {
-    if (!auth_admin(req, false, f)) return error_response(f);
-  } else if (!auth_host(req, f)) {
-    return error_response(f);
-  }
+// The router has checked the id (64 lowercase hex) and the caller (a host credential, or an
+// admin token of either role).
+HttpResponse Api::Impl::download(const RouteCall& call) {
+  const HttpRequest& req = call.req;
+  const std::string& sha = call.capture("sha256");
   std::shared_ptr<const std::string> content;
   {
     std::lock_guard lock(cache_mu);
@@ -737,10 +687,9 @@ HttpResponse Api::Impl::download(const HttpRequest& req, const std::string& sha)
     std::string spec = range.substr(6);
     auto dash = spec.find('-');
     auto num = [](const std::string& s, std::uint64_t& v) {
-      if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return false;
-      v = std::stoull(s);
-      return true;
+      auto n = parse_decimal(s, 18);
+      if (n) v = *n;
+      return n.has_value();
     };
     std::uint64_t a = 0, b = 0;
     bool ok = dash != std::string::npos;

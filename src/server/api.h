@@ -108,6 +108,7 @@ class Api {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  friend std::vector<std::string> api_route_patterns();  // route_labels.h
 };
 
 }  // namespace noreboot::server

@@ -30,6 +30,7 @@
 #include "core/bundle.h"
 #include "core/log.h"
 #include "server/api_impl.h"
+#include "server/body_fields.h"
 
 namespace noreboot::server {
 namespace {
@@ -176,35 +177,35 @@ Result<std::vector<json>> Api::Impl::fix_exposure(const std::string& fix_id) {
   return out;
 }
 
-HttpResponse Api::Impl::fixes(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor) {
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  if (seg.size() == 4 && seg[3] == "approve") return approve_fix(req, seg[2], actor);
-  if (seg.size() == 3) {
-    if (!get) return error_response({405, "method_not_allowed", "allowed here: GET"});
-    if (!valid_fix_id(seg[2]))
-      return bad("fix id '" + seg[2].substr(0, 64) + "' is not valid: 1-128 of A-Z a-z 0-9 . _ + -");
-    NR_TRY_RESP(auto list, fix_exposure(seg[2]));
-    if (list.empty()) return error_response({404, "not_found", "no fix record names fix " + seg[2]});
-    return json_response(200, list[0]);
-  }
-  if (seg.size() != 2) return error_response({404, "not_found", "no API route " + req.path.substr(0, 128)});
-  if (get) {
-    NR_TRY_RESP(auto list, fix_exposure(""));
-    return json_response(200, {{"fixes", list}});
-  }
-  if (req.method != "POST") return error_response({405, "method_not_allowed", "allowed here: GET, POST"});
+// POST /v1/fixes/{id}/approve (api_approve.cc does the work).
+HttpResponse Api::Impl::fix_approve(const RouteCall& call) {
+  return approve_fix(call.req, call.capture("id"), *call.actor);
+}
 
+HttpResponse Api::Impl::fix_get(const RouteCall& call) {
+  const std::string& id = call.capture("id");
+  if (!valid_fix_id(id)) return bad("fix id '" + id.substr(0, 64) + "' is not valid: 1-128 of A-Z a-z 0-9 . _ + -");
+  NR_TRY_RESP(auto list, fix_exposure(id));
+  if (list.empty()) return error_response({404, "not_found", "no fix record names fix " + id});
+  return json_response(200, list[0]);
+}
+
+HttpResponse Api::Impl::fixes_get(const RouteCall&) {
+  NR_TRY_RESP(auto list, fix_exposure(""));
+  return json_response(200, {{"fixes", list}});
+}
+
+HttpResponse Api::Impl::fixes_post(const RouteCall& call) {
+  const TokenRecord& actor = *call.actor;
   // {"record": "<base64 of fix.json>", "signature": "<fix.sig>"}
-  json body = json::parse(req.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) return bad("body: must be a JSON object {\"record\", \"signature\"}");
-  if (!body.contains("record") || !body["record"].is_string())
-    return bad("record: required, the base64 of fix.json's exact bytes");
-  if (!body.contains("signature") || !body["signature"].is_string())
-    return bad("signature: required, the text of fix.sig");
-  auto raw = base64_decode(body["record"].get<std::string>());
+  using Need = BodyFields::Need;
+  NR_TRY_RESP(auto body, BodyFields::parse(call.req.body, "{\"record\", \"signature\"}"));
+  NR_TRY_RESP(auto record64, body.string("record", Need::required, "required, the base64 of fix.json's exact bytes"));
+  NR_TRY_RESP(auto signature_text, body.string("signature", Need::required, "required, the text of fix.sig"));
+  auto raw = base64_decode(*record64);
   if (!raw) return bad("record: not valid base64 (standard alphabet, with padding)");
   std::string record(raw->begin(), raw->end());
-  std::string signature = body["signature"].get<std::string>();
+  std::string signature = *signature_text;
 
   auto verified = fix_verifier(record, signature);
   if (!verified) {

@@ -1,5 +1,6 @@
-// Internals of Api shared by its source files (api.cc: routing, agents, long polls, ticker;
-// api_admin.cc: admin endpoints; dashboard.cc: HTML). Not a public interface.
+// Internals of Api shared by its source files (api.cc: agents, long polls, ticker;
+// api_routes.cc: the route table and dispatch; api_<resource>.cc: the admin endpoints by
+// resource; dashboard.cc: HTML). Not a public interface.
 #pragma once
 
 #include <atomic>
@@ -14,6 +15,7 @@
 #include "server/fix_groups.h"
 #include "server/group_commit.h"
 #include "server/host_cache.h"
+#include "server/route_table.h"
 
 namespace noreboot::server {
 
@@ -33,6 +35,22 @@ using nlohmann::json;
 
 struct DashboardView;  // a logged-in dashboard request (dashboard_html.h)
 
+// A host authenticated by its credential (auth_host).
+struct AuthedHost {
+  std::string credential_hash;
+  HostRecord host;
+};
+
+// One request as a route's handler sees it: the placeholders its pattern captured and the
+// caller the router authenticated for the route's role (api_routes.cc).
+struct RouteCall {
+  const HttpRequest& req;
+  Captures captures;
+  const TokenRecord* actor = nullptr;  // reader and admin routes; host_or_reader with a token
+  const AuthedHost* host = nullptr;    // host routes; host_or_reader with a credential
+  const std::string& capture(std::string_view name) const;
+};
+
 // A failed request: status + JSON error code + message.
 struct Fail {
   int status;
@@ -46,6 +64,11 @@ Fail fail_from(const Error& e);  // maps Errc to a status
 std::string sha256_hex(std::string_view data);
 std::string random_hex(std::size_t bytes);
 std::string html_escape(std::string_view s);
+// Answers shared by the admin handlers.
+HttpResponse bad_request(const std::string& msg);          // 400 invalid_input
+HttpResponse not_found_response(const std::string& msg);   // 404 not_found
+// s is `prefix` + exactly hex_len lowercase hex digits (host, rollout and token ids).
+bool id_ok(std::string_view s, std::string_view prefix, std::size_t hex_len);
 
 json kernel_to_json(const api::KernelId& k);
 json host_to_json(const HostRecord& h);
@@ -150,19 +173,22 @@ struct Api::Impl {
   Result<std::shared_ptr<const FleetSnapshot>> snapshot();
 
   // Auth. On failure they fill `fail` and return nullopt.
-  struct AuthedHost {
-    std::string credential_hash;
-    HostRecord host;
-  };
   std::optional<AuthedHost> auth_host(const HttpRequest& req, Fail& fail);
   std::optional<TokenRecord> auth_admin(const HttpRequest& req, bool need_write, Fail& fail);
   std::string bearer(const HttpRequest& req) const;
 
-  // Agent side.
-  void checkin(const HttpRequest& req, Respond respond);
-  HttpResponse enroll(const HttpRequest& req);
-  void report(const HttpRequest& req, Respond respond);
-  HttpResponse download(const HttpRequest& req, const std::string& sha);
+  // The route table (api_routes.cc): authenticates for the route's role, then calls its handler.
+  using Handler = std::function<void(Impl&, const RouteCall&, Respond&)>;
+  static const RouteTable<Handler>& routes();
+  void route(const HttpRequest& req, Respond respond);
+
+  // Operations and agent side (api.cc).
+  HttpResponse healthz_get(const RouteCall& call);
+  HttpResponse metrics_get(const RouteCall& call);
+  void checkin(const RouteCall& call, Respond respond);
+  HttpResponse enroll(const RouteCall& call);
+  void report(const RouteCall& call, Respond respond);
+  HttpResponse download(const RouteCall& call);
   // What to offer this host now (no write: the caller queues the offer with its other writes).
   std::optional<api::Offer> decide(const HostRecord& host, const FleetSnapshot& fleet);
   void park(HostRecord host, std::int64_t deadline, std::uint64_t decided_at, std::uint64_t connection,
@@ -170,13 +196,37 @@ struct Api::Impl {
   std::string checkin_body(const HostRecord& host, const std::optional<api::Offer>& offer) const;
   void evaluate_rollouts();
 
-  // Admin side (api_admin.cc).
-  HttpResponse admin(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
+  // Admin side, one file per resource; every change is audited (api_admin.cc).
   void audit(const TokenRecord& actor, const std::string& action, const json& detail);
+  // api_bundles.cc
+  HttpResponse bundles_get(const RouteCall& call);
+  HttpResponse bundles_post(const RouteCall& call);
+  // api_rollouts.cc
+  HttpResponse rollouts_get(const RouteCall& call);
+  HttpResponse rollouts_post(const RouteCall& call);
+  HttpResponse rollout_get(const RouteCall& call);
+  HttpResponse rollout_action(const RouteCall& call, const std::string& action);  // promote, halt, resume
   Result<json> rollout_to_json(const RolloutRecord& r);
   // Outcomes summed over the rollout's bundles (a fix rollout counts across kernels).
   Result<RolloutCounts> rollout_counts(const RolloutRecord& r);
+  // api_pins.cc
+  HttpResponse pins_get(const RouteCall& call);
+  HttpResponse pins_post(const RouteCall& call);
+  HttpResponse pin_delete(const RouteCall& call);
+  // api_hosts.cc
+  HttpResponse hosts_get(const RouteCall& call);
+  HttpResponse host_get(const RouteCall& call);
+  HttpResponse host_delete(const RouteCall& call);
+  // api_fleet.cc
+  HttpResponse fleet_get(const RouteCall& call);
+  HttpResponse audit_get(const RouteCall& call);
+  HttpResponse audit_post(const RouteCall& call);
+  HttpResponse fix_approve(const RouteCall& call);
   Result<json> fleet_json();
+  // api_tokens.cc; kind is "enrollment" or "admin"
+  HttpResponse tokens_get(const RouteCall& call, const std::string& kind);
+  HttpResponse tokens_post(const RouteCall& call, const std::string& kind);
+  HttpResponse token_delete(const RouteCall& call, const std::string& kind);
 
   // Approvals (api_approve.cc): POST /v1/rollouts/{id}/approve, POST /v1/fixes/{id}/approve.
   HttpResponse approve_rollout_request(const RolloutRecord& r, const TokenRecord& actor);
@@ -187,7 +237,9 @@ struct Api::Impl {
   HttpResponse list_audit_request(const HttpRequest& req);
 
   // Fixes (api_fixes.cc): POST /v1/fixes, GET /v1/fixes[/{id}], and the exposure per fix.
-  HttpResponse fixes(const HttpRequest& req, const std::vector<std::string>& seg, const TokenRecord& actor);
+  HttpResponse fixes_get(const RouteCall& call);
+  HttpResponse fix_get(const RouteCall& call);
+  HttpResponse fixes_post(const RouteCall& call);
   // Every host group of the fleet classified once per stored fix (fix_id "") or for one fix
   // (server/fix_groups.h); the fix view and the fleet's `exposed` view both count from it.
   Result<FleetFixGroups> fix_groups(const std::string& fix_id);

@@ -9,7 +9,7 @@
 // an admin or read token for a server-side session (dashboard_session.h); each page view
 // re-reads the token behind the session, so revoking it logs the browser out. Actions are
 // form POSTs carrying a per-session, per-action token; they run the API's own admin handler
-// (Impl::admin) as the session's token, so they are checked, audited and applied exactly as
+// (Impl::rollout_action) as the session's token, so they are checked, audited and applied exactly as
 // `POST /v1/rollouts/{id}/{action}` is. Trade-off: no live updates (a meta refresh every
 // 10 s) — enough for watching a rollout.
 #include <algorithm>
@@ -19,6 +19,7 @@
 #include "core/manifest.h"
 #include "server/api_impl.h"
 #include "server/dashboard_html.h"
+#include "server/route_labels.h"
 
 namespace noreboot::server {
 namespace {
@@ -119,6 +120,12 @@ std::string rollout_action_forms(const DashboardView& view, const std::string& r
   return out;
 }
 
+// The dashboard's pages and actions, for the /metrics labels (route_labels.h).
+std::vector<std::string> dashboard_route_patterns() {
+  return {"/", "/login", "/logout", "/hosts", "/hosts/{id}", "/fixes", "/fixes/{id}",
+          "/rollouts/{id}/halt", "/rollouts/{id}/resume", "/rollouts/{id}/promote", "/rollouts/{id}/approve"};
+}
+
 HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std::string>& seg) {
   const bool get = req.method == "GET" || req.method == "HEAD";
   const std::int64_t t = now();
@@ -188,14 +195,15 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
       return refused_page(403, "Form token missing or wrong",
                           "This form did not come from your dashboard session (or the session changed since the page "
                           "was loaded). Reload the page and press the button again.", &view);
-    HttpRequest call;
-    call.method = "POST";
-    call.path = "/v1/rollouts/" + seg[1] + "/" + seg[2];
-    call.target = call.path;
-    call.remote = req.remote;
+    HttpRequest api_req;
+    api_req.method = "POST";
+    api_req.path = "/v1/rollouts/" + seg[1] + "/" + seg[2];
+    api_req.target = api_req.path;
+    api_req.remote = req.remote;
     if (seg[2] == "halt")
-      call.body = json{{"reason", "halted from the dashboard by " + (view.token.name.empty() ? view.token.id : view.token.name)}}.dump();
-    HttpResponse done = admin(call, {"v1", "rollouts", seg[1], seg[2]}, view.token);
+      api_req.body = json{{"reason", "halted from the dashboard by " + (view.token.name.empty() ? view.token.id : view.token.name)}}.dump();
+    RouteCall call{api_req, {{"id", seg[1]}}, &view.token};
+    HttpResponse done = rollout_action(call, seg[2]);
     json j = json::parse(done.body, nullptr, false);
     if (done.status != 200) {
       std::string why = !j.is_discarded() && j.contains("error") ? j["error"].value("message", "") : done.body;

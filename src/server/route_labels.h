@@ -6,10 +6,10 @@
 // every path that matches none of them is counted as "other": the label set is bounded by
 // the table, whatever clients send.
 //
-// The table lists the API (docs/api.md), the operations endpoints and the dashboard's pages,
-// including the fix pages (/fixes, /fixes/{id}, /fixes/{id}/rollouts/{id}/halt|resume|promote).
-// A placeholder ({id}, {sha256}, {group}) matches any one non-empty segment; a segment
-// written "a|b|c" matches one of those words and is kept as sent (a bounded set).
+// The templates are not a list of their own: they are the patterns of the API's route table
+// (api_routes.cc: the operations endpoints, the agents' and the admin API, docs/api.md) and
+// of the dashboard's (dashboard.cc: its pages and its rollout actions). A placeholder ({id},
+// {sha256}, {group}) matches any one non-empty segment (route_table.h).
 #pragma once
 
 #include <string>
@@ -22,5 +22,9 @@ std::string route_label(const std::vector<std::string>& segments);
 
 // Every template of the table (for tests and docs).
 const std::vector<std::string>& known_route_templates();
+
+// The patterns of the two route tables, in table order (api_routes.cc, dashboard.cc).
+std::vector<std::string> api_route_patterns();
+std::vector<std::string> dashboard_route_patterns();
 
 }  // namespace noreboot::server

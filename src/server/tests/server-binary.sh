@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end checks of the noreboot-server binary (ctest: server_binary, label unit):
 # the ARCHITECTURE interface (--listen/--data, /healthz, /metrics, clean SIGTERM), the
-# config file, TLS, refusing plain HTTP off loopback, and a server killed (SIGKILL) in the
-# middle of a bundle upload leaving nothing visible after a restart.
+# config file, TLS, refusing plain HTTP off loopback, 404 and 405 (with Allow) from the route
+# table, and a server killed (SIGKILL) in the middle of a bundle upload leaving nothing
+# visible after a restart.
 set -euo pipefail
 server=${1:?usage: server-binary.sh PATH/TO/noreboot-server}
 work=$(mktemp -d /tmp/nr-srvbin.XXXXXX)
@@ -45,6 +46,17 @@ code=$(curl -s -o "$work/h" -w '%{http_code}' "$url/healthz")
 curl -sf "$url/metrics" | grep -q '^noreboot_checkins_total 0$' || fail "metrics lack noreboot_checkins_total"
 token=$(cat "$work/data/admin.token")
 curl -sf -H "Authorization: Bearer $token" "$url/v1/fleet" | grep -q '"hosts":0' || fail "admin token does not work"
+# The route table: a known path with a wrong method is 405 with Allow; an unknown one is 404.
+code=$(curl -s -D "$work/hdr" -o "$work/body" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $token" "$url/v1/fleet")
+[ "$code" = 405 ] || fail "DELETE /v1/fleet answered $code (want 405)"
+grep -qi '^allow: GET, HEAD' "$work/hdr" || fail "405 without 'Allow: GET, HEAD': $(cat "$work/hdr")"
+grep -q '"method_not_allowed"' "$work/body" || fail "405 body: $(cat "$work/body")"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/healthz")
+[ "$code" = 405 ] || fail "POST /healthz answered $code (want 405)"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$url/v1/no-such-route")
+[ "$code" = 404 ] || fail "GET /v1/no-such-route answered $code (want 404)"
+code=$(curl -s -o /dev/null -w '%{http_code}' "$url/v1/no-such-route")
+[ "$code" = 401 ] || fail "an unknown /v1 route without a token answered $code (want 401: the token is checked first)"
 stop
 
 echo "== killed during an upload: nothing visible after restart"
