@@ -202,12 +202,15 @@ class Runner {
       auto log = vdir_ / ("test-" + k.release + ".log");
       fs::remove(log);
       out_ << "noreboot-feed: " << vs.version << ": testing " << k.file << " in QEMU (log " << log.string() << ")\n";
+      auto started = now();
       NR_TRY(auto r, run_program({c_.tools.vm, "smoke", "--abi", k.release, "--timeout", std::to_string(c_.vm_timeout),
                                   (out_dir() / k.file).string()},
                                  log, false));
       if (r.exit_code == 0) {
         vs.tests[k.release] = "passed";
         s_.counters.tested++;
+        out_ << "noreboot-feed: " << vs.version << ": " << k.release << ": the QEMU smoke test passed (" << now() - started
+             << " s)\n";
       } else {
         std::string last = log_tail(log, 1);
         if (last.size() > 2) last = last.substr(3);
