@@ -42,6 +42,7 @@ test_start=$SECONDS
 cleanup() {
   local rc=$? p
   trap '' INT TERM   # a second signal (timeout signals the whole group) must not cut the cleanup short
+  set +e             # nor may a child's exit status (wait returns 143 for a process stopped by SIGTERM)
   for p in "${fake_pids[@]+"${fake_pids[@]}"}" $poll_pid; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   for p in "${vm_pids[@]+"${vm_pids[@]}"}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
