@@ -268,6 +268,7 @@ class Runner {
       auto log = vdir_ / ("test-" + k.release + ".log");
       fs::remove(log);
       out_ << "noreboot-feed: " << vs.version << ": testing " << k.file << " in QEMU (log " << log.string() << ")\n";
+      auto started = now();
       std::vector<std::string> argv = {c_.tools.vm, "smoke", "--abi", k.release, "--timeout", std::to_string(c_.vm_timeout),
                                        (out_dir() / k.file).string()};
       // An inbox fix's check script runs in the guest while the patch is live.
@@ -276,6 +277,8 @@ class Runner {
       if (r.exit_code == 0) {
         vs.tests[k.release] = "passed";
         s_.counters.tested++;
+        out_ << "noreboot-feed: " << vs.version << ": " << k.release << ": the QEMU smoke test passed (" << now() - started
+             << " s)\n";
         note("tested", {{"version", vs.version}, {"kernel", k.release}, {"result", "passed"}});
       } else {
         std::string last = log_tail(log, 1);

@@ -39,8 +39,10 @@ HttpResponse bad(const std::string& msg) { return error_response({400, "invalid_
 HttpResponse refused(const std::string& msg) { return error_response({422, "refused", msg}); }
 
 // "... Debian 6.1.192-2 (2026-11-16)" -> "6.1.192-2"; "" when the text names no Debian version.
+// The last "Debian " of the text: a real /proc/version names the compiler's Debian version first
+// ("(gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, ...) #1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (...)").
 std::string debian_version_of(const std::string& proc_version) {
-  auto pos = proc_version.find("Debian ");
+  auto pos = proc_version.rfind("Debian ");
   if (pos == std::string::npos) return "";
   pos += 7;
   auto end = proc_version.find_first_of(" )", pos);

@@ -504,7 +504,11 @@ TEST_F(ServerTest, StagesAdvanceWithTimeAndPinsHoldGroups) {
 struct TestKernel {
   std::string release, debian, build;
   json identity() const {
-    return {{"release", release}, {"version", "#1 SMP PREEMPT_DYNAMIC Debian " + debian + " (2026-11-16)"},
+    // As a real Debian /proc/version: the compiler's Debian version comes first.
+    return {{"release", release},
+            {"version", "Linux version " + release +
+                            " (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, GNU ld (GNU "
+                            "Binutils for Debian) 2.40) #1 SMP PREEMPT_DYNAMIC Debian " + debian + " (2026-11-16)"},
             {"build_id", build}, {"arch", "x86_64"}};
   }
 };
