@@ -91,7 +91,7 @@ std::map<uint64_t, const elf::Relocation*> entry_relocs(const elf::Object& obj, 
 
 // Turns the NOP of a static branch at `code` into `jmp target`. Empty on success, else why not.
 std::string force_jump(elf::Object& obj, const Place& code, const elf::Relocation target_rel) {
-  auto& text = obj.sections[code.section].data;
+  auto& text = obj.sections[code.section].data.mutable_bytes();  // edited below: the first edit copies the mapping
   auto at = [&](size_t n) { return code.offset + n <= text.size(); };
   Place target;
   if (!place_of(obj, target_rel, target)) return "its target is not in a section of the object";
