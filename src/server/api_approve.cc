@@ -71,10 +71,17 @@ HttpResponse Api::Impl::approve_fix(const HttpRequest& req, const std::string& f
     approved.push_back(json::parse(one.body));
   }
   if (approved.empty()) {
-    const RolloutRecord& last = mine.back();
-    std::string who = approved_by(store, last.id);
+    // Name the rollout an operator approved, if one was (a fix may also have older rollouts
+    // started without approval); else the newest.
+    const RolloutRecord* last = &mine.back();
+    std::string who;
+    for (const auto& r : mine)
+      if (auto by = approved_by(store, r.id); !by.empty()) {
+        last = &r;
+        who = by;
+      }
     return error_response({409, "conflict", "fix " + fix_id + " is already approved: no rollout of it awaits approval "
-                                            "(rollout " + last.id + " is " + std::string(rollout_state_name(last.state)) +
+                                            "(rollout " + last->id + " is " + std::string(rollout_state_name(last->state)) +
                                             (who.empty() ? "" : ", approved" + who) + ")"});
   }
   return json_response(200, {{"fix", fix_id}, {"rollouts", approved}});
