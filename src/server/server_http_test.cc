@@ -410,9 +410,10 @@ TEST_F(ServerTest, FailuresPastTheBudgetHaltTheRolloutAndBlockTheBundle) {
                                              {{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 5}}}));
   std::vector<Host> offered, not_offered;
   for (auto& h : hosts) {
-    auto o = json::parse(req("POST", "/v1/checkin", checkin_body(), h.credential).body)["offer"];
+    auto resp = req("POST", "/v1/checkin", checkin_body(), h.credential);
+    auto o = json::parse(resp.body)["offer"];
     bool expect = placement_bucket(id, h.id) < 50;
-    ASSERT_EQ(!o.is_null(), expect) << h.id;
+    ASSERT_EQ(!o.is_null(), expect) << h.id << ": " << resp.status << " " << resp.body;
     (expect ? offered : not_offered).push_back(h);
   }
   ASSERT_GE(offered.size(), 3u);
