@@ -1,16 +1,22 @@
 // One noreboot-build run: from a fix and a target kernel to a signed bundle.
 //
-// The run is a list of named passes over one BuildContext (configuration in, intermediate
-// results out), each timed:
-//   prepare   the kernel profile (fetched and prepared once per ABI, cached)
-//   units     which translation units the fix touches; refusals for what cannot be patched
-//   record    Kbuild's exact command per unit (first time per kernel only)
-//   stage     earlier fixes (--on-top-of) and the fix applied to copies of the touched files
-//             (the cached tree stays pristine); "already fixed" / "does not apply" end here
+// run_build (build.cc) is a list of named passes over one BuildContext (build_context.h:
+// configuration in, each pass's results out), each timed by one StepTimer (steps.h). In order
+// (build_passes.h says what each reads and writes):
+//   fix       read, check (UTF-8) and parse the fix; before anything is downloaded
+//   units     classify the fix's files: .c units, headers, refusals, ignored files
+//   prepare   the kernel profile (fetched and prepared once per ABI, cached), or --tree
+//   baseline  with --on-top-of: the earlier cumulative patch for this kernel and its files
+//   work      the work folder and the fixes written into it; "no change" if no C is touched
+//   stage     earlier fixes and the fix applied to copies of the touched files (the cached
+//             tree stays pristine); "already fixed" / "does not apply" end here
+//   headers   when a header changes: the units it reaches (header index)
+//   record    Kbuild's exact command per unit (sub-step kbuild: first time per kernel only)
 //   compile   original and patched objects on the fast path, checked against Kbuild
 //   diff      per object: changed and new functions, or refusals (src/diff)
 //   verify    the original of every replaced function equals the shipped kernel's code
 //   klp       one livepatch module for all objects (src/klp)
+//   sign      with --module-sign-key: the kernel's sign-file appends a PKCS#7 signature
 //   bundle    the module, manifest and signature in OUT.nrp (src/core)
 // Refusals accumulate across units and are all printed before the run stops (exit 3).
 #pragma once
@@ -100,7 +106,8 @@ Result<std::vector<FixFile>> fix_files(const BuildConfig& config, const Baseline
 // The --fix ID:text arguments as fix ids and descriptions.
 std::vector<Fix> fixes_of(const BuildConfig& config);
 
-// Resolves the profile from --kernel or --tree (prepares it when needed).
+// Resolves the profile from --kernel or --tree (prepares it when needed; the fetch and prepare
+// sub-steps are timed in CLOCK).
 Result<KernelProfile> resolve_profile(const BuildConfig& config, StepClock& clock);
 
 }  // namespace noreboot::builder

@@ -55,7 +55,7 @@ Status record_commands(const KernelProfile& profile, std::vector<Unit>& units, c
   if (!missing.empty()) {
     std::string list;
     for (const auto& m : missing) list += " " + m;
-    opts.clock->begin("kbuild", "first compile of" + list + " in the cached tree (records the exact commands)");
+    StepTimer kbuild(*opts.clock, "kbuild", "first compile of" + list + " in the cached tree (records the exact commands)");
     NR_TRY(auto lock, FileLock::acquire(tree_lock_file(profile), "compiling in the kernel tree"));
     auto make = make_command(profile, opts.jobs);
     make.insert(make.end(), missing.begin(), missing.end());
@@ -63,7 +63,6 @@ Status record_commands(const KernelProfile& profile, std::vector<Unit>& units, c
     if (auto r = run_checked(make, {.cwd = profile.tree, .log = log}); !r.ok())
       return std::move(r).error().context("Kbuild could not compile the original of" + list +
                                           " (is the file built with this kernel's config?)");
-    opts.clock->end("kbuild");
   }
   for (auto& u : units) {
     NR_TRY(u.command, read_recorded_command(profile.tree, u.object));
@@ -152,8 +151,8 @@ Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vec
   }
   std::string patched_flags =
       opts.author_include.empty() ? "" : "-idirafter " + shell_quote(opts.author_include.string());
-  opts.clock->begin("compile", std::to_string(jobs.size()) + " objects on the fast path, " +
-                                   std::to_string(opts.jobs) + " at a time");
+  opts.clock->announce(std::to_string(jobs.size()) + " objects on the fast path, " + std::to_string(opts.jobs) +
+                       " at a time");
   std::atomic<size_t> next{0};
   std::mutex mu;
   std::vector<Error> errors;
@@ -170,7 +169,7 @@ Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vec
       log += ".log";
       std::error_code ec;
       fs::remove(log, ec);
-      auto start = std::chrono::steady_clock::now();
+      Stopwatch watch;
       // sh -e: stop at the compiler's failure instead of running objtool on a missing object
       // (compile_errors.h).
       auto r = run_process({"sh", "-e", "-c", fast_command(cu.unit, src_root, obj, job.patched ? patched_flags : "",
@@ -183,7 +182,7 @@ Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vec
       } else if (r->exit_code != 0) {
         failures.push_back({job.unit, job.patched, log});
       } else {
-        log::info("[compile] {} {} ({})", job.patched ? "patched " : "original", cu.unit.object, elapsed_text(start));
+        log::info("[compile] {} {} ({})", job.patched ? "patched " : "original", cu.unit.object, watch.text());
       }
     }
   };
@@ -195,7 +194,6 @@ Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vec
     for (const auto& e : errors) msg += (msg.empty() ? "" : "\n") + e.message();
     return Error(errors.front().code(), msg);
   }
-  opts.clock->end("compile");
   std::sort(failures.begin(), failures.end(),
             [](const Failure& a, const Failure& b) { return std::tie(a.unit, a.patched) < std::tie(b.unit, b.patched); });
   auto excerpt = [&](const Failure& f) {

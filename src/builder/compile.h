@@ -38,7 +38,8 @@ namespace noreboot::builder {
 struct CompileOptions {
   int jobs = 2;
   std::filesystem::path work;        // WORK folder of this build
-  StepClock* clock = nullptr;
+  StepClock* clock = nullptr;        // the build's: compile_units announces itself in the open step
+                                     // (the compile pass); record_commands times Kbuild as "kbuild"
   // Searched last (-idirafter) by the patched copy only: where <noreboot/livepatch.h> is
   // (livepatch_header.h). Empty: nothing added.
   std::filesystem::path author_include;

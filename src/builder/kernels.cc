@@ -4,7 +4,6 @@
 
 #include <cctype>
 #include <algorithm>
-#include <chrono>
 #include <ctime>
 #include <map>
 #include <set>
@@ -191,13 +190,13 @@ Result<std::vector<KernelReport>> run_kernels(const BuildConfig& config) {
   std::vector<KernelReport> reports;
   for (size_t i = 0; i < targets.size(); ++i) {
     const KernelTarget& t = targets[i];
-    auto t0 = std::chrono::steady_clock::now();
+    Stopwatch watch;
     KernelReport rep;
     rep.target = t;
     std::string tag = "[kernel " + std::to_string(i + 1) + "/" + std::to_string(targets.size()) + "] ";
     log::info("{}{}", tag, kernel_label(t));
     auto finish = [&] {
-      rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      rep.seconds = watch.seconds();
       log::info("{}{}: {}{}", tag, t.abi, rep.failed ? "failed" : std::string(outcome_name(rep.outcome)),
                 rep.detail.empty() || rep.outcome == Outcome::does_not_apply ? "" : ": " + rep.detail);
       reports.push_back(rep);

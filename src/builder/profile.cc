@@ -114,34 +114,36 @@ Status prepare_tree(const KernelProfile& p, const fs::path& source_deb, const Pr
 
   if (source_deb.filename().string().find("_" + p.version + "_") == std::string::npos)
     return Error(Errc::internal, source_deb.string() + " is not the linux-source of " + p.abi + "'s own version " + p.version);
-  clock.begin("prepare:untar", "unpacking " + source_deb.filename().string() + " into " + p.tree.string());
-  NR_TRY(auto tarball, source_tarball_in(source_deb));
-  fs::create_directories(p.tree);
-  std::string script = "set -o pipefail; dpkg-deb --fsys-tarfile " + shell_quote(source_deb.string()) +
-                       " | tar -xO " + shell_quote(tarball) +
-                       " | tar -xJ --strip-components=1 -C " + shell_quote(p.tree.string());
-  NR_TRY_STATUS(run_checked({"bash", "-c", script}, {.log = log}));
-  clock.end("prepare:untar");
+  {
+    StepTimer untar(clock, "prepare:untar", "unpacking " + source_deb.filename().string() + " into " + p.tree.string());
+    NR_TRY(auto tarball, source_tarball_in(source_deb));
+    fs::create_directories(p.tree);
+    std::string script = "set -o pipefail; dpkg-deb --fsys-tarfile " + shell_quote(source_deb.string()) +
+                         " | tar -xO " + shell_quote(tarball) +
+                         " | tar -xJ --strip-components=1 -C " + shell_quote(p.tree.string());
+    NR_TRY_STATUS(run_checked({"bash", "-c", script}, {.log = log}));
+  }
 
-  clock.begin("prepare:config", "exact config from linux-headers-" + p.abi + ", make olddefconfig");
-  NR_TRY(auto packaged, read_text(p.headers / ".config"));
-  std::string config = with_default_sig_key(packaged);
-  NR_TRY_STATUS(write_text_atomic(p.tree / ".config", config));
   auto make = make_command(p, opts.jobs);
-  auto olddef = make;
-  olddef.push_back("olddefconfig");
-  NR_TRY_STATUS(run_checked(olddef, po));
-  NR_TRY(auto after, read_text(p.tree / ".config"));
-  if (after != config)
-    return Error(Errc::invalid_input,
-                 "make olddefconfig changed the packaged config of " + p.abi +
-                     ", so objects built here would not match the shipped kernel:\n" +
-                     config_difference(config, after) +
-                     "  check that linux-source and linux-headers-" + p.abi +
-                     " are the same Debian version and that CC=" + p.cc + " is installed");
-  clock.end("prepare:config");
+  {
+    StepTimer configure(clock, "prepare:config", "exact config from linux-headers-" + p.abi + ", make olddefconfig");
+    NR_TRY(auto packaged, read_text(p.headers / ".config"));
+    std::string config = with_default_sig_key(packaged);
+    NR_TRY_STATUS(write_text_atomic(p.tree / ".config", config));
+    auto olddef = make;
+    olddef.push_back("olddefconfig");
+    NR_TRY_STATUS(run_checked(olddef, po));
+    NR_TRY(auto after, read_text(p.tree / ".config"));
+    if (after != config)
+      return Error(Errc::invalid_input,
+                   "make olddefconfig changed the packaged config of " + p.abi +
+                       ", so objects built here would not match the shipped kernel:\n" +
+                       config_difference(config, after) +
+                       "  check that linux-source and linux-headers-" + p.abi +
+                       " are the same Debian version and that CC=" + p.cc + " is installed");
+  }
 
-  clock.begin("prepare:make", "make prepare modules_prepare (about 25 s)");
+  StepTimer prepare(clock, "prepare:make", "make prepare modules_prepare (about 25 s)");
   auto prep = make;
   prep.insert(prep.end(), {"prepare", "modules_prepare"});
   NR_TRY_STATUS(run_checked(prep, po));
@@ -153,7 +155,6 @@ Status prepare_tree(const KernelProfile& p, const fs::path& source_deb, const Pr
   fs::copy_file(p.headers / "Module.symvers", p.tree / "Module.symvers",
                 fs::copy_options::overwrite_existing, ec);
   if (ec) return Error(Errc::io, "cannot copy Module.symvers from " + p.headers.string() + ": " + ec.message());
-  clock.end("prepare:make");
   ::sync();
   return ok_status();
 }
@@ -194,7 +195,7 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
     if (!done.ok() || done.value() != tree_stamp(abi, vars["NR_VERSION"])) vars.clear();  // made by an older builder
   }
   if (vars["NR_KDIR"].empty() || vars["NR_VERSION"].empty() || !fs::exists(vars["NR_HEADERS"])) {
-    clock.begin("fetch", "kernel packages for " + abi + " (scripts/kernel-fetch)");
+    StepTimer fetching(clock, "fetch", "kernel packages for " + abi + " (scripts/kernel-fetch)");
     fs::path fetch = opts.kernel_fetch.empty() ? find_kernel_fetch() : opts.kernel_fetch;
     NR_TRY(auto r, run_process({fetch.string(), "--abi", abi, "--source", "--dbg"}, {.capture_stdout = true}));
     if (r.exit_code == 3)
@@ -209,7 +210,6 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
     for (const char* k : {"NR_ABI", "NR_VERSION", "NR_KDIR", "NR_HEADERS", "NR_SOURCE_DEB", "NR_MODDIR"})
       if (vars[k].empty())
         return Error(Errc::internal, fetch.string() + " printed no " + k + "; is it the project's kernel-fetch?");
-    clock.end("fetch");
     fetch_output = r.out;
   }
 
@@ -244,11 +244,10 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
                 p.abi, p.version);
     else
       log::info("[prepare] removing {}: an earlier prepare did not finish", p.tree.string());
-    clock.begin("prepare:clean", "removing the incomplete tree");
+    StepTimer clean(clock, "prepare:clean", "removing the incomplete tree");
     fs::remove(done, ec);
     fs::remove_all(p.tree, ec);
     if (ec) return Error(Errc::io, "cannot remove the incomplete tree " + p.tree.string() + ": " + ec.message());
-    clock.end("prepare:clean");
   }
   if (auto st = prepare_tree(p, vars["NR_SOURCE_DEB"], opts); !st.ok()) {
     return std::move(st).error().context("preparing " + p.abi + " (the unfinished tree is removed by the next run)");
