@@ -31,20 +31,20 @@ struct BuildContext {
 
   // Out: what run_build returns (outcome, refusals, compiled units, bundle, the step clock).
   BuildResult result;
-  bool stopped = false;                  // a pass decided the outcome: the rest do not run
+  bool stopped = false;  // a pass decided the outcome: the rest do not run
 
   // Written by the passes, in pass order.
-  std::string patch_text;                // fix: the fix as given (goes into the manifest)
-  PatchSet patch;                        // fix: parsed
-  TouchedFiles touched;                  // units (and baseline: earlier fixes' files joined)
-  KernelProfile profile;                 // prepare
-  const Baseline* baseline = nullptr;    // baseline: the earlier patch for this kernel, if any
-  std::vector<FixFile> fixes;            // work: earlier fixes, then this one, as files in WORK
-  CompileOptions compile;                // work: jobs, WORK, clock, author include; headers: headers
-  std::vector<std::string> sources;      // work: the touched .c files; headers: plus the units reached
-  std::vector<Unit> units;               // record: each source with its recorded command and owner
-  DiffSummary diffs;                     // diff: per unit, changed and new functions
-  std::filesystem::path module;          // klp: WORK/klp/<name>.ko (sign appends its signature)
+  std::string patch_text;              // fix: the fix as given (goes into the manifest)
+  PatchSet patch;                      // fix: parsed
+  TouchedFiles touched;                // units (and baseline: earlier fixes' files joined)
+  KernelProfile profile;               // prepare
+  const Baseline* baseline = nullptr;  // baseline: the earlier patch for this kernel, if any
+  std::vector<FixFile> fixes;          // work: earlier fixes, then this one, as files in WORK
+  CompileOptions compile;              // work: jobs, WORK, clock, author include; headers: headers
+  std::vector<std::string> sources;    // work: the touched .c files; headers: plus the units reached
+  std::vector<Unit> units;             // record: each source with its recorded command and owner
+  DiffSummary diffs;                   // diff: per unit, changed and new functions
+  std::filesystem::path module;        // klp: WORK/klp/<name>.ko (sign appends its signature)
 
   // Ends the build with OUTCOME after this pass.
   void stop(Outcome outcome) {

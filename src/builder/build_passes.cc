@@ -67,7 +67,8 @@ Status read_fix(BuildContext& ctx) {
   if (config.patch.empty()) return Error(Errc::invalid_argument, "no fix given: --patch FIX.patch");
   NR_TRY(ctx.patch_text, read_text(config.patch));
   if (!valid_utf8(ctx.patch_text))
-    return Error(Errc::invalid_argument, config.patch.string() + " is not UTF-8 text: the bundle carries the fix's "
+    return Error(Errc::invalid_argument, config.patch.string() +
+                                             " is not UTF-8 text: the bundle carries the fix's "
                                              "text in its signed manifest; convert the file to UTF-8");
   NR_TRY(ctx.patch, parse_patch(ctx.patch_text, config.patch.string()));
   if (config.stop == BuildConfig::Stop::bundle && config.output.empty())
@@ -129,7 +130,9 @@ Status make_work(BuildContext& ctx) {
   log::info("[work] {}", ctx.result.work.string());
   NR_TRY(ctx.fixes, fix_files(ctx.config, ctx.baseline, ctx.patch, ctx.result.work));
   ctx.sources = ctx.touched.sources;
-  ctx.compile = CompileOptions{.jobs = ctx.config.jobs, .work = ctx.result.work, .clock = &ctx.result.clock,
+  ctx.compile = CompileOptions{.jobs = ctx.config.jobs,
+                               .work = ctx.result.work,
+                               .clock = &ctx.result.clock,
                                .author_include = find_author_include()};
   return ok_status();
 }
@@ -188,19 +191,25 @@ Status compile_objects(BuildContext& ctx) {
   ctx.result.units = std::move(compiled.units);
   bool any_change = false;
   for (const auto& cu : ctx.result.units) {
-    if (cu.identical) log::info("[compile] {}: the fix does not change the object", cu.unit.object);
-    else any_change = true;
+    if (cu.identical)
+      log::info("[compile] {}: the fix does not change the object", cu.unit.object);
+    else
+      any_change = true;
   }
-  if (!any_change) ctx.stop(Outcome::no_change);
-  else if (ctx.config.stop == BuildConfig::Stop::compile) ctx.stop(Outcome::built);
+  if (!any_change)
+    ctx.stop(Outcome::no_change);
+  else if (ctx.config.stop == BuildConfig::Stop::compile)
+    ctx.stop(Outcome::built);
   return ok_status();
 }
 
 Status diff_objects_pass(BuildContext& ctx) {
   ctx.result.clock.announce("comparing " + std::to_string(ctx.result.units.size()) + " object pair(s)");
   NR_TRY(ctx.diffs, diff_units(ctx.result.units, ctx.result.work));
-  if (!ctx.diffs.refusals.empty()) ctx.refuse(ctx.diffs.refusals);
-  else if (ctx.diffs.units.empty()) ctx.stop(Outcome::no_change);
+  if (!ctx.diffs.refusals.empty())
+    ctx.refuse(ctx.diffs.refusals);
+  else if (ctx.diffs.units.empty())
+    ctx.stop(Outcome::no_change);
   return ok_status();
 }
 
