@@ -4,10 +4,7 @@
 # keeps a kernel and its packages and removes the others' folders and packages, the shared
 # linux-kbuild package stays, a bad prune is refused with a message. Usage: cache-prune.sh NOREBOOT_BUILD
 set -euo pipefail
-build=$1
-. "$(dirname "$0")/../lib/testlib.sh"   # fail, the work folder removed at exit
-testlib_workdir nr-cache
-T=$work
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-cache   # build, $T, fail, the work folder removed at exit
 export NOREBOOT_CACHE=$T
 mk() { mkdir -p "$(dirname "$1")"; head -c "$2" /dev/zero > "$1"; }
 for k in 6.1.0-55-amd64:6.1.192-1 6.1.0-56-amd64:6.1.192-2; do

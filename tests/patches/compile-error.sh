@@ -5,12 +5,7 @@
 # folder's copy, and not objtool's "Can't open .../patched/....o". Nothing is written.
 # Usage: compile-error.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/testlib.sh"   # fail (with the build log), the work folder removed at exit
-testlib_workdir nr-compile-error
-T=$work
-export XDG_CONFIG_HOME=$T/config
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-compile-error   # build, $T, fail (with the build log), the work folder removed at exit
 export LC_ALL=C   # gcc quotes with ASCII quotes
 rc=0
 "$build" --kernel "debian:${NOREBOOT_ABI:-current}" --patch "$here/compile-error.patch" -o "$T/out.nrp" > "$T/log" 2>&1 || rc=$?

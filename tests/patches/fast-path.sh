@@ -3,12 +3,8 @@
 # elsewhere) gives byte-identical objects to Kbuild, for a built-in object and a module object,
 # and leaves the cached tree's sources untouched. Usage: fast-path.sh NOREBOOT_BUILD
 set -euo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/testlib.sh"   # pass, fail (counting: every check reports), finish
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-fastpath   # build, $T, pass, fail (counting: every check reports), finish
 TESTLIB_KEEP_GOING=1
-testlib_workdir nr-fastpath
-T=$work
 for n in cmdline module-9p; do
   "$build" compile --kernel "debian:${NOREBOOT_ABI:-current}" --patch "$here/$n.patch" --work "$T/$n" > "$T/$n.out" 2> "$T/$n.err" \
     || { fail "$n: compile failed"; cat "$T/$n.err"; exit 1; }

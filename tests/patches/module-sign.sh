@@ -4,13 +4,8 @@
 # and carries the signer's name); a missing half of the pair is a usage error (exit 2).
 # Usage: module-sign.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/testlib.sh"   # pass, fail (counting: every check reports), finish
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-sign   # build, $T, pass, fail (counting: every check reports), finish
 TESTLIB_KEEP_GOING=1
-testlib_workdir nr-sign
-T=$work
-export XDG_CONFIG_HOME=$T/config
 openssl req -new -nodes -utf8 -sha256 -days 2 -batch -x509 -subj "/CN=noreboot test signer $$/" \
   -newkey rsa:2048 -keyout "$T/key.pem" -out "$T/cert.pem" 2>/dev/null || { fail "openssl could not make a key"; exit 1; }
 rc=0

@@ -4,13 +4,8 @@
 # so). Runs in a throw-away kernel folder: a fake kernel-fetch hands out the real cached
 # packages with NR_KDIR pointing at it. Usage: prepare-kill.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-. "$repo/tests/lib/testlib.sh"   # fail (counting: every check reports), finish
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-kill   # build, $T, fail (counting: every check reports), finish
 TESTLIB_KEEP_GOING=1
-testlib_workdir nr-kill
-T=$work
 pid=
 on_exit '[ -n "$pid" ] && kill -9 -- -"$pid" 2>/dev/null'   # a prepare still running, its whole group
 real_cache=${NOREBOOT_CACHE:-$HOME/.cache/noreboot}

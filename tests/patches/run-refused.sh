@@ -2,13 +2,8 @@
 # shell tier: every NAME-refused.patch is refused by noreboot-build with exit 3, the reason in
 # NAME-refused.refused on stderr, and no output file written. Usage: run-refused.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-. "$here/../lib/testlib.sh"   # pass, fail (counting: every fix reports), finish
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-refused   # build, $T, pass, fail (counting: every fix reports), finish
 TESTLIB_KEEP_GOING=1
-testlib_workdir nr-refused
-T=$work
-export XDG_CONFIG_HOME=$T/config
 for want in "$here"/*.refused; do
   n=$(basename "$want" .refused)
   rc=0

@@ -24,14 +24,8 @@
 # accepts it.
 # Usage: shipped-proof.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-. "$repo/tests/lib/testlib.sh"   # fail (counting: every check reports), finish
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-proof   # build, $T, fail (counting: every check reports), finish
 TESTLIB_KEEP_GOING=1
-testlib_workdir nr-proof
-T=$work
-export XDG_CONFIG_HOME=$T/config   # a throw-away publisher key, not the user's
 
 newest_kernels 2
 read -r wrong wrong_v <<< "${kernels[0]}"   # OLD: the tree that is wrong for NEW
