@@ -18,7 +18,8 @@
 # Exit 77 (skipped) when the VM harness is not in the tree yet.
 set -euo pipefail
 klp=$1 repo=$2
-. "$(dirname "$0")/vm_lib.sh" klp-vm-cmdline   # fail, $work, $vmrun, the kernel, compile_unit
+. "$(dirname "$0")/lib.sh" klp-vm-cmdline   # fail, $work, the kernel, compile_unit, need_vm
+need_vm
 
 mkdir "$work/src"
 cat > "$work/src/cmdline.c" <<'C'

@@ -9,7 +9,8 @@
 #   vm_module.sh NOREBOOT_KLP REPO_ROOT        (exit 77: skipped, no VM harness yet)
 set -euo pipefail
 klp=$1 repo=$2
-. "$(dirname "$0")/vm_lib.sh" klp-vm-module   # fail, $work, $vmrun, the kernel, compile_unit
+. "$(dirname "$0")/lib.sh" klp-vm-module   # fail, $work, the kernel, compile_unit, need_vm
+need_vm
 
 mkdir "$work/src"
 cat > "$work/src/binfmt_misc.c" <<'C'

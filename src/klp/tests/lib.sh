@@ -1,11 +1,8 @@
-# vm_lib.sh: what the klp VM tests (vm_cmdline.sh, vm_module.sh) share; source it after
+# lib.sh: what the klp shell and VM tests share; source it with a work-folder prefix after
 # setting klp and repo. On the shell test library (tests/lib/testlib.sh): fail, a work folder
-# $work removed at exit (prefix: the first argument). It skips (exit 77) without the VM
-# harness, sets the kernel's paths (NR_ABI, NR_HEADERS, NR_MODDIR, ... from
-# scripts/kernel-fetch --dbg) and $vmrun, and gives compile_unit.
+# $work removed at exit. It sets the kernel's paths (NR_ABI, NR_HEADERS, NR_MODDIR, ... from
+# scripts/kernel-fetch --dbg) and gives compile_unit and need_vm.
 . "$repo/tests/lib/testlib.sh"
-vmrun=${NOREBOOT_VM_RUN:-$repo/tests/vm/vm-run}
-[ -x "$vmrun" ] || { echo "SKIP: no VM harness at $vmrun"; exit 77; }
 eval "$("$repo/scripts/kernel-fetch" --dbg --quiet)"
 testlib_workdir "$1"
 
@@ -18,4 +15,10 @@ compile_unit() {
   make -s -C "$NR_HEADERS" M="$work/src" CC=gcc-12 KCFLAGS="-ffunction-sections -fdata-sections" \
     KBUILD_MODPOST_WARN=1 modules >/dev/null 2>&1 || true
   [ -s "$work/src/$1.o" ] || fail "could not compile the patched $1.c"
+}
+
+# need_vm: sets $vmrun, the VM harness; skips the test (exit 77) when it is not there.
+need_vm() {
+  vmrun=${NOREBOOT_VM_RUN:-$repo/tests/vm/vm-run}
+  [ -x "$vmrun" ] || { echo "SKIP: no VM harness at $vmrun"; exit 77; }
 }
