@@ -22,45 +22,18 @@
 #      kill mid-build), exits 0, and the server's end state equals the reference's: the same
 #      fix ids, the same outcome per kernel in the record, one bundle per built kernel, one
 #      rollout per fix; a further run does nothing.
-set -euo pipefail
-B=$(cd "${1:?usage: feed-kill.sh BUILD_DIR}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-feed=$B/src/feed/noreboot-feed server=$B/src/server/noreboot-server admin=$B/src/admin/noreboot-admin
-agent=$B/src/agent/noreboot fake=$B/src/agent/noreboot-fake-kernel build=$B/src/builder/noreboot-build
-for b in "$feed" "$server" "$admin" "$agent" "$fake" "$build"; do
-  [ -x "$b" ] || { echo "FAIL: '$b' is not an executable (build first)"; exit 1; }
-done
-T=$(mktemp -d /tmp/nr-feed-kill.XXXXXX)
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-feed-kill   # testlib, the binaries, $T, ok, py, three_newest_kernels, feed_tools
 server_pids=() feed_pid=""
-cleanup() {
-  local rc=$? p
-  trap '' INT TERM   # a second signal (timeout signals the whole group) must not cut the cleanup short
-  set +e             # nor may a child's exit status (wait returns 143 for a process stopped by SIGTERM)
+stop_all() {
+  local p
   [ -n "$feed_pid" ] && kill -KILL "$feed_pid" 2>/dev/null
   for p in "${server_pids[@]+"${server_pids[@]}"}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
-  if [ "$rc" != 0 ]; then
-    for f in "$T"/*/server.log "$T"/*/run*.out; do [ -s "$f" ] && { echo "--- $f (last lines)"; tail -n 20 "$f"; }; done
-  fi
-  rm -rf "$T"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "FAIL: $*"; exit 1; }
-t0=$SECONDS
-ok() { echo "ok: $*  [$((SECONDS - t0)) s]"; }
-py() { python3 -c "$@"; }
+on_exit stop_all
+TESTLIB_LOGS=("$T/*/server.log" "$T/*/run*.out") TESTLIB_LOG_LINES=20
 
-mapfile -t kernels < <("$repo/scripts/kernel-fetch" --list | awk '$3 == "complete" {print $1, $2}' | tail -3)
-[ ${#kernels[@]} -eq 3 ] || fail "the archive serves fewer than 3 complete kernels: ${kernels[*]}"
-read -r old_abi old_v <<< "${kernels[0]}"
-read -r mid_abi mid_v <<< "${kernels[1]}"
-read -r new_abi new_v <<< "${kernels[2]}"
+three_newest_kernels
 echo "kernels: $old_abi ($old_v), $mid_abi ($mid_v), $new_abi ($new_v); the feed starts after $mid_v"
-for abi in "$old_abi" "$mid_abi" "$new_abi"; do
-  "$build" prepare --kernel "debian:$abi" > "$T/prepare.log" 2>&1 || { cat "$T/prepare.log"; fail "preparing $abi"; }
-done
 build_id_of() { readelf -n "$(eval "$("$repo/scripts/kernel-fetch" --abi "$1" --quiet)"; echo "$NR_VMLINUX")" | awk '/Build ID:/ {print $3; exit}'; }
 "$admin" keygen "$T/publisher" > /dev/null
 
@@ -102,13 +75,8 @@ test = false
 [[stages]]
 percent = 100
 failure_budget = 0
-[tools]
-debian_fix = "$repo/scripts/debian-fix"
-build = "$build"
-admin = "$d/admin-wrapper"
-vm = "$repo/scripts/noreboot-vm"
-kernel_fetch = "$repo/scripts/kernel-fetch"
 TOML
+  feed_tools "$d/admin-wrapper" >> "$d/feed.toml"
   # The admin tool the feed drives: the real one, except that while $d/kill-in-publish exists
   # its first `publish DIR` uploads DIR's first bundle alone and then SIGKILLs the feed.
   cat > "$d/admin-wrapper" <<SH

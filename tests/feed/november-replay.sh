@@ -27,22 +27,10 @@
 #   - a second feed run finds nothing new and does nothing: no bundle, record or rollout more.
 # The feed's output (each line with its time), the exposure poll and the server's log are kept
 # in NOREBOOT_REPLAY_LOGS when that is set (bench/feed_bench.sh reads them).
-set -euo pipefail
-B=$(cd "${1:?usage: november-replay.sh BUILD_DIR}" && pwd)
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-feed=$B/src/feed/noreboot-feed server=$B/src/server/noreboot-server admin=$B/src/admin/noreboot-admin
-agent=$B/src/agent/noreboot fake=$B/src/agent/noreboot-fake-kernel build=$B/src/builder/noreboot-build
-for b in "$feed" "$server" "$admin" "$agent" "$fake" "$build"; do
-  [ -x "$b" ] || { echo "FAIL: '$b' is not an executable (build first)"; exit 1; }
-done
-T=$(mktemp -d /tmp/nr-replay.XXXXXX)
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-replay   # testlib, the binaries, $T, ok, py, three_newest_kernels, feed_tools
 server_pid="" poll_pid="" vm_pids=() fake_pids=()
-test_start=$SECONDS
-cleanup() {
-  local rc=$? p
-  trap '' INT TERM   # a second signal (timeout signals the whole group) must not cut the cleanup short
-  set +e             # nor may a child's exit status (wait returns 143 for a process stopped by SIGTERM)
+stop_all() {
+  local p
   for p in "${fake_pids[@]+"${fake_pids[@]}"}" $poll_pid; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   for p in "${vm_pids[@]+"${vm_pids[@]}"}"; do kill -TERM "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
@@ -51,23 +39,13 @@ cleanup() {
     cp "$T"/feed-run*.log "$T"/exposure.log "$T"/server.log "$T"/vm-*.out "$T"/timeline.log "$NOREBOOT_REPLAY_LOGS"/ 2>/dev/null || true
     cp -r "$T/feed/versions" "$NOREBOOT_REPLAY_LOGS"/ 2>/dev/null || true
   fi
-  if [ "$rc" != 0 ]; then
-    for f in "$T"/server.log "$T"/vm-*.out "$T"/vm-*.err "$T"/fake-*/agent.log; do
-      [ -s "$f" ] && { echo "--- $f (last lines)"; tail -n 25 "$f"; }
-    done
-  fi
-  rm -rf "$T"
-  exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "FAIL: $*"; exit 1; }
-ok() { echo "ok: $*  [$((SECONDS - test_start)) s]"; }
+on_exit stop_all
+TESTLIB_LOGS=("$T/server.log" "$T/vm-*.out" "$T/vm-*.err" "$T/fake-*/agent.log") TESTLIB_LOG_LINES=25
 mark() { printf '%s %s\n' "$(date +%s)" "$*" >> "$T/timeline.log"; }
-py() { python3 -c "$@"; }
 vms_alive() { local p; for p in "${vm_pids[@]}"; do kill -0 "$p" 2>/dev/null || return 1; done; }
-# wait_for SECONDS WHAT COMMAND...: polls every 2 s; the VM hosts must stay up meanwhile
-wait_for() {
+# wait_hosts SECONDS WHAT COMMAND...: polls every 2 s; the VM hosts must stay up meanwhile
+wait_hosts() {
   local s=$1 what=$2; shift 2
   local end=$((SECONDS + s))
   until "$@"; do
@@ -78,15 +56,8 @@ wait_for() {
 }
 
 # --- kernels ----------------------------------------------------------------------------------
-mapfile -t kernels < <("$repo/scripts/kernel-fetch" --list | awk '$3 == "complete" {print $1, $2}' | tail -3)
-[ ${#kernels[@]} -eq 3 ] || fail "the archive serves fewer than 3 complete kernels: ${kernels[*]}"
-read -r old_abi old_v <<< "${kernels[0]}"
-read -r mid_abi mid_v <<< "${kernels[1]}"
-read -r new_abi new_v <<< "${kernels[2]}"
+three_newest_kernels
 echo "kernels: OLD $old_abi ($old_v), MID $mid_abi ($mid_v), NEW $new_abi ($new_v)"
-for abi in "$old_abi" "$mid_abi" "$new_abi"; do
-  "$build" prepare --kernel "debian:$abi" > "$T/prepare-$abi.log" 2>&1 || { cat "$T/prepare-$abi.log"; fail "preparing $abi"; }
-done
 new_vars=$("$repo/scripts/kernel-fetch" --abi "$new_abi" --quiet)
 new_vmlinux=$(eval "$new_vars"; echo "$NR_VMLINUX")
 new_build_id=$(readelf -n "$new_vmlinux" | awk '/Build ID:/ {print $3; exit}')
@@ -151,7 +122,7 @@ d = json.load(open('$T/fleet.json'))
 have = {k['release'] for k in d.get('by_kernel', [])}
 sys.exit(0 if set(sys.argv[1:]) <= have else 1)" "$@"
 }
-wait_for 600 "the VM hosts ($old_abi, $mid_abi) and the fake hosts did not all check in" \
+wait_hosts 600 "the VM hosts ($old_abi, $mid_abi) and the fake hosts did not all check in" \
   fleet_has "$old_abi" "$mid_abi" "$new_abi"
 mark "fleet enrolled"
 ok "fleet enrolled: VM hosts on $old_abi and $mid_abi, 2 fake-kernel agents on $new_abi"
@@ -179,13 +150,8 @@ failure_budget = 0
 percent = 100
 failure_budget = 0
 
-[tools]
-debian_fix = "$repo/scripts/debian-fix"
-build = "$build"
-admin = "$admin"
-vm = "$repo/scripts/noreboot-vm"
-kernel_fetch = "$repo/scripts/kernel-fetch"
 TOML
+feed_tools "$admin" >> "$T/feed.toml"
 # The exposure of every fix, every 2 s: "TIME FIX exposed=N patched=N already_fixed=N".
 (
   while :; do
@@ -239,7 +205,7 @@ exposure_is() {  # exposure_is FIX EXPOSED PATCHED ALREADY_FIXED
   [ "$(jq -c '[.hosts.exposed.count, .hosts.patched.count, .hosts.already_fixed.count]' "$T/fix.json")" = "[$2,$3,$4]" ]
 }
 patched() { exposure_is "$fix1" 0 1 3 && exposure_is "$fix2" 0 2 2; }
-wait_for 900 "the fleet did not reach patched for $fix1 (1 patched, 3 already fixed) and $fix2 (2 patched, 2 already fixed): $(cat "$T/fix.json" 2>/dev/null)" patched
+wait_hosts 900 "the fleet did not reach patched for $fix1 (1 patched, 3 already fixed) and $fix2 (2 patched, 2 already fixed): $(cat "$T/fix.json" 2>/dev/null)" patched
 mark "fleet patched"
 ok "GET /v1/fixes: $fix1 0 exposed, 1 patched, 3 already fixed; $fix2 0 exposed, 2 patched, 2 already fixed"
 for f in "$fix1" "$fix2"; do

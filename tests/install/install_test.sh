@@ -27,7 +27,7 @@ step() {  # prints how long the previous step took, then names the next one
   echo "install-test: [$((now - step_start)) s] $*"
   step_start=$now
 }
-fail() { echo "install-test: FAIL: $*" >&2; exit 1; }
+. "$src/tests/lib/testlib.sh"   # fail, on_exit
 
 [ "$(id -u)" -eq 0 ] || { echo "install-test: needs root (chroot); skipped"; exit 77; }
 
@@ -52,7 +52,7 @@ cleanup() {
   if mountpoint -q "$root/proc" 2>/dev/null; then umount -l "$root/proc" || true; fi
   mountpoint -q "$root/proc" 2>/dev/null || rm -rf --one-file-system "$work"
 }
-trap cleanup EXIT
+on_exit cleanup   # the work folder is removed only once /proc is unmounted: no testlib_workdir
 mkdir -p "$root"
 tar -C "$root" -xf "$tarball"
 cp /etc/resolv.conf "$root/etc/resolv.conf"

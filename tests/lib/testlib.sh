@@ -14,20 +14,39 @@
 #                                      # $server_pid and $url, stopped (SIGKILL) at exit
 #   stop_server                        # SIGTERM, waits, fails unless it exits 0
 #
+#   testlib_signal_proof               # SIGINT/SIGTERM run the exit commands too, unbroken
+#   newest_kernels 3                   # ${kernels[@]}: "ABI VERSION" of the archive's 3 newest
+#
 # TESTLIB_KEEP_GOING=1 makes fail count the failure and return (for tests that report every
-# failing check); `finish` then exits 1 when any was counted. Timeouts are generous on
-# purpose: the tests assert that things happen, not how fast (benchmarks measure that).
+# failing check); `finish` then exits 1 when any was counted. A test that ends with another
+# non-zero status (set -e, a signal; not 77, "skipped") shows the log tails too, once.
+# Timeouts are generous on purpose: the tests assert that things happen, not how fast
+# (benchmarks measure that).
 
 testlib_failures=0
 testlib_exit_cmds=()
+testlib_logs_shown=0
+testlib_signals=0
 TESTLIB_LOGS=()
+testlib_repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 testlib_on_exit_run() {
   local rc=$? i
+  # A second signal (a timeout signals the whole process group) must not cut the cleanup short.
+  [ "$testlib_signals" = 0 ] || trap '' INT TERM
+  [ "$rc" = 0 ] || [ "$rc" = 77 ] || [ "$testlib_logs_shown" = 1 ] || testlib_show_logs
   for ((i = ${#testlib_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${testlib_exit_cmds[i]}" || true; done
   return $rc
 }
 trap testlib_on_exit_run EXIT
+
+# testlib_signal_proof: SIGINT and SIGTERM end the test with 130 through its exit commands
+# (bash runs no EXIT trap for a signal it does not handle), which further signals cannot
+# interrupt. For tests that start servers, VMs or builds that must not outlive them.
+testlib_signal_proof() {
+  testlib_signals=1
+  trap 'exit 130' INT TERM
+}
 
 # on_exit CMD: runs CMD (a shell string) when the test exits, however it exits.
 on_exit() { testlib_exit_cmds+=("$1"); }
@@ -52,6 +71,7 @@ testlib_show_logs() {
 fail() {
   echo "FAIL: $*" >&2
   testlib_show_logs
+  testlib_logs_shown=1
   if [ "${TESTLIB_KEEP_GOING:-0}" = 1 ]; then
     testlib_failures=$((testlib_failures + 1))
     return 0
@@ -68,6 +88,14 @@ finish() {
     exit 1
   fi
   echo "PASS"
+}
+
+# newest_kernels N: sets kernels to the N newest kernels that Debian's archive serves with
+# everything a build needs (scripts/kernel-fetch --list), oldest first, each "ABI VERSION";
+# fails when it serves fewer. Tests name no ABI: they take these.
+newest_kernels() {
+  mapfile -t kernels < <("$testlib_repo/scripts/kernel-fetch" --list | awk '$3 == "complete" {print $1, $2}' | tail -n "$1")
+  [ ${#kernels[@]} -eq "$1" ] || { fail "the archive serves fewer than $1 complete kernels: ${kernels[*]}"; exit 1; }
 }
 
 # wait_for SECONDS WHAT CMD...: runs CMD every 0.1 s until it succeeds; fails naming WHAT after

@@ -52,4 +52,24 @@ bash -c '. "$1"; testlib_workdir nr-selftest; start_server "$2/fake-server" --da
 bash -c '. "$1"; testlib_workdir nr-selftest; start_server "$2/fake-server"; echo "$server_pid" >"$2/left"' _ "$lib" "$out" ||
   bad "start_server for the exit check"
 ! kill -0 "$(cat "$out/left")" 2>/dev/null || bad "a running server was not killed at exit"
+
+# An exit other than fail (set -e here) shows the log tails once; a skip (77) shows none.
+rc=0
+bash -c 'set -e; . "$1"; testlib_workdir nr-selftest; echo "why it broke" >"$work/log"; TESTLIB_LOGS=("$work/log")
+  false; echo "not reached"' _ "$lib" >/dev/null 2>"$out/stderr" || rc=$?
+[ "$rc" = 1 ] || bad "set -e exit gave $rc (want 1)"
+[ "$(grep -c '^why it broke$' "$out/stderr")" = 1 ] || bad "a set -e exit did not show the log tail once: $(cat "$out/stderr")"
+bash -c '. "$1"; testlib_workdir nr-selftest; echo "why" >"$work/log"; TESTLIB_LOGS=("$work/log"); exit 77' _ "$lib" 2>"$out/stderr" || true
+! grep -q why "$out/stderr" || bad "a skipped test (77) showed its logs"
+
+# testlib_signal_proof: SIGTERM runs the exit commands (exit 130), and a second SIGTERM while
+# they run does not cut them short.
+bash -c '. "$1"; testlib_signal_proof; on_exit "sleep 1; echo cleaned >$2/signal"; touch "$2/ready"; while :; do sleep 0.1; done' \
+  _ "$lib" "$out" & victim=$!
+wait_ready() { for _ in $(seq 300); do [ -e "$out/ready" ] && return 0; sleep 0.1; done; return 1; }
+wait_ready || bad "the signal-proof test did not start"
+kill -TERM "$victim"; sleep 0.3; kill -TERM "$victim" 2>/dev/null || true
+rc=0; wait "$victim" || rc=$?
+[ "$rc" = 130 ] || bad "a signal-proof test exited $rc on SIGTERM (want 130)"
+[ "$(cat "$out/signal" 2>/dev/null)" = cleaned ] || bad "the exit commands did not finish after two SIGTERMs"
 echo "PASS"

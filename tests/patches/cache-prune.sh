@@ -4,11 +4,8 @@
 # keeps a kernel and its packages and removes the others' folders and packages, the shared
 # linux-kbuild package stays, a bad prune is refused with a message. Usage: cache-prune.sh NOREBOOT_BUILD
 set -euo pipefail
-build=$1
-T=$(mktemp -d /tmp/nr-cache.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-cache   # build, $T, fail, the work folder removed at exit
 export NOREBOOT_CACHE=$T
-fail() { echo "FAIL: $*"; exit 1; }
 mk() { mkdir -p "$(dirname "$1")"; head -c "$2" /dev/zero > "$1"; }
 for k in 6.1.0-55-amd64:6.1.192-1 6.1.0-56-amd64:6.1.192-2; do
   abi=${k%%:*} v=${k#*:}

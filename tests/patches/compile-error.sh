@@ -5,15 +5,11 @@
 # folder's copy, and not objtool's "Can't open .../patched/....o". Nothing is written.
 # Usage: compile-error.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/nr-compile-error.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_CONFIG_HOME=$T/config
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-compile-error   # build, $T, fail (with the build log), the work folder removed at exit
 export LC_ALL=C   # gcc quotes with ASCII quotes
 rc=0
 "$build" --kernel "debian:${NOREBOOT_ABI:-current}" --patch "$here/compile-error.patch" -o "$T/out.nrp" > "$T/log" 2>&1 || rc=$?
-fail() { echo "FAIL: $*"; sed 's/^/  /' "$T/log"; exit 1; }
+TESTLIB_LOGS=("$T/log") TESTLIB_LOG_LINES=1000   # the whole log, as before
 [ $rc -eq 3 ] || fail "exit $rc, expected 3 (refused)"
 grep -q '^refused: fs/proc/cmdline.c: the fix does not compile' "$T/log" || fail "no 'refused: fs/proc/cmdline.c: the fix does not compile'"
 grep -Eq "^    fs/proc/cmdline.c:10:[0-9]+: error: 'noreboot_undeclared_separator' undeclared" "$T/log" ||

@@ -26,13 +26,12 @@ build=$1
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 vm_run=${NOREBOOT_VM_RUN:-$repo/tests/vm/vm-run}
-T=$(mktemp -d /tmp/nr-debian-fixes.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+. "$repo/tests/lib/testlib.sh"   # fail, the work folder removed at exit, newest_kernels
+testlib_workdir nr-debian-fixes
+T=$work
 export XDG_CONFIG_HOME=$T/config   # a throw-away publisher key
-fail() { echo "FAIL: $*"; exit 1; }
 
-mapfile -t kernels < <("$repo/scripts/kernel-fetch" --list | awk '$3 == "complete" {print $1, $2}' | tail -3)
-[ ${#kernels[@]} -eq 3 ] || fail "the archive serves fewer than 3 complete kernels: ${kernels[*]}"
+newest_kernels 3
 read -r old_abi old_v <<< "${kernels[0]}"
 read -r mid_abi mid_v <<< "${kernels[1]}"
 read -r new_abi new_v <<< "${kernels[2]}"

@@ -4,13 +4,10 @@
 # so). Runs in a throw-away kernel folder: a fake kernel-fetch hands out the real cached
 # packages with NR_KDIR pointing at it. Usage: prepare-kill.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-T=$(mktemp -d /tmp/nr-kill.XXXXXX)
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-kill   # build, $T, fail (counting: every check reports), finish
+TESTLIB_KEEP_GOING=1
 pid=
-cleanup() { [ -n "$pid" ] && kill -9 -- -"$pid" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+on_exit '[ -n "$pid" ] && kill -9 -- -"$pid" 2>/dev/null'   # a prepare still running, its whole group
 real_cache=${NOREBOOT_CACHE:-$HOME/.cache/noreboot}
 cat > "$T/fetch" <<FETCH
 #!/bin/sh
@@ -30,13 +27,11 @@ run_and_kill() {
   sleep 3
   kill -9 -- -"$pid"; wait "$pid" 2>/dev/null; pid=
 }
-fails=0
 run_and_kill "$T/log1" '\[prepare:untar\]'
-[ -d "$T/kdir/tree" ] || { echo "FAIL: the first run made no tree before it was killed"; fails=1; }
-[ ! -e "$T/kdir/tree.done" ] || { echo "FAIL: tree.done exists after a killed prepare"; fails=1; }
+[ -d "$T/kdir/tree" ] || fail "the first run made no tree before it was killed"
+[ ! -e "$T/kdir/tree.done" ] || fail "tree.done exists after a killed prepare"
 echo "killed during untar: $(du -sh "$T/kdir/tree" | cut -f1) left, no tree.done"
 run_and_kill "$T/log2" '\[prepare:untar\]'
-grep -q 'removing .*an earlier prepare did not finish' "$T/log2" || { echo "FAIL: the second run did not remove the leftovers"; cat "$T/log2"; fails=1; }
-[ ! -e "$T/kdir/tree.done" ] || { echo "FAIL: tree.done exists after the second kill"; fails=1; }
-[ $fails -eq 0 ] && echo PASS
-exit $fails
+grep -q 'removing .*an earlier prepare did not finish' "$T/log2" || { fail "the second run did not remove the leftovers"; cat "$T/log2"; }
+[ ! -e "$T/kdir/tree.done" ] || fail "tree.done exists after the second kill"
+finish

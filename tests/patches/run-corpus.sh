@@ -6,15 +6,10 @@
 # NOREBOOT_CORPUS="NAME..." (for working on a few cases) builds and runs only those, in one
 # boot, without the count check and without the cumulative pair; CI runs them all.
 set -euo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-corpus   # build, $T, fail, finish
 vm_run=${NOREBOOT_VM_RUN:-$repo/tests/vm/vm-run}
-[ -x "$vm_run" ] || { echo "run-corpus: $vm_run missing (the vm harness, tests/vm)"; exit 1; }
-T=$(mktemp -d /tmp/nr-corpus.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+[ -x "$vm_run" ] || fail "$vm_run missing (the vm harness, tests/vm)"
 mkdir -p "$T/ko"
-export XDG_CONFIG_HOME=$T/config   # a throw-away publisher key, not the user's
 
 names=() seq=0 only=${NOREBOOT_CORPUS:-}
 for check in "$here"/*.check; do
@@ -24,10 +19,10 @@ for check in "$here"/*.check; do
   start=$SECONDS
   if ! "$build" --kernel "debian:${NOREBOOT_ABI:-current}" --patch "$here/$n.patch" --sequence $seq \
       --fix "TEST-$seq:corpus fix $n" -o "$T/$n.nrp" > "$T/$n.log" 2>&1; then
-    echo "FAIL build $n:"; sed 's/^/  /' "$T/$n.log"; exit 1
+    sed 's/^/  /' "$T/$n.log"; fail "build $n (the builder's output above)"
   fi
   members=$(tar -tf "$T/$n.nrp" | sort | tr '\n' ' ')
-  [ "$members" = "manifest.json manifest.sig nr_${n//-/_}.ko " ] || { echo "FAIL bundle $n has: $members"; exit 1; }
+  [ "$members" = "manifest.json manifest.sig nr_${n//-/_}.ko " ] || fail "bundle $n has: $members"
   tar -xf "$T/$n.nrp" -C "$T/ko" "nr_${n//-/_}.ko"
   mv "$T/ko/nr_${n//-/_}.ko" "$T/ko/$n.ko"
   echo "built $n in $((SECONDS - start)) s: $(grep '^  total' "$T/$n.log" | awk '{print $2}') s by its own timing"
@@ -35,10 +30,10 @@ for check in "$here"/*.check; do
 done
 pair=(cmdline cmdline-v2)
 if [ -n "$only" ]; then
-  [ ${#names[@]} -ge 1 ] || { echo "FAIL NOREBOOT_CORPUS='$only' names no NAME.check"; exit 1; }
+  [ ${#names[@]} -ge 1 ] || fail "NOREBOOT_CORPUS='$only' names no NAME.check"
   pair=()
 else
-  [ ${#names[@]} -ge 10 ] || { echo "FAIL only ${#names[@]} buildable fixes"; exit 1; }
+  [ ${#names[@]} -ge 10 ] || fail "only ${#names[@]} buildable fixes"
 fi
 
 eval "$("$repo/scripts/kernel-fetch" --abi "${NOREBOOT_ABI:-current}" --quiet)"
@@ -46,7 +41,9 @@ rc=0
 "$vm_run" --timeout 900 --share "$T/ko" --share "$here" --share "$NR_MODDIR" --env "MODDIR=$NR_MODDIR" -- sh "$here/guest-corpus.sh" "$T/ko" "$here" \
   "${names[@]}" -- "${pair[@]}" > "$T/out" 2>&1 || rc=$?
 cat "$T/out"
-for n in "${names[@]}"; do grep -q "^ok $n\( (.*)\)\?\$" "$T/out" || { echo "FAIL: no 'ok $n' from the guest"; rc=1; }; done
-[ ${#pair[@]} -eq 0 ] || grep -q '^ok cumulative cmdline -> cmdline-v2$' "$T/out" || { echo "FAIL: cumulative replace"; rc=1; }
-grep -q '^PASS$' "$T/out" || rc=1
-exit $rc
+TESTLIB_KEEP_GOING=1   # from here on every missing result is reported
+for n in "${names[@]}"; do grep -q "^ok $n\( (.*)\)\?\$" "$T/out" || fail "no 'ok $n' from the guest"; done
+[ ${#pair[@]} -eq 0 ] || grep -q '^ok cumulative cmdline -> cmdline-v2$' "$T/out" || fail "cumulative replace"
+grep -q '^PASS$' "$T/out" || fail "the guest did not say PASS"
+[ $rc -eq 0 ] || fail "vm-run exited $rc"
+finish

@@ -24,28 +24,21 @@
 # accepts it.
 # Usage: shipped-proof.sh NOREBOOT_BUILD
 set -uo pipefail
-build=$1
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../.." && pwd)
-T=$(mktemp -d /tmp/nr-proof.XXXXXX)
-trap 'rm -rf "$T"' EXIT
-export XDG_CONFIG_HOME=$T/config   # a throw-away publisher key, not the user's
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib.sh" "${1:-}" nr-proof   # build, $T, fail (counting: every check reports), finish
+TESTLIB_KEEP_GOING=1
 
-mapfile -t kernels < <("$repo/scripts/kernel-fetch" --list | awk '$3 == "complete" {print $1, $2}' | tail -2)
-[ ${#kernels[@]} -eq 2 ] || { echo "FAIL: the archive serves fewer than 2 complete kernels"; exit 1; }
+newest_kernels 2
 read -r wrong wrong_v <<< "${kernels[0]}"   # OLD: the tree that is wrong for NEW
 read -r right right_v <<< "${kernels[1]}"   # NEW
 echo "kernels: $wrong ($wrong_v), $right ($right_v)"
 "$repo/scripts/debian-fix" "$wrong_v" "$right_v" -o "$T/fix.patch" 2> "$T/debian-fix.log" ||
-  { cat "$T/debian-fix.log"; echo "FAIL: $wrong_v -> $right_v is not one small security fix"; exit 1; }
+  { cat "$T/debian-fix.log"; fail "$wrong_v -> $right_v is not one small security fix"; exit 1; }
 
 tree_of() {  # tree_of ABI: prepares (once, cached) and prints the tree
   local out rc=0
   out=$("$build" prepare --kernel "debian:$1" 2> "$T/prepare-$1.log") || rc=$?
   if [ $rc -ne 0 ]; then
-    echo "FAIL: prepare $1 (exit $rc)"; tail -20 "$T/prepare-$1.log"; exit 1
+    fail "prepare $1 (exit $rc)"; tail -20 "$T/prepare-$1.log" >&2; exit 1
   fi
   sed -n 's/^NR_TREE=//p' <<< "$out"
 }
@@ -123,5 +116,4 @@ check_refused "$right_tree" "$wrong" "$T/reverse.patch"
   [ -e "$(dirname "$right_tree")/tree.done" ] && [ -e "$(dirname "$wrong_tree")/tree.done" ] &&
   echo "ok: both cached trees keep their own release" || fail "a cached tree's release changed"
 
-[ $fails -eq 0 ] && echo PASS
-exit $fails
+finish

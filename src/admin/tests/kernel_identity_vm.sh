@@ -9,11 +9,10 @@
 set -euo pipefail
 ADMIN=$(realpath "$1")
 SRC=$(realpath "$2")
-WORK=$(mktemp -d /tmp/noreboot-kid-vm.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-pass() { echo "ok   - $*"; }
-fail() { echo "FAIL - $*"; failures=$((failures + 1)); }
+. "$SRC/tests/lib/testlib.sh"   # pass, fail (counting: every check reports), finish
+TESTLIB_KEEP_GOING=1
+testlib_workdir noreboot-kid-vm
+WORK=$work
 
 eval "$("$SRC/scripts/kernel-fetch" --quiet)"
 "$ADMIN" kernel-id --json "$NR_VMLINUZ" >"$WORK/image.json"
@@ -60,5 +59,4 @@ grep -q '^same-exit=0$' "$WORK/guest.out" && grep -q 'matches the running kernel
 grep -q '^other-exit=3$' "$WORK/guest.out" && grep -q "build ID differs: bundle 'abab" "$WORK/guest.out" \
   && pass "bundle for another build is refused in the guest" || fail "other.nrp was not refused as expected"
 
-if [[ $failures -ne 0 ]]; then echo "$failures check(s) failed"; exit 1; fi
-echo "all checks passed"
+finish

@@ -11,22 +11,12 @@
 # untrusted key, one whose module was altered after signing. In the guest (vm_agent_guest.sh):
 # apply -> effect -> status -> refusals -> newer replaces older -> rollback refused -> revert ->
 # stalled transition signalled, reversed and reported. Every step is asserted there.
-. "$(cd "$(dirname "$0")/../../.." && pwd)/tests/vm/cases/lib.sh"
-NOREBOOT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ADMIN=$2
-HERE=$(cd "$(dirname "$0")" && pwd)
-[ -x "$NOREBOOT" ] || fail "noreboot binary '$NOREBOOT' not found (build first)"
-[ -x "$ADMIN" ] || fail "noreboot-admin '$ADMIN' not found: the bundle part's admin tool signs the test bundles"
-
-eval "$("$VM/../../scripts/kernel-fetch" --quiet)"
-mkdir -p "$T/mod" "$T/b" "$T/keys" "$T/cfg"
+. "$(dirname "$0")/vm_lib.sh"   # vm cases' lib on testlib, NOREBOOT, ADMIN, HERE, $T/id.json, the publisher key
 for d in fix stall_target stall_patch; do
   "$BUILD_MODULE" "$HERE/modules/$d" "$T/mod" > /dev/null || fail "build-module $d"
 done
 ok "built the test modules: $(cd "$T/mod" && echo *.ko)"
 
-"$ADMIN" kernel-id --json "$NR_VMLINUX" > "$T/id.json" || fail "noreboot-admin kernel-id $NR_VMLINUX"
-"$ADMIN" keygen "$T/keys/publisher" > /dev/null || fail "keygen publisher"
 "$ADMIN" keygen "$T/keys/stranger" > /dev/null || fail "keygen stranger"
 
 # manifest NAME SEQUENCE [BUILD_ID]: a manifest template for noreboot-admin sign

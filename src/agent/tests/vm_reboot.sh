@@ -13,18 +13,9 @@
 # boot 3: the daemon starts, the crash-loop guard quarantines fix2 and loads nothing; status
 #         --json and check (exit 2, CRITICAL) say why.
 # Every in-guest step is asserted by vm_reboot_guest.sh; the host checks its step lines.
-. "$(cd "$(dirname "$0")/../../.." && pwd)/tests/vm/cases/lib.sh"
-NOREBOOT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-ADMIN=$2
-HERE=$(cd "$(dirname "$0")" && pwd)
-[ -x "$NOREBOOT" ] || fail "noreboot binary '$NOREBOOT' not found (build first)"
-[ -x "$ADMIN" ] || fail "noreboot-admin '$ADMIN' not found: it signs the test bundles"
-
-eval "$("$VM/../../scripts/kernel-fetch" --quiet)"
-mkdir -p "$T/mod" "$T/b" "$T/keys" "$T/cfg" "$T/state"
+. "$(dirname "$0")/vm_lib.sh"   # vm cases' lib on testlib, NOREBOOT, ADMIN, HERE, $T/id.json, the publisher key
+mkdir -p "$T/state"
 "$BUILD_MODULE" "$HERE/modules/fix" "$T/mod" > /dev/null || fail "build-module fix"
-"$ADMIN" kernel-id --json "$NR_VMLINUX" > "$T/id.json" || fail "noreboot-admin kernel-id $NR_VMLINUX"
-"$ADMIN" keygen "$T/keys/publisher" > /dev/null || fail "keygen publisher"
 for n in 1 2; do
   python3 - "$T/id.json" "$n" > "$T/b/fix$n.json" <<'PY'
 import json, sys

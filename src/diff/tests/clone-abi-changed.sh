@@ -4,27 +4,10 @@
 # running callers pass one argument to code that reads two. The clone travels as a new function
 # (not a replaced one) and both callers are patched to call it.
 . "$(dirname "$0")/common.sh"
-cat > "$T/orig.c" <<'C'
-struct req { int len; int flags; long cookie; };
-extern void log_reject(int len);
-
-static __attribute__((noinline)) int check_len(struct req *r)
-{
-	if (r->len <= 0) {
-		log_reject(r->len);
-		return 0;
-	}
-	return 1;
-}
-
-int submit(struct req *r) { return check_len(r) ? 0 : -22; }
-int resubmit(struct req *r) { return check_len(r) ? 1 : -22; }
-C
+write_clone_orig
 sed 's/if (r->len <= 0) {/if (r->flags <= 0) {/' "$T/orig.c" > "$T/patched.c"
 build_plain
-for f in orig patched; do
-  readelf -sW "$T/$f.o" | grep -q ' check_len.isra.0$' || fail "gcc made no check_len.isra.0 in $f: scenario needs a new trigger"
-done
+expect_isra_clone orig patched
 # The shape under test: the callers set up two argument registers in PATCHED, one in ORIG.
 objdump -d "$T/orig.o" | grep -A6 '<submit>:' | grep -q 'mov.*0x4(%rdi)' && fail "ORIG's submit already loads r->flags"
 objdump -d "$T/patched.o" | grep -A6 '<submit>:' | grep -q 'mov.*0x4(%rdi)' || fail "PATCHED's submit does not load r->flags"

@@ -3,25 +3,10 @@
 # are patched too, so that they call the new copy (the kernel's copy is never replaced in place:
 # nothing can prove the convention unchanged). A caller that livepatch cannot replace refuses.
 . "$(dirname "$0")/common.sh"
-cat > "$T/orig.c" <<'C'
-struct req { int len; int flags; long cookie; };
-extern void log_reject(int len);
-
-static __attribute__((noinline)) int check_len(struct req *r)
-{
-	if (r->len <= 0) {
-		log_reject(r->len);
-		return 0;
-	}
-	return 1;
-}
-
-int submit(struct req *r) { return check_len(r) ? 0 : -22; }
-int resubmit(struct req *r) { return check_len(r) ? 1 : -22; }
-C
+write_clone_orig
 sed 's/log_reject(r->len);/log_reject(r->len - 1);/' "$T/orig.c" > "$T/patched.c"
 build_plain
-readelf -sW "$T/orig.o" | grep -q ' check_len.isra.0$' || fail "gcc made no check_len.isra.0: scenario needs a new trigger"
+expect_isra_clone orig
 run_diff
 expect_exit 0
 expect_json '.changed' '["resubmit","submit"]'

@@ -10,15 +10,16 @@ set -euo pipefail
 : "${NR_DIFF_TOOL:?NR_DIFF_TOOL must name the differ binary}"
 : "${NR_SOURCE_DIR:?NR_SOURCE_DIR must name the project source directory}"
 CASE=$(basename "$0" .sh)
-T=$(mktemp -d "${TMPDIR:-/tmp}/nr-diff-$CASE.XXXXXX")
-[ -n "${NR_KEEP:-}" ] || trap 'rm -rf "$T"' EXIT
-
-fail() {
-  echo "FAIL [$CASE]: $*" >&2
-  [ -f "$T/out.json" ] && { echo "--- differ JSON:" >&2; cat "$T/out.json" >&2; }
-  [ -f "$T/err" ] && { echo "--- differ stderr:" >&2; cat "$T/err" >&2; }
-  exit 1
-}
+# On the shell test library: fail shows the differ's whole JSON and stderr; $T is removed at
+# exit unless NR_KEEP is set (then it stays, for debugging).
+. "$NR_SOURCE_DIR/tests/lib/testlib.sh"
+if [ -n "${NR_KEEP:-}" ]; then
+  T=$(mktemp -d "${TMPDIR:-/tmp}/nr-diff-$CASE.XXXXXX")
+else
+  testlib_workdir "nr-diff-$CASE"
+  T=$work
+fi
+TESTLIB_LOGS=("$T/out.json" "$T/err") TESTLIB_LOG_LINES=100000
 
 # Kernel code generation for objects that need no kernel headers.
 PLAIN_CFLAGS="-O2 -ffunction-sections -fdata-sections -pg -mfentry -mrecord-mcount -fno-asynchronous-unwind-tables \
@@ -92,7 +93,38 @@ expect_linkable() {
   ! grep -qiE "warning|error" "$T/readelf.txt" || fail "readelf complains: $(grep -iE 'warning|error' "$T/readelf.txt" | head -3)"
   ld -r -o "$T/linked.o" "$T/out.o" 2>"$T/ld.err" || fail "ld -r failed: $(cat "$T/ld.err")"
 }
-pass() { echo "PASS [$CASE]"; }
+# A scenario ends with a bare `pass`: it names the case. With words it is testlib's.
+pass() { if [ $# -eq 0 ]; then echo "PASS [$CASE]"; else echo "ok: $*"; fi; }
+
+# The clone scenarios (clone-*.sh): $T/orig.c holds a static noinline check_len(struct req *)
+# that gcc turns into check_len.isra.0 taking r->len by value, and two callers, submit and
+# resubmit. Each scenario derives patched.c from it with one change.
+write_clone_orig() {
+  cat > "$T/orig.c" <<'C'
+struct req { int len; int flags; long cookie; };
+extern void log_reject(int len);
+
+static __attribute__((noinline)) int check_len(struct req *r)
+{
+	if (r->len <= 0) {
+		log_reject(r->len);
+		return 0;
+	}
+	return 1;
+}
+
+int submit(struct req *r) { return check_len(r) ? 0 : -22; }
+int resubmit(struct req *r) { return check_len(r) ? 1 : -22; }
+C
+}
+# expect_isra_clone NAME...: gcc made check_len.isra.0 in $T/NAME.o (else the scenario tests
+# no clone at all).
+expect_isra_clone() {
+  local f
+  for f in "$@"; do
+    readelf -sW "$T/$f.o" | grep -q ' check_len.isra.0$' || fail "gcc made no check_len.isra.0 in $f: scenario needs a new trigger"
+  done
+}
 
 # Lets orig.c/patched.c include "kpatch-macros.h" (noreboot's, src/builder/include) without a
 # kernel: minimal stand-ins for the three kernel headers it includes.

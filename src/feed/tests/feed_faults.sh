@@ -23,16 +23,15 @@
 set -euo pipefail
 feed=$1 admin=$2
 here=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d /tmp/nr-feed-faults.XXXXXX)
-server_pid="" bg_pid="" lock_pid=""
-cleanup() {
-  for p in $server_pid $bg_pid $lock_pid; do kill "$p" 2>/dev/null || true; done
+. "$here/../../../tests/lib/testlib.sh"   # fail, pass, the work folder removed at exit
+testlib_workdir nr-feed-faults
+T=$work
+fake_pid="" bg_pid="" lock_pid=""
+stop_all() {
+  for p in $fake_pid $bg_pid $lock_pid; do kill "$p" 2>/dev/null || true; done
   for f in "$T/calls/build.pid" "$T/calls/publish.pid" "$T/calls/vm.pid"; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
-  rm -rf "$T"
 }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-ok() { echo "ok: $*"; }
+on_exit stop_all
 export FEED_T=$T PATH=$here/standins:$PATH
 mkdir -p "$T/archive" "$T/faults" "$T/calls" "$T/srv" "$T/data"
 D=$T/data
@@ -60,13 +59,13 @@ echo '{"hosts": 4, "by_kernel": [{"release": "6.1.0-54-amd64", "hosts": 1}, {"re
 echo nra_feedtest > "$T/srv/token"
 "$admin" keygen "$T/publisher" > /dev/null
 
-start_server() {
+start_fake_server() {
   rm -f "$T/srv/port"
-  python3 "$here/fake_server.py" "$T/srv" "${1:-0}" & server_pid=$!
+  python3 "$here/fake_server.py" "$T/srv" "${1:-0}" & fake_pid=$!
   for _ in $(seq 100); do [ -s "$T/srv/port" ] && break; sleep 0.2; done
   [ -s "$T/srv/port" ] || fail "the fake server did not start"
 }
-start_server
+start_fake_server
 port=$(cat "$T/srv/port")
 
 write_config() {  # write_config [approve]
@@ -102,7 +101,7 @@ printf 'server = "http://127.0.0.1:1"\nadmin_token_file = "t"\npublisher_key = "
 rc=0; "$feed" run --config "$T/bad.toml" > "$T/out" 2>&1 || rc=$?
 [ $rc = 2 ] && grep -q "'approve' must be \"auto\" or \"manual\"" "$T/out" || { cat "$T/out"; fail "bad config: exit $rc"; }
 [ ! -e "$T/d" ] || fail "a bad config created the data folder"
-ok "a bad config is refused with the key named (exit 2)"
+pass "a bad config is refused with the key named (exit 2)"
 
 # 2. The archive is unreachable.
 touch "$T/faults/archive-down"
@@ -110,7 +109,7 @@ run 1
 expect_out "apt-get update"
 grep -q '^noreboot_feed_last_run_success 0$' "$D/noreboot_feed.prom" || fail "metrics do not show the failed run"
 rm "$T/faults/archive-down"
-ok "archive unreachable: exit 1, says what to do, metrics show the failure"
+pass "archive unreachable: exit 1, says what to do, metrics show the failure"
 
 # 3. The stable update is recorded with its CVEs; the next version's source is truncated.
 touch "$T/faults/truncated-6.1.192-2"
@@ -122,16 +121,16 @@ expect_out "could not compare"
 [ "$(jstate '.versions[1].status')" = failed ] && [ "$(jstate '.versions[1].steps | length')" = 0 ] || fail "6.1.192-2 after the truncated source"
 [ ! -e "$T/calls/build" ] || fail "something was built"
 rm "$T/faults/truncated-6.1.192-2"
-ok "stable update recorded as 'needs a fix patch' with its CVEs; truncated source stops the run before anything is built"
+pass "stable update recorded as 'needs a fix patch' with its CVEs; truncated source stops the run before anything is built"
 
 # 4. The server is down: the fix is derived, the fleet query fails, the derived step is kept.
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fake_pid=""
 run 1
 expect_out "127.0.0.1:$port"
 [ "$(jstate '.versions[1].steps | join(",")')" = derived ] || fail "steps after server down: $(jstate '.versions[1].steps')"
 [ "$(jstate '.versions[1].fixes[0].id')" = DEBIAN-6.1.192-2 ] || fail "fix id $(jstate '.versions[1].fixes[0].id')"
-start_server "$port"
-ok "server down: exit 1 naming the server; the derived fix is kept"
+start_fake_server "$port"
+pass "server down: exit 1 naming the server; the derived fix is kept"
 
 # 5. Killed mid-build: the builder dies with the feed; nothing is recorded or published.
 touch "$T/faults/build-hang"
@@ -145,7 +144,7 @@ rm "$T/calls/build.pid" "$T/faults/build-hang"
 [ ! -e "$D/versions/6.1.192-2/out" ] || fail "a killed build left an output folder"
 [ ! -e "$T/published" ] || fail "something was published"
 [ "$(jstate '.versions[1].steps | join(",")')" = derived ] || fail "steps after the kill: $(jstate '.versions[1].steps')"
-ok "killed mid-build: the builder died with it, nothing recorded as built, nothing published"
+pass "killed mid-build: the builder died with it, nothing recorded as built, nothing published"
 
 # 6. Killed mid-publish: the bundles are up, the record is not.
 touch "$T/faults/publish-hang"
@@ -158,7 +157,7 @@ sed 's/^/    | /' "$T/out.bg"
 [ "$(grep -c '6.1.192-1 6.1.192-2' "$T/calls/debian-fix")" = 2 ] || fail "the fix was derived again after it was recorded"
 [ "$(jstate '.versions[1].steps | join(",")')" = derived,built,tested ] || fail "steps after the publish kill: $(jstate '.versions[1].steps')"
 [ ! -e "$T/published/DEBIAN-6.1.192-2.fix.json" ] || fail "the record was published by a killed publish"
-ok "killed mid-publish: built and tested recorded, record not published"
+pass "killed mid-publish: built and tested recorded, record not published"
 
 # 7. Resume: publish 6.1.192-2 again, then 6.1.192-3 with a build failing on 6.1.0-54 and the
 #    QEMU test failing on 6.1.0-56.
@@ -192,7 +191,7 @@ jq -e -s 'any(.[]; .action == "feed.needs_fix_patch" and .detail.cves == ["CVE-2
   fail "the audit log lacks the stable update's CVEs"
 jq -e -s 'any(.[]; .action == "feed.failed" and .detail.version == "6.1.192-2")' "$T/srv/audit.jsonl" > /dev/null ||
   fail "the audit log lacks the failed run of 6.1.192-2"
-ok "resumed: published once, cumulative on the earlier bundle, failed build and failed test recorded, one rollout per fix"
+pass "resumed: published once, cumulative on the earlier bundle, failed build and failed test recorded, one rollout per fix"
 
 # 8. Nothing new: exit 0, says so, derives nothing, creates nothing.
 calls=$(wc -l < "$T/calls/debian-fix")
@@ -200,7 +199,7 @@ run 0
 expect_out "nothing new"
 [ "$(wc -l < "$T/calls/debian-fix")" = "$calls" ] || fail "a run with nothing new derived something"
 [ "$(jq length "$T/srv/rollouts.json")" = 2 ] || fail "a run with nothing new created a rollout"
-ok "nothing new: exit 0, says so"
+pass "nothing new: exit 0, says so"
 
 # 9. Two runs do not overlap.
 ( exec 9> "$D/lock"; flock 9; exec sleep 60 ) & lock_pid=$!
@@ -208,7 +207,7 @@ for _ in $(seq 50); do ! flock -n "$D/lock" true 2>/dev/null && break; sleep 0.1
 run 3
 expect_out "another noreboot-feed run"
 kill "$lock_pid"; wait "$lock_pid" 2>/dev/null || true; lock_pid=""
-ok "a second run while one holds the lock: exit 3"
+pass "a second run while one holds the lock: exit 3"
 
 # 10. approve = "manual": published, the rollout created awaiting approval, the approve command
 #     printed; the audit log is down all along (the run goes on, the failures are counted).
@@ -228,18 +227,18 @@ rm "$T/faults/vm-hang-6.1.0-55-amd64" "$T/calls/vm.pid"
 run 0
 [ "$(grep -c '^6.1.0-54-amd64 .*6.1.192-4/' "$T/calls/vm")" = 1 ] || { cat "$T/calls/vm"; fail "6.1.0-54 was tested again after the kill"; }
 [ "$(grep -c '^6.1.0-55-amd64 .*6.1.192-4/' "$T/calls/vm")" = 2 ] || { cat "$T/calls/vm"; fail "6.1.0-55 was not tested again after the kill"; }
-ok "killed mid-test: the rerun tests only the kernels not tested yet"
+pass "killed mid-test: the rerun tests only the kernels not tested yet"
 expect_out "noreboot-admin fix approve CVE-2026-99400"
 [ -e "$T/published/CVE-2026-99400.fix.json" ] || fail "manual approve did not publish"
 [ "$(jq -r '.[2] | .fix + " " + (.await_approval | tostring)' "$T/srv/rollouts.json")" = "CVE-2026-99400 true" ] ||
   fail "manual approve: rollouts $(cat "$T/srv/rollouts.json")"
-ok "approve = manual: published, the rollout created awaiting approval, the command printed"
+pass "approve = manual: published, the rollout created awaiting approval, the command printed"
 expect_out "audit log did not take feed.published"
 n=$(sed -n 's/^noreboot_feed_audit_failures_total //p' "$D/noreboot_feed.prom")
 [ "${n:-0}" -ge 5 ] || fail "audit failures counted: ${n:-none}"
 ! grep -q 'CVE-2026-99400\|6.1.192-4' "$T/srv/audit.jsonl" || fail "an audit entry was written while the audit log was down"
 rm "$T/srv/audit-down"
-ok "audit log down: the run succeeded, each lost entry said and counted ($n)"
+pass "audit log down: the run succeeded, each lost entry said and counted ($n)"
 # 11. The inbox: per-CVE patches for the stable update 6.1.192-1 (needs a fix patch).
 mkdir -p "$D/inbox"
 printf -- '--- a/fs/ext4/mballoc.c\n+++ b/fs/ext4/mballoc.c\n@@ -1 +1 @@\n-old\n+new 6.1.192-1\n' > "$D/inbox/CVE-2026-1001.patch"
@@ -262,7 +261,7 @@ ls "$D/inbox" | grep -qv '^rejected$' && fail "files left in the inbox: $(ls "$D
 "$feed" status --config "$T/feed.toml" > "$T/status"
 grep -q "needs a fix patch: CVE-2026-1001: ext4: fix a race in the block allocator  \[inbox: done\]" "$T/status" &&
   grep -q "CVE-2026-1002.patch: not a patch" "$T/status" || { cat "$T/status"; fail "status does not show the inbox"; }
-ok "inbox: a per-CVE patch built, tested with its check script and published as one fix; bad files rejected with the reason"
+pass "inbox: a per-CVE patch built, tested with its check script and published as one fix; bad files rejected with the reason"
 run 0
 ! grep -q "rejected\|inbox" "$T/out" || fail "the inbox was processed again"
 printf -- '--- a/net/sched/x.c\n+++ b/net/sched/x.c\n@@ -1 +1 @@\n-old\n+does-not-apply\n+new 6.1.192-1\n' > "$D/inbox/CVE-2026-1002.patch"
@@ -272,5 +271,5 @@ expect_out "rejected CVE-2026-1002.patch: the patch gave no fleet kernel a bundl
 [ "$(jq -r '.versions[] | select(.inbox_cve == "CVE-2026-1002") | .status' "$D/state.json")" = rejected ] || fail "the item is not rejected"
 run 0
 ! grep -q "CVE-2026-1002" "$T/out" || fail "the rejected patch was built again"
-ok "inbox: a patch that applies to no kernel is rejected after its build, nothing published, not retried"
+pass "inbox: a patch that applies to no kernel is rejected after its build, nothing published, not retried"
 echo PASS

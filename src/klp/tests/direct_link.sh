@@ -5,9 +5,7 @@
 #   direct_link.sh NOREBOOT_KLP REPO_ROOT
 set -euo pipefail
 klp=$1 repo=$2
-eval "$("$repo/scripts/kernel-fetch" --dbg --quiet)"
-. "$(dirname "$0")/../../../tests/lib/testlib.sh"   # fail, the work folder removed at exit
-testlib_workdir klp-direct
+. "$(dirname "$0")/lib.sh" klp-direct   # fail, $work, the kernel, compile_unit
 
 mkdir "$work/src"
 cat > "$work/src/cmdline.c" <<'C'
@@ -20,10 +18,7 @@ static __used noinline int cmdline_proc_show(struct seq_file *m, void *v)
 	return 0;
 }
 C
-echo 'obj-m := cmdline.o' > "$work/src/Kbuild"
-make -s -C "$NR_HEADERS" M="$work/src" CC=gcc-12 KCFLAGS="-ffunction-sections -fdata-sections" \
-  KBUILD_MODPOST_WARN=1 modules >/dev/null 2>&1 || true
-[ -s "$work/src/cmdline.o" ] || fail "could not compile the patched cmdline.c"
+compile_unit cmdline
 
 args=(--abi "$NR_ABI" --name nr_klp_direct --workdir "$work/w" --object "$work/src/cmdline.o" --func cmdline_proc_show)
 "$klp" module "${args[@]}" -o "$work/kbuild.ko" --kbuild | tee "$work/kbuild.log"

@@ -18,12 +18,8 @@
 # Exit 77 (skipped) when the VM harness is not in the tree yet.
 set -euo pipefail
 klp=$1 repo=$2
-vmrun=${NOREBOOT_VM_RUN:-$repo/tests/vm/vm-run}
-[ -x "$vmrun" ] || { echo "SKIP: no VM harness at $vmrun"; exit 77; }
-eval "$("$repo/scripts/kernel-fetch" --dbg --quiet)"
-work=$(mktemp -d "${TMPDIR:-/tmp}/klp-vm-cmdline.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh" klp-vm-cmdline   # fail, $work, the kernel, compile_unit, need_vm
+need_vm
 
 mkdir "$work/src"
 cat > "$work/src/cmdline.c" <<'C'
@@ -53,12 +49,8 @@ static __used noinline int cmdline_proc_show(struct seq_file *m, void *v)
 	return 0;
 }
 C
-echo 'obj-m := cmdline.o' > "$work/src/Kbuild"
 echo "compiling the patched unit against $NR_HEADERS"
-# modpost complains (no licence, undefined symbols) but cmdline.o is all we need.
-make -s -C "$NR_HEADERS" M="$work/src" CC=gcc-12 KCFLAGS="-ffunction-sections -fdata-sections" \
-  KBUILD_MODPOST_WARN=1 modules >/dev/null 2>&1 || true
-[ -s "$work/src/cmdline.o" ] || fail "could not compile the patched cmdline.c"
+compile_unit cmdline
 
 # The copy of cpumask_weight from padata.c is not the first one: its sympos must be > 1.
 res=$("$klp" resolve --abi "$NR_ABI" --local --file padata.c cpumask_weight)

@@ -9,12 +9,8 @@
 #   vm_module.sh NOREBOOT_KLP REPO_ROOT        (exit 77: skipped, no VM harness yet)
 set -euo pipefail
 klp=$1 repo=$2
-vmrun=${NOREBOOT_VM_RUN:-$repo/tests/vm/vm-run}
-[ -x "$vmrun" ] || { echo "SKIP: no VM harness at $vmrun"; exit 77; }
-eval "$("$repo/scripts/kernel-fetch" --dbg --quiet)"
-work=$(mktemp -d "${TMPDIR:-/tmp}/klp-vm-module.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh" klp-vm-module   # fail, $work, the kernel, compile_unit, need_vm
+need_vm
 
 mkdir "$work/src"
 cat > "$work/src/binfmt_misc.c" <<'C'
@@ -29,10 +25,7 @@ static __used noinline ssize_t bm_status_read(struct file *file, char __user *bu
 	return simple_read_from_buffer(buf, nbytes, ppos, s, strlen(s));
 }
 C
-echo 'obj-m := binfmt_misc.o' > "$work/src/Kbuild"
-make -s -C "$NR_HEADERS" M="$work/src" CC=gcc-12 KCFLAGS="-ffunction-sections -fdata-sections" \
-  KBUILD_MODPOST_WARN=1 modules >/dev/null 2>&1 || true
-[ -s "$work/src/binfmt_misc.o" ] || fail "could not compile the patched binfmt_misc.c"
+compile_unit binfmt_misc
 
 "$klp" module --abi "$NR_ABI" --name nr_klp_vm_module -o "$work/nr_klp_vm_module.ko" \
   --object "$work/src/binfmt_misc.o" --target binfmt_misc --func bm_status_read --local enabled

@@ -15,20 +15,16 @@ admin=${2:?usage: lb-postgres.sh NOREBOOT-SERVER NOREBOOT-ADMIN}
 : "${NOREBOOT_PG_CONNINFO:?run under tests/with-postgres}"
 command -v nginx >/dev/null || { echo "SKIP: nginx not installed (Debian: nginx-light)"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
-work=$(mktemp -d /tmp/nr-lb.XXXXXX)
+. "$here/../../../tests/lib/testlib.sh"   # fail (with the servers' and nginx's log tails), on_exit
+testlib_workdir nr-lb
 pid_a= pid_b= pid_nginx=
-cleanup() {
+stop_all() {
   for p in $pid_nginx $pid_a $pid_b; do
     if kill -0 "$p" 2>/dev/null; then kill -TERM "$p"; wait "$p" 2>/dev/null || true; fi
   done
-  rm -rf "$work"
 }
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  for f in "$work"/err.* "$work"/nginx-error.log; do [ -s "$f" ] && { echo "--- $f" >&2; tail -5 "$f" >&2; }; done
-  exit 1
-}
+on_exit stop_all
+TESTLIB_LOGS=("$work/err.*" "$work/nginx-error.log")
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 db=nr_lb_$$

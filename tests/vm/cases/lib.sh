@@ -1,13 +1,14 @@
-# Helpers for the vm tier's host-side test scripts (sourced). Each test makes its own
-# temporary folder (removed on exit), runs tests/vm/vm-run, and asserts with these.
+# Helpers for the vm tier's host-side test scripts (sourced), on the shell test library
+# (tests/lib/testlib.sh: fail, pass, on_exit). Each test gets its own temporary folder $T
+# (removed on exit), runs tests/vm/vm-run, and asserts with these.
 set -euo pipefail
 VM=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+. "$VM/../lib/testlib.sh"
 VM_RUN=$VM/vm-run
 BUILD_MODULE=$VM/build-module
-T=$(mktemp -d "${TMPDIR:-/tmp}/vmtest.XXXXXX")
-trap 'rm -rf "$T"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-ok() { echo "ok: $*"; }
+testlib_workdir vmtest
+T=$work
+ok() { pass "$@"; }   # the vm cases' name for testlib's pass
 # expect_rc WANT GOT WHAT
 expect_rc() { [ "$2" = "$1" ] || fail "$3: exit code $2, expected $1"; ok "$3: exit code $1"; }
 # expect_line FILE REGEX WHAT: some line of FILE matches the extended REGEX

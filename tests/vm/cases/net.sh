@@ -17,7 +17,7 @@ python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$port" > "$T/http.
 h1=$!
 python3 -m http.server --bind 127.0.0.1 --directory "$T/www" "$other" > "$T/http2.log" 2>&1 &
 h2=$!
-trap 'kill $h1 $h2 2>/dev/null; wait $h1 $h2 2>/dev/null || true; rm -rf "$T"' EXIT
+on_exit 'kill $h1 $h2 2>/dev/null; wait $h1 $h2 2>/dev/null || true'
 for _ in $(seq 50); do
   python3 -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$port/hello.txt', timeout=1); u.urlopen('http://127.0.0.1:$other/hello.txt', timeout=1)" 2>/dev/null && break
   sleep 0.1
