@@ -20,6 +20,9 @@
 //   - Numbers are read by add_number: decimal digits only (core/numbers.h), never a sign.
 //
 // prepare_app must run on the app before options are added (it sets the option defaults).
+// The parsing itself is compiled once, in command_line.cc: CLI11 is header only, and its
+// parser is the costly part to compile (the header alone costs a tool's cli.cc several seconds
+// of CPU; docs/design.md has the numbers).
 // CLI11's own wording is translated in describe_parse_error; command_line_test pins that
 // translation, so a newer CLI11 that words its errors differently fails a unit test rather than
 // a person's shell.
@@ -27,15 +30,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
-#include <cctype>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "core/numbers.h"
 #include "core/result.h"
 
 namespace noreboot::cli {
@@ -58,65 +58,15 @@ inline CLI::Option* add_list(CLI::App& app, const std::string& name, std::vector
 
 // A whole decimal number: digits only, as core's parse_decimal reads them (CLI11's own
 // conversion would take "-1" for 2^64-1, and "0x10"). Bad text is a usage error naming it.
-inline CLI::Option* add_number(CLI::App& app, const std::string& name, std::optional<std::uint64_t>& into,
-                               const std::string& what = "") {
-  return app.add_option_function<std::string>(
-      name,
-      [&into, name](const std::string& text) {
-        into = parse_decimal(text);
-        if (!into) throw CLI::ConversionError(name, std::vector<std::string>{text});
-      },
-      what);
-}
+CLI::Option* add_number(CLI::App& app, const std::string& name, std::optional<std::uint64_t>& into,
+                        const std::string& what = "");
 
 // CLI11's messages, reworded to name the argument and what was wrong with it.
-inline std::string describe_parse_error(const CLI::ParseError& e) {
-  std::string m = e.what();
-  auto ends_with = [&](std::string_view tail) { return m.size() >= tail.size() && m.ends_with(tail); };
-  auto dashed = [](std::string name) { return name.starts_with("-") ? name : "--" + name; };
-  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e)) {
-    // "NAME: 1 required TYPE missing": TYPE is CLI11's (TEXT, INT...) or the tool's type_name.
-    constexpr std::string_view required = " required ", missing = " missing";
-    if (auto at = m.find(required); ends_with(missing) && m.find(": ") != std::string::npos && at != std::string::npos) {
-      const std::string type = m.substr(at + required.size(), m.size() - missing.size() - at - required.size());
-      const bool generic = std::all_of(type.begin(), type.end(),
-                                       [](unsigned char ch) { return std::isupper(ch) || ch == '_'; });
-      return "option " + dashed(m.substr(0, m.find(": "))) + " needs " + (generic ? "a value" : type);
-    }
-    if (constexpr std::string_view tail = " was given a disallowed flag override"; ends_with(tail))
-      return "option " + dashed(m.substr(0, m.size() - tail.size())) + " takes no value";
-  }
-  if (dynamic_cast<const CLI::ConversionError*>(&e)) {
-    constexpr std::string_view head = "Could not convert: ";
-    if (auto eq = m.find(" = "); m.starts_with(head) && eq != std::string::npos)
-      return m.substr(head.size(), eq - head.size()) + " '" + m.substr(eq + 3) + "' is not a valid number";
-  }
-  return m;
-}
+std::string describe_parse_error(const CLI::ParseError& e);
 
 // Parses args (the words after the program name, in order) into app and the apps of its
 // commands. Returns help when -h/--help was given, or an invalid_argument Error naming the bad
 // argument.
-inline Result<CommandLine> parse_command_line(CLI::App& app, std::span<const std::string> args) {
-  std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them last first
-  try {
-    app.parse(reversed);
-  } catch (const CLI::CallForHelp&) {
-    return CommandLine::help;
-  } catch (const CLI::CallForAllHelp&) {
-    return CommandLine::help;
-  } catch (const CLI::ParseError& e) {
-    return Error(Errc::invalid_argument, describe_parse_error(e));
-  }
-  std::vector<std::string> strays = app.remaining(/*recurse=*/true);
-  strays.erase(std::remove(strays.begin(), strays.end(), "--"), strays.end());
-  if (strays.empty()) return CommandLine::run;
-  const std::string& first = strays.front();
-  const bool has_commands = !app.get_subcommands({}).empty();
-  if (has_commands && app.get_subcommands().empty() && !first.starts_with("-"))
-    return Error(Errc::invalid_argument, "unknown command '" + first + "'");
-  if (first.size() > 1 && first.starts_with("-")) return Error(Errc::invalid_argument, "unknown option '" + first + "'");
-  return Error(Errc::invalid_argument, "unexpected argument '" + first + "'");
-}
+Result<CommandLine> parse_command_line(CLI::App& app, std::span<const std::string> args);
 
 }  // namespace noreboot::cli
