@@ -1,4 +1,9 @@
+// parse_args: the command's declared options become a CLI11 app (core/command_line.h), which
+// walks the arguments; this file only adds the admin tool's rules on top: a value option given
+// twice is refused unless it is declared repeatable.
 #include "admin/args.h"
+
+#include "core/command_line.h"
 
 namespace noreboot::admin {
 
@@ -14,48 +19,28 @@ std::vector<std::string> ParsedArgs::all(const std::string& name) const {
 }
 
 Result<ParsedArgs> parse_args(std::span<const std::string> args, const std::vector<OptionSpec>& specs) {
+  CLI::App app;
+  cli::prepare_app(app);
+  std::map<std::string, std::vector<std::string>> values;  // std::map: the slots stay put
+  std::map<std::string, bool> flags;
   ParsedArgs out;
-  bool options_done = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (options_done || a.size() < 2 || a[0] != '-') {
-      out.positional.push_back(a);
-      continue;
-    }
-    if (a == "--") { options_done = true; continue; }
-    if (a == "--help" || a == "-h") { out.help = true; continue; }
-    const OptionSpec* spec = nullptr;
-    std::optional<std::string> inline_value;
-    if (a.rfind("--", 0) == 0) {
-      std::string name = a.substr(2);
-      if (auto eq = name.find('='); eq != std::string::npos) {
-        inline_value = name.substr(eq + 1);
-        name = name.substr(0, eq);
-      }
-      for (const auto& s : specs)
-        if (s.name == name) spec = &s;
-    } else if (a.size() == 2) {
-      for (const auto& s : specs)
-        if (s.alias == a[1]) spec = &s;
-    }
-    if (!spec) return Error(Errc::invalid_argument, "unknown option '" + a + "' (see --help)");
-    if (!spec->takes_value) {
-      if (inline_value) return Error(Errc::invalid_argument, "option --" + spec->name + " takes no value");
-      out.flags[spec->name] = true;
-      continue;
-    }
-    std::string v;
-    if (inline_value) {
-      v = *inline_value;
-    } else {
-      if (i + 1 >= args.size())
-        return Error(Errc::invalid_argument, "option --" + spec->name + " needs a value");
-      v = args[++i];
-    }
-    auto& slot = out.values[spec->name];
-    if (!slot.empty() && !spec->repeatable)
-      return Error(Errc::invalid_argument, "option --" + spec->name + " given more than once");
-    slot.push_back(v);
+  for (const auto& s : specs) {
+    const std::string names = (s.alias ? std::string("-") + s.alias + "," : "") + "--" + s.name;
+    if (s.takes_value) cli::add_list(app, names, values[s.name]);
+    else app.add_flag(names, flags[s.name])->disable_flag_override();
+  }
+  app.add_option("ARGS", out.positional);
+  NR_TRY(auto parsed, cli::parse_command_line(app, args));
+  if (parsed == cli::CommandLine::help) {
+    out.help = true;
+    return out;
+  }
+  for (const auto& s : specs) {
+    auto& given = values[s.name];
+    if (given.size() > 1 && !s.repeatable)
+      return Error(Errc::invalid_argument, "option --" + s.name + " given more than once");
+    if (!given.empty()) out.values[s.name] = std::move(given);
+    if (flags[s.name]) out.flags[s.name] = true;
   }
   return out;
 }

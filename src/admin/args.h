@@ -1,9 +1,10 @@
 // Command-line parsing for noreboot-admin subcommands: declared options, parsed once.
 //
 // Each command declares its options (long name, optional one-letter alias, whether it takes a
-// value, whether it may repeat); parse_args checks the command line against that and returns a
-// ParsedArgs, or an Errc::invalid_argument error naming the bad option. `--name value` and
-// `--name=value` are both accepted; `--` ends the options. `--help`/`-h` is always known.
+// value, whether it may repeat); parse_args checks the command line against that through CLI11
+// (core/command_line.h) and returns a ParsedArgs, or an Errc::invalid_argument error naming the
+// bad option. `--name value` and `--name=value` are both accepted; `--` ends the options.
+// `--help`/`-h` is always known, and wins over any other argument.
 #pragma once
 
 #include <map>

@@ -27,6 +27,30 @@ TEST(Args, Errors) {
   EXPECT_NE(parse({"--json=1"}).error().message().find("takes no value"), std::string::npos);
 }
 
+TEST(Args, ErrorsNameTheArgument) {
+  EXPECT_EQ(parse({"x.nrp", "-q"}).error().message(), "unknown option '-q'");
+  EXPECT_EQ(parse({"--trust"}).error().message(), "option --trust needs a value");
+  EXPECT_EQ(parse({"-o", "a", "--output=b"}).error().message(), "option --output given more than once");
+  EXPECT_EQ(parse({"--json=1"}).error().message(), "option --json takes no value");
+}
+
+TEST(Args, HelpWinsOverEverythingElse) {
+  auto a = parse({"--nope", "x.nrp", "--help"});
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_TRUE(a->help);
+  auto b = parse({"-h"});
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->help);
+}
+
+TEST(Args, AValueIsTakenAsItIs) {
+  auto a = parse({"-o", "-", "--trust", "-weird.pub", "-"});
+  ASSERT_TRUE(a.ok()) << a.error().message();
+  EXPECT_EQ(a->value("output"), "-");
+  EXPECT_EQ(a->all("trust"), (std::vector<std::string>{"-weird.pub"}));
+  EXPECT_EQ(a->positional, (std::vector<std::string>{"-"}));
+}
+
 TEST(Args, DoubleDashEndsOptions) {
   auto a = parse({"--", "--json"});
   ASSERT_TRUE(a.ok());

@@ -43,7 +43,8 @@ int run_admin(const CommandTable& table, std::span<const std::string> args, Cont
   }
   auto parsed = parse_args(args.subspan(1), cmd->options);
   if (!parsed) {
-    ctx.err << "noreboot-admin " << cmd->name << ": " << parsed.error().message() << "\n";
+    ctx.err << "noreboot-admin " << cmd->name << ": " << parsed.error().message() << "\n"
+            << "(see 'noreboot-admin " << cmd->name << " --help')\n";
     return 2;
   }
   if (parsed->help) {

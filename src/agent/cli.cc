@@ -3,8 +3,6 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
-
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -16,6 +14,7 @@
 #include "agent/real_kernel.h"
 #include "agent/status.h"
 #include "core/bundle.h"
+#include "core/command_line.h"
 #include "core/file_io.h"
 #include "core/log.h"
 
@@ -39,6 +38,51 @@ struct GlobalOptions {
   std::optional<std::filesystem::path> state_dir;
   std::optional<std::filesystem::path> root;
 };
+
+// What the command line asks for: the global options, one command and its arguments.
+struct CommandLine {
+  GlobalOptions global;
+  std::string command;  // empty: none given
+  bool help = false;
+  std::vector<std::string> trust;  // apply
+  std::string file;                // apply
+  bool json = false;               // apply, status
+  EnrollOptions enroll;
+  DaemonOptions daemon;
+};
+
+Result<CommandLine> parse_command_line(const std::vector<std::string>& args) {
+  CommandLine c;
+  std::optional<std::string> config, state_dir, root;
+  CLI::App app;
+  cli::prepare_app(app);
+  app.add_option("--config", config);
+  app.add_option("--state-dir", state_dir);
+  app.add_option("--root", root);
+  auto* apply = app.add_subcommand("apply");
+  cli::add_list(*apply, "--trust", c.trust);
+  apply->add_flag("--json", c.json);
+  apply->add_option("FILE", c.file);
+  app.add_subcommand("revert");
+  app.add_subcommand("status")->add_flag("--json", c.json);
+  app.add_subcommand("check");
+  auto* enroll = app.add_subcommand("enroll");
+  enroll->add_option("--token", c.enroll.token);
+  enroll->add_option("--server", c.enroll.server);
+  cli::add_list(*enroll, "--tag", c.enroll.tags);
+  enroll->add_option("--hostname", c.enroll.hostname);
+  enroll->add_flag("--force", c.enroll.force);
+  app.add_subcommand("agent")->add_flag("--once", c.daemon.once);
+
+  auto parsed = cli::parse_command_line(app, args);
+  if (!app.get_subcommands().empty()) c.command = app.get_subcommands().front()->get_name();
+  if (!parsed) return std::move(parsed).error().context(c.command.empty() ? "noreboot" : "noreboot: " + c.command);
+  c.help = *parsed == cli::CommandLine::help;
+  if (config) c.global.config = *config;
+  if (state_dir) c.global.state_dir = *state_dir;
+  if (root) c.global.root = *root;
+  return c;
+}
 
 Outcome outcome_for(const Error& e) {
   switch (e.code()) {
@@ -90,33 +134,28 @@ Outcome fail(std::ostream& err, const Error& e, Outcome o) {
   return o;
 }
 
-Outcome cmd_apply(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& out, std::ostream& err) {
-  std::vector<std::filesystem::path> trust;
-  std::optional<std::filesystem::path> file;
-  bool json = false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] == "--trust" && i + 1 < a.size()) trust.emplace_back(a[++i]);
-    else if (a[i] == "--json") json = true;
-    else if (!a[i].empty() && a[i][0] != '-' && !file) file = a[i];
-    else return fail(err, Error(Errc::invalid_argument, "apply: unexpected argument '" + a[i] + "'\n" + kUsage), Outcome::usage);
-  }
-  if (!file) return fail(err, Error(Errc::invalid_argument, std::string("apply: which bundle? (FILE.nrp)\n") + kUsage), Outcome::usage);
+Outcome cmd_apply(const CommandLine& c, std::ostream& out, std::ostream& err) {
+  const GlobalOptions& g = c.global;
+  if (c.file.empty())
+    return fail(err, Error(Errc::invalid_argument, std::string("apply: which bundle? (FILE.nrp)\n") + kUsage),
+                Outcome::usage);
+  std::filesystem::path file = c.file;
   auto rt = make_runtime(g, err, true);
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   AgentContext& ctx = (*rt)->ctx;
-  for (const auto& t : trust)
+  for (const auto& t : c.trust)
     if (Status s = ctx.trust.add_path(t); !s.ok()) return fail(err, s.error().context("--trust"), Outcome::usage);
   if (Status s = ctx.store.init(); !s.ok()) return fail(err, s.error(), Outcome::failed);
   auto lock = StateLock::acquire(ctx.store.dir(), true);
   if (!lock.ok()) return fail(err, lock.error(), Outcome::failed);
   if (auto d = reconcile_at_start(ctx); !d.ok()) return fail(err, d.error(), Outcome::failed);
-  auto bytes = noreboot::read_file(*file, BundleLimits{}.archive_max());
+  auto bytes = noreboot::read_file(file, BundleLimits{}.archive_max());
   if (!bytes.ok()) return fail(err, bytes.error().context("bundle"), Outcome::refused);
   ApplyOptions opt;
-  opt.origin = "bundle " + file->string();
+  opt.origin = "bundle " + file.string();
   auto report = apply_bundle(ctx, *bytes, opt);
   if (!report.ok()) return fail(err, report.error(), outcome_for(report.error()));
-  if (json) {
+  if (c.json) {
     nlohmann::json j = {{"patch", report->manifest.name},
                         {"sequence", report->manifest.sequence},
                         {"bundle_sha256", report->bundle_sha256},
@@ -136,8 +175,7 @@ Outcome cmd_apply(const GlobalOptions& g, const std::vector<std::string>& a, std
   return Outcome::ok;
 }
 
-Outcome cmd_revert(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& out, std::ostream& err) {
-  if (!a.empty()) return fail(err, Error(Errc::invalid_argument, "revert takes no arguments"), Outcome::usage);
+Outcome cmd_revert(const GlobalOptions& g, std::ostream& out, std::ostream& err) {
   auto rt = make_runtime(g, err);
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   AgentContext& ctx = (*rt)->ctx;
@@ -157,13 +195,7 @@ Outcome cmd_revert(const GlobalOptions& g, const std::vector<std::string>& a, st
   return Outcome::ok;
 }
 
-Outcome cmd_status(const GlobalOptions& g, const std::vector<std::string>& a, bool check, std::ostream& out,
-                   std::ostream& err) {
-  bool json = false;
-  for (const auto& x : a) {
-    if (x == "--json" && !check) json = true;
-    else return fail(err, Error(Errc::invalid_argument, "unexpected argument '" + x + "'"), Outcome::usage);
-  }
+Outcome cmd_status(const GlobalOptions& g, bool json, bool check, std::ostream& out, std::ostream& err) {
   auto rt = make_runtime(g, err);
   if (!rt.ok()) return fail(err, rt.error(), check ? Outcome::unknown : Outcome::usage);
   AgentContext& ctx = (*rt)->ctx;
@@ -197,16 +229,7 @@ Outcome cmd_status(const GlobalOptions& g, const std::vector<std::string>& a, bo
   return Outcome::ok;
 }
 
-Outcome cmd_enroll(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& out, std::ostream& err) {
-  EnrollOptions o;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] == "--token" && i + 1 < a.size()) o.token = a[++i];
-    else if (a[i] == "--server" && i + 1 < a.size()) o.server = a[++i];
-    else if (a[i] == "--tag" && i + 1 < a.size()) o.tags.push_back(a[++i]);
-    else if (a[i] == "--hostname" && i + 1 < a.size()) o.hostname = a[++i];
-    else if (a[i] == "--force") o.force = true;
-    else return fail(err, Error(Errc::invalid_argument, "enroll: unexpected argument '" + a[i] + "'\n" + kUsage), Outcome::usage);
-  }
+Outcome cmd_enroll(const GlobalOptions& g, const EnrollOptions& o, std::ostream& out, std::ostream& err) {
   auto rt = make_runtime(g, err);
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   auto c = enroll((*rt)->ctx, o);
@@ -216,12 +239,7 @@ Outcome cmd_enroll(const GlobalOptions& g, const std::vector<std::string>& a, st
   return Outcome::ok;
 }
 
-Outcome cmd_agent(const GlobalOptions& g, const std::vector<std::string>& a, std::ostream& err) {
-  DaemonOptions o;
-  for (const auto& x : a) {
-    if (x == "--once") o.once = true;
-    else return fail(err, Error(Errc::invalid_argument, "agent: unexpected argument '" + x + "'"), Outcome::usage);
-  }
+Outcome cmd_agent(const GlobalOptions& g, DaemonOptions o, std::ostream& err) {
   auto rt = make_runtime(g, err, true);
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   log::configure(log::LogConfig{log::Level::info, log::Format::text, "agent"});
@@ -240,37 +258,29 @@ Outcome cmd_agent(const GlobalOptions& g, const std::vector<std::string>& a, std
 }  // namespace
 
 Outcome run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  GlobalOptions g;
-  size_t i = 0;
-  for (; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](std::optional<std::filesystem::path>& into) {
-      if (i + 1 >= args.size()) return false;
-      into = args[++i];
-      return true;
-    };
-    if (a == "--config") { if (!value(g.config)) break; }
-    else if (a == "--state-dir") { if (!value(g.state_dir)) break; }
-    else if (a == "--root") { if (!value(g.root)) break; }
-    else if (a == "-h" || a == "--help" || a == "help") { out << kUsage; return Outcome::ok; }
-    else break;
-  }
-  if (i >= args.size()) { err << kUsage; return Outcome::usage; }
-  std::string cmd = args[i];
-  std::vector<std::string> rest(args.begin() + static_cast<long>(i) + 1, args.end());
-  // `noreboot COMMAND --help` shows the usage (every command is one line of it) and does nothing.
-  if (std::find_if(rest.begin(), rest.end(), [](const std::string& a) { return a == "-h" || a == "--help"; }) !=
-      rest.end()) {
+  if (args.size() == 1 && args[0] == "help") {
     out << kUsage;
     return Outcome::ok;
   }
-  if (cmd == "apply") return cmd_apply(g, rest, out, err);
-  if (cmd == "revert") return cmd_revert(g, rest, out, err);
-  if (cmd == "status") return cmd_status(g, rest, false, out, err);
-  if (cmd == "check") return cmd_status(g, rest, true, out, err);
-  if (cmd == "enroll") return cmd_enroll(g, rest, out, err);
-  if (cmd == "agent") return cmd_agent(g, rest, err);
-  err << "noreboot: unknown command '" << cmd << "'\n" << kUsage;
+  auto parsed = parse_command_line(args);
+  if (!parsed) {
+    err << parsed.error().message() << "\n" << kUsage;
+    return Outcome::usage;
+  }
+  const CommandLine& c = *parsed;
+  // `noreboot [COMMAND] --help` shows the usage (every command is one line of it) and does nothing.
+  if (c.help) {
+    out << kUsage;
+    return Outcome::ok;
+  }
+  const GlobalOptions& g = c.global;
+  if (c.command == "apply") return cmd_apply(c, out, err);
+  if (c.command == "revert") return cmd_revert(g, out, err);
+  if (c.command == "status") return cmd_status(g, c.json, false, out, err);
+  if (c.command == "check") return cmd_status(g, false, true, out, err);
+  if (c.command == "enroll") return cmd_enroll(g, c.enroll, out, err);
+  if (c.command == "agent") return cmd_agent(g, c.daemon, err);
+  err << kUsage;
   return Outcome::usage;
 }
 

@@ -12,6 +12,10 @@
 // kernel (fake_kernel.h), and the config and state default to DIR/etc/noreboot/agent.toml and
 // DIR/var/lib/noreboot. Without it the real kernel is used.
 //
+// The words are read by CLI11 (core/command_line.h): the global options come before the
+// command, each command knows only its own options, and a usage error names the argument
+// ("noreboot: apply: unknown option '--bogus'") above the usage text.
+//
 // run_cli returns an Outcome; main() alone turns it into the process exit code
 // (docs/agent.md lists them).
 #pragma once

@@ -114,6 +114,17 @@ TEST_F(CliTest, UsageErrors) {
   EXPECT_NE(err.str().find("unknown command 'frobnicate'"), std::string::npos);
   EXPECT_EQ(run({"apply"}), Outcome::usage);
   EXPECT_EQ(run({"apply", "--bogus", "x.nrp"}), Outcome::usage);
+  EXPECT_NE(err.str().find("noreboot: apply: unknown option '--bogus'"), std::string::npos) << err.str();
+  EXPECT_EQ(run({"apply", "a.nrp", "b.nrp"}), Outcome::usage);
+  EXPECT_NE(err.str().find("noreboot: apply: unexpected argument 'b.nrp'"), std::string::npos) << err.str();
+  EXPECT_EQ(run({"enroll", "--token"}), Outcome::usage);
+  EXPECT_NE(err.str().find("noreboot: enroll: option --token needs a value"), std::string::npos) << err.str();
+  EXPECT_EQ(run({"check", "--json"}), Outcome::usage);
+  EXPECT_NE(err.str().find("noreboot: check: unknown option '--json'"), std::string::npos) << err.str();
+  EXPECT_EQ(run({"revert", "now"}), Outcome::usage);
+  EXPECT_NE(err.str().find("noreboot: revert: unexpected argument 'now'"), std::string::npos) << err.str();
+  EXPECT_EQ(run({"--state-dir"}), Outcome::usage);
+  EXPECT_NE(err.str().find("option --state-dir needs a value"), std::string::npos) << err.str();
   ASSERT_TRUE(write_file_atomic(root / "etc/noreboot/agent.toml", "sever = 1\n").ok());
   EXPECT_EQ(run({"status"}), Outcome::usage);
   EXPECT_NE(err.str().find("unknown key 'sever'"), std::string::npos) << err.str();

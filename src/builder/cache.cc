@@ -84,15 +84,9 @@ Result<CliOutcome> list(const fs::path& root) {
   return CliOutcome::ok;
 }
 
-Result<CliOutcome> prune(const fs::path& root, const std::vector<std::string>& args) {
-  std::set<std::string> keep;
-  bool trees_only = false, everything = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--keep" && i + 1 < args.size()) keep.insert(args[++i]);
-    else if (args[i] == "--trees") trees_only = true;
-    else if (args[i] == "--all") everything = true;
-    else return Error(Errc::invalid_argument, "cache prune: unknown argument '" + args[i] + "' (see --help)");
-  }
+Result<CliOutcome> prune(const fs::path& root, const CachePrune& what) {
+  const std::set<std::string> keep(what.keep.begin(), what.keep.end());
+  const bool trees_only = what.trees_only, everything = what.everything;
   if (keep.empty() && !everything && !trees_only)
     return Error(Errc::invalid_argument, "cache prune: say what to keep (--keep ABI...), or --trees, or --all");
   std::error_code ec;
@@ -133,16 +127,13 @@ Result<CliOutcome> prune(const fs::path& root, const std::vector<std::string>& a
 
 }  // namespace
 
-Result<CliOutcome> run_cache_command(const std::vector<std::string>& args) {
-  fs::path root = cache_root();
-  if (args.empty() || args[0] == "list") return list(root);
-  if (args[0] == "prune") return prune(root, std::vector<std::string>(args.begin() + 1, args.end()));
-  if (args[0] == "-h" || args[0] == "--help") {
-    std::cout << "noreboot-build cache list | prune --keep ABI... | prune --trees [--keep ABI]... | prune --all\n"
-                 "the cache is " << root.string() << " ($NOREBOOT_CACHE)\n";
-    return CliOutcome::ok;
-  }
-  return Error(Errc::invalid_argument, "cache: unknown command '" + args[0] + "' (list or prune)");
+Result<CliOutcome> cache_list() { return list(cache_root()); }
+
+Result<CliOutcome> cache_prune(const CachePrune& what) { return prune(cache_root(), what); }
+
+std::string cache_usage() {
+  return "noreboot-build cache list | prune --keep ABI... | prune --trees [--keep ABI]... | prune --all\n"
+         "the cache is " + cache_root().string() + " ($NOREBOOT_CACHE)\n";
 }
 
 }  // namespace noreboot::builder

@@ -13,6 +13,7 @@
 //   noreboot-build cache prune --trees [--keep ABI]...   remove only prepared trees (rebuilt on use)
 //   noreboot-build cache prune --all               everything
 // Each kernel is removed under its tree lock, so a build that is using it finishes first.
+// The command line is read in cli.cc.
 #pragma once
 
 #include <string>
@@ -23,6 +24,18 @@
 
 namespace noreboot::builder {
 
-Result<CliOutcome> run_cache_command(const std::vector<std::string>& args);
+// `cache list`: sizes per kernel and of the downloads.
+Result<CliOutcome> cache_list();
+
+// `cache prune`: what to keep, or only the trees, or everything.
+struct CachePrune {
+  std::vector<std::string> keep;  // ABIs
+  bool trees_only = false;        // --trees
+  bool everything = false;        // --all
+};
+Result<CliOutcome> cache_prune(const CachePrune& what);
+
+// `cache --help`.
+std::string cache_usage();
 
 }  // namespace noreboot::builder

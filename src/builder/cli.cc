@@ -1,6 +1,5 @@
 #include "builder/cli.h"
 
-#include <charconv>
 #include <iostream>
 
 #include "builder/build.h"
@@ -8,6 +7,7 @@
 #include "builder/fix_record_out.h"
 #include "builder/header_index_build.h"
 #include "builder/kernels.h"
+#include "core/command_line.h"
 #include "core/log.h"
 #include "core/manifest.h"
 
@@ -47,46 +47,60 @@ bool is_many_kernels(const BuildConfig& c) {
   return !c.kernels.empty() && (std::filesystem::is_directory(c.output, ec) || c.output.string().ends_with("/"));
 }
 
-Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from, bool& help) {
-  BuildConfig c;
-  for (size_t i = from; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const char* what) -> Result<std::string> {
-      if (i + 1 >= args.size()) return Error(Errc::invalid_argument, a + " needs " + what);
-      return args[++i];
-    };
-    if (a == "-h" || a == "--help") { help = true; return c; }
-    if (a == "--kernel") {
-      NR_TRY(auto v, value("debian:ABI, debian:current or debian:all"));
-      c.kernels.push_back(v);
-      if (c.kernel.empty()) c.kernel = v;
-    }
-    else if (a == "--on-top-of") { NR_TRY(auto v, value("an earlier bundle or a folder of them")); c.on_top_of.push_back(v); }
-    else if (a == "--tree") { NR_TRY(auto v, value("a prepared kernel tree")); c.tree = v; }
-    else if (a == "--patch") { NR_TRY(auto v, value("a patch file")); c.patch = v; }
-    else if (a == "-o" || a == "--output") { NR_TRY(auto v, value("an output file")); c.output = v; }
-    else if (a == "--key") { NR_TRY(auto v, value("a secret key file")); c.key = v; }
-    else if (a == "--keep-work" || a == "--work") { NR_TRY(auto v, value("a folder")); c.keep_work = v; }
-    else if (a == "--name") { NR_TRY(c.name, value("a module name")); }
-    else if (a == "--module-sign-key") { NR_TRY(auto v, value("a PEM private key")); c.module_sign_key = v; }
-    else if (a == "--module-sign-cert") { NR_TRY(auto v, value("a PEM X.509 certificate")); c.module_sign_cert = v; }
-    else if (a == "--fix") {
-      NR_TRY(auto v, value("ID:text"));
-      if (v.find(':') == std::string::npos)
-        return Error(Errc::invalid_argument, "--fix '" + v + "': expected ID:text, e.g. CVE-2024-1234:fix the race in foo");
-      c.fixes.push_back(v);
-    } else if (a == "--sequence" || a == "--jobs") {
-      NR_TRY(auto v, value("a number"));
-      uint64_t n = 0;
-      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-      if (ec != std::errc() || p != v.data() + v.size() || (a == "--jobs" && (n == 0 || n > 64)))
-        return Error(Errc::invalid_argument, a + " '" + v + "' is not a valid number");
-      if (a == "--sequence") c.sequence = n;
-      else c.jobs = static_cast<int>(n);
-    } else {
-      return Error(Errc::invalid_argument, "unknown argument '" + a + "' (see --help)");
-    }
+}  // namespace
+
+// The options are the same for a build and for prepare, compile and header-index (they take
+// what they need). A path is read as a string first: CLI11 would take std::filesystem::path
+// for a list of characters.
+Result<BuildCommandLine> parse_build_command_line(const std::vector<std::string>& args) {
+  BuildCommandLine line;
+  BuildConfig& c = line.config;
+  std::string tree, patch, output, key, keep_work, module_sign_key, module_sign_cert;
+  std::vector<std::string> on_top_of;
+  std::optional<uint64_t> sequence, jobs;
+  CLI::App app;
+  cli::prepare_app(app);
+  cli::add_list(app, "--kernel", c.kernels)->type_name("debian:ABI, debian:current or debian:all");
+  cli::add_list(app, "--on-top-of", on_top_of)->type_name("an earlier bundle or a folder of them");
+  app.add_option("--tree", tree)->type_name("a prepared kernel tree");
+  app.add_option("--patch", patch)->type_name("a patch file");
+  app.add_option("-o,--output", output)->type_name("an output file");
+  app.add_option("--key", key)->type_name("a secret key file");
+  app.add_option("--keep-work,--work", keep_work)->type_name("a folder");
+  app.add_option("--name", c.name)->type_name("a module name");
+  app.add_option("--module-sign-key", module_sign_key)->type_name("a PEM private key");
+  app.add_option("--module-sign-cert", module_sign_cert)->type_name("a PEM X.509 certificate");
+  cli::add_list(app, "--fix", c.fixes)->type_name("ID:text");
+  cli::add_number(app, "--sequence", sequence)->type_name("a number");
+  cli::add_number(app, "--jobs", jobs)->type_name("a number");
+  for (const char* command : {"prepare", "compile"}) app.add_subcommand(command)->fallthrough();
+  auto* header_index = app.add_subcommand("header-index")->fallthrough();
+  header_index->add_option("--elf", line.elf)->type_name("an ELF file");
+  header_index->add_option("--owner", line.owner)->type_name("a module name");
+  NR_TRY(auto parsed, cli::parse_command_line(app, args));
+  if (parsed == cli::CommandLine::help) {
+    line.help = true;
+    return line;
   }
+  if (!app.get_subcommands().empty()) line.command = app.get_subcommands().front()->get_name();
+  if (!c.kernels.empty()) c.kernel = c.kernels.front();
+  c.on_top_of.assign(on_top_of.begin(), on_top_of.end());
+  c.tree = tree;
+  c.patch = patch;
+  c.output = output;
+  c.key = key;
+  c.keep_work = keep_work;
+  c.module_sign_key = module_sign_key;
+  c.module_sign_cert = module_sign_cert;
+  c.sequence = sequence;
+  if (jobs) {
+    if (*jobs == 0 || *jobs > 64)
+      return Error(Errc::invalid_argument, "--jobs '" + std::to_string(*jobs) + "' is not a valid number (1 to 64)");
+    c.jobs = static_cast<int>(*jobs);
+  }
+  for (const auto& v : c.fixes)
+    if (v.find(':') == std::string::npos)
+      return Error(Errc::invalid_argument, "--fix '" + v + "': expected ID:text, e.g. CVE-2024-1234:fix the race in foo");
   if (c.module_sign_key.empty() != c.module_sign_cert.empty())
     return Error(Errc::invalid_argument, "--module-sign-key and --module-sign-cert go together (the kernel's sign-file needs both)");
   for (const auto& f : {c.module_sign_key, c.module_sign_cert})
@@ -98,7 +112,28 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
     if (!std::filesystem::exists(p)) return Error(Errc::invalid_argument, "--on-top-of " + p.string() + " does not exist");
   if (!c.name.empty() && !valid_module_name(c.name))
     return Error(Errc::invalid_argument, "--name '" + c.name + "': use 1-55 letters, digits and '_' only (it becomes a module name)");
-  return c;
+  return line;
+}
+
+namespace {
+
+// `noreboot-build cache [list | prune [--keep ABI]... [--trees] [--all]]` (cache.h).
+Result<CliOutcome> run_cache_command(const std::vector<std::string>& args) {
+  CachePrune what;
+  CLI::App app;
+  cli::prepare_app(app);
+  app.add_subcommand("list");
+  auto* prune = app.add_subcommand("prune");
+  cli::add_list(*prune, "--keep", what.keep)->type_name("an ABI");
+  prune->add_flag("--trees", what.trees_only);
+  prune->add_flag("--all", what.everything);
+  auto parsed = cli::parse_command_line(app, args);
+  if (!parsed) return std::move(parsed).error().context(prune->parsed() ? "cache prune" : "cache");
+  if (*parsed == cli::CommandLine::help) {
+    std::cout << cache_usage();
+    return CliOutcome::ok;
+  }
+  return prune->parsed() ? cache_prune(what) : cache_list();
 }
 
 void print_refusals(const std::vector<Refusal>& refusals) {
@@ -125,21 +160,20 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
     }
   }
   if (cmd == "cache") return run_cache_command(std::vector<std::string>(args.begin() + 1, args.end()));
-  if (cmd == "header-index" && args.size() >= 3 && args[1] == "--elf") {
-    std::string owner = args.size() >= 5 && args[3] == "--owner" ? args[4] : "vmlinux";
-    NR_TRY(auto stats, index_elf_file(args[2], owner, std::cout));
-    log::info("[header-index] {}: {} units, {} header functions, {} line runs in {:.1f} s", args[2], stats.units,
-              stats.functions, stats.runs, stats.seconds);
-    return CliOutcome::ok;
-  }
-  bool help = false;
-  size_t from = (cmd == "prepare" || cmd == "compile" || cmd == "header-index") ? 1 : 0;
-  NR_TRY(auto config, parse_args(args, from, help));
-  if (help) {
+  NR_TRY(auto line, parse_build_command_line(args));
+  if (line.help) {
     std::cout << kUsage;
     return CliOutcome::ok;
   }
-  if (cmd == "prepare" && is_many_kernels(config)) {
+  BuildConfig& config = line.config;
+  const std::string& command = line.command;
+  if (command == "header-index" && !line.elf.empty()) {
+    NR_TRY(auto stats, index_elf_file(line.elf, line.owner, std::cout));
+    log::info("[header-index] {}: {} units, {} header functions, {} line runs in {:.1f} s", line.elf, stats.units,
+              stats.functions, stats.runs, stats.seconds);
+    return CliOutcome::ok;
+  }
+  if (command == "prepare" && is_many_kernels(config)) {
     NR_TRY(auto targets, resolve_kernels(config.kernels, config.kernel_fetch));
     bool all_ok = true;
     for (size_t i = 0; i < targets.size(); ++i) {
@@ -163,14 +197,14 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
     }
     return all_ok ? CliOutcome::ok : CliOutcome::failed;
   }
-  if (cmd == "header-index") {
+  if (command == "header-index") {
     StepClock clock;
     NR_TRY(auto profile, resolve_profile(config, clock));
     NR_TRY(auto index, ensure_header_index(profile));
     std::cout << index.string() << "\n";
     return CliOutcome::ok;
   }
-  if (cmd == "prepare") {
+  if (command == "prepare") {
     StepClock clock;
     NR_TRY(auto profile, resolve_profile(config, clock));
     std::cout << "NR_ABI=" << profile.abi << "\nNR_TREE=" << profile.tree.string() << "\n";
@@ -179,7 +213,7 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
   if (!config.on_top_of.empty()) {
     NR_TRY(config.baselines, load_baselines(config.on_top_of, config.key));
   }
-  if (cmd != "compile" && is_many_kernels(config)) {
+  if (command != "compile" && is_many_kernels(config)) {
     NR_TRY(auto reports, run_kernels(config));
     NR_TRY_STATUS(write_kernel_summary(config.output, config, reports));
     auto record_note = write_build_fix_record(config.output, config, reports);
@@ -199,7 +233,7 @@ Result<CliOutcome> run_cli(const std::vector<std::string>& args) {
       default: return CliOutcome::failed;
     }
   }
-  if (cmd == "compile") {
+  if (command == "compile") {
     if (config.keep_work.empty()) return Error(Errc::invalid_argument, "compile needs --work DIR (where the objects go)");
     config.stop = BuildConfig::Stop::compile;
   }

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "core/command_line.h"
 #include "elf/object.h"
 
 namespace noreboot::diff {
@@ -58,34 +59,33 @@ std::string result_json(const DiffResult& r, const std::string& output_path) {
   return j.dump(2);
 }
 
+Result<DiffCommandLine> parse_diff_command_line(const std::vector<std::string>& args) {
+  DiffCommandLine c;
+  CLI::App app;
+  cli::prepare_app(app);
+  app.add_flag("--json", c.json);
+  app.add_option("-o,--output", c.output);
+  app.add_option("FILES", c.files);
+  NR_TRY(auto parsed, cli::parse_command_line(app, args));
+  c.help = parsed == cli::CommandLine::help;
+  if (!c.help && c.files.size() != 2)
+    return Error(Errc::invalid_argument, "expected ORIG.o and PATCHED.o, got " + std::to_string(c.files.size()) + " file(s)");
+  return c;
+}
+
 int run_cli(const std::vector<std::string>& args) {
-  std::vector<std::string> files;
-  std::string out_path;
-  bool json_out = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--json") {
-      json_out = true;
-    } else if (a == "-o" || a == "--output") {
-      if (i + 1 >= args.size()) {
-        std::cerr << "noreboot-build diff: " << a << " needs a file name\n" << kUsage;
-        return 2;
-      }
-      out_path = args[++i];
-    } else if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else if (!a.empty() && a[0] == '-') {
-      std::cerr << "noreboot-build diff: unknown option " << a << "\n" << kUsage;
-      return 2;
-    } else {
-      files.push_back(a);
-    }
-  }
-  if (files.size() != 2) {
-    std::cerr << "noreboot-build diff: expected ORIG.o and PATCHED.o, got " << files.size() << " file(s)\n" << kUsage;
+  auto command_line = parse_diff_command_line(args);
+  if (!command_line) {
+    std::cerr << "noreboot-build diff: " << command_line.error().message() << "\n" << kUsage;
     return 2;
   }
+  if (command_line->help) {
+    std::cout << kUsage;
+    return 0;
+  }
+  const std::vector<std::string>& files = command_line->files;
+  const std::string& out_path = command_line->output;
+  const bool json_out = command_line->json;
   // The reported timings cover the whole command: loading both objects (zero-copy, see
   // elf/mapped_file.h) and writing the output count into "total" with the differ's passes.
   using Clock = std::chrono::steady_clock;

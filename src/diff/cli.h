@@ -9,9 +9,20 @@
 #include <string>
 #include <vector>
 
+#include "core/result.h"
 #include "diff/differ.h"
 
 namespace noreboot::diff {
+
+struct DiffCommandLine {
+  bool help = false;
+  bool json = false;
+  std::string output;               // -o/--output: where the patch object goes (none: no output)
+  std::vector<std::string> files;   // ORIG.o PATCHED.o
+};
+
+// args: the arguments after "diff"; an invalid_argument Error names the bad argument.
+Result<DiffCommandLine> parse_diff_command_line(const std::vector<std::string>& args);
 
 // args: the arguments after "diff". Only the caller's main turns the return into an exit code.
 int run_cli(const std::vector<std::string>& args);

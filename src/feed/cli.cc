@@ -3,6 +3,8 @@
 
 #include <ostream>
 
+#include "core/command_line.h"
+
 #include "feed/config.h"
 #include "feed/run.h"
 
@@ -21,31 +23,36 @@ const char* const kUsage =
 }  // namespace
 
 int feed_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    (args.empty() ? err : out) << kUsage;
-    return args.empty() ? 2 : 0;
-  }
-  const std::string& cmd = args[0];
-  if (cmd != "run" && cmd != "status") {
-    err << "noreboot-feed: unknown command '" << cmd << "'\n" << kUsage;
-    return 2;
-  }
+  CLI::App app{"noreboot-feed"};
+  cli::prepare_app(app);
   std::string config_file = "/etc/noreboot/feed.toml";
   bool json = false;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--config" && i + 1 < args.size()) config_file = args[++i];
-    else if (args[i] == "--json" && cmd == "status") json = true;
-    else {
-      err << "noreboot-feed " << cmd << ": unexpected argument '" << args[i] << "'\n" << kUsage;
-      return 2;
-    }
+  auto* run = app.add_subcommand("run");
+  run->add_option("--config", config_file);
+  auto* status = app.add_subcommand("status");
+  status->add_option("--config", config_file);
+  status->add_flag("--json", json);
+  auto parsed = cli::parse_command_line(app, args);
+  if (!parsed) {
+    const auto commands = app.get_subcommands();
+    err << "noreboot-feed" << (commands.empty() ? "" : " " + commands[0]->get_name()) << ": "
+        << parsed.error().message() << "\n" << kUsage;
+    return 2;
+  }
+  if (*parsed == cli::CommandLine::help) {
+    out << kUsage;
+    return 0;
+  }
+  if (app.get_subcommands().empty()) {
+    err << kUsage;
+    return 2;
   }
   auto config = load_config(config_file);
   if (!config) {
     err << "noreboot-feed: " << config.error().message() << "\n";
     return 2;
   }
-  return cmd == "run" ? run_feed(*config, out, err) : show_status(*config, json, out, err);
+  return run->parsed() ? run_feed(*config, out, err) : show_status(*config, json, out, err);
 }
 
 }  // namespace noreboot::feed

@@ -1,4 +1,4 @@
-// noreboot-server: the patch server. Thin main: parse options and config, open the store,
+// noreboot-server: the patch server. Thin main: parse options (cli.h) and config, open the store,
 // run the HTTP server until SIGTERM. Exit codes: 0 clean stop, 1 error, 2 usage.
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +13,7 @@
 #include "server/admin_tokens.h"
 #include "server/api.h"
 #include "server/bundle_check.h"
+#include "server/cli.h"
 #include "server/config.h"
 #include "server/http_server.h"
 
@@ -21,63 +22,23 @@ namespace srv = noreboot::server;
 
 namespace {
 
-const char* kUsage =
-    "usage: noreboot-server [--config FILE] [--listen HOST:PORT] [--data DIR]\n"
-    "                       [--store sqlite|postgres] [--postgres CONNINFO] [--trust PUB]...\n"
-    "                       [--tls-cert PEM --tls-key PEM] [--threads N] [--log-format json|text]\n"
-    "Runs the noreboot patch server (docs/server.md, API: docs/api.md). Command-line options\n"
-    "override the config file. On first start it writes an admin token to DATA/admin.token.\n"
-    "\n"
-    "       noreboot-server admin-token [--config FILE] [--data DIR] [--postgres CONNINFO]\n"
-    "Recovery: creates a new admin-role token straight in the store and prints it (for an\n"
-    "operator with a shell on the server, when no admin token is left; docs/operator-guide.md).\n";
-
 int run(int argc, char** argv) {
-  srv::ServerConfig cfg;
-  std::vector<std::pair<std::string, std::string>> overrides;
-  std::string config_path;
-  bool recovery_token = argc > 1 && std::string(argv[1]) == "admin-token";
-  for (int i = recovery_token ? 2 : 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
-    }
-    if (a.rfind("--", 0) != 0 || i + 1 >= argc) {
-      std::cerr << "noreboot-server: unexpected argument '" << a << "'\n" << kUsage;
-      return 2;
-    }
-    std::string v = argv[++i];
-    if (a == "--config") config_path = v;
-    else overrides.emplace_back(a, v);
+  auto command_line = srv::parse_server_command_line(std::vector<std::string>(argv + 1, argv + argc));
+  if (!command_line) {
+    std::cerr << "noreboot-server: " << command_line.error().message() << "\n" << srv::kServerUsage;
+    return 2;
   }
-  if (!config_path.empty()) {
-    auto c = srv::load_config_file(config_path, cfg);
-    if (!c) {
-      std::cerr << "noreboot-server: " << c.error().message() << "\n";
-      return 2;
-    }
-    cfg = *c;
+  if (command_line->help) {
+    std::cout << srv::kServerUsage;
+    return 0;
   }
-  bool trust_from_cli = false;
-  for (const auto& [k, v] : overrides) {
-    if (k == "--listen") cfg.listen = v;
-    else if (k == "--data") cfg.data = v;
-    else if (k == "--store") cfg.store = v;
-    else if (k == "--postgres") { cfg.postgres = v; cfg.store = "postgres"; }
-    else if (k == "--tls-cert") cfg.tls_cert = v;
-    else if (k == "--tls-key") cfg.tls_key = v;
-    else if (k == "--threads") cfg.threads = std::atoi(v.c_str());
-    else if (k == "--log-format") cfg.log_format = v;
-    else if (k == "--trust") {
-      if (!trust_from_cli) cfg.trust.clear();
-      trust_from_cli = true;
-      cfg.trust.push_back(v);
-    } else {
-      std::cerr << "noreboot-server: unknown option '" << k << "'\n" << kUsage;
-      return 2;
-    }
+  const bool recovery_token = command_line->admin_token;
+  auto config = srv::config_for(*command_line);
+  if (!config) {
+    std::cerr << "noreboot-server: " << config.error().message() << "\n";
+    return 2;
   }
+  srv::ServerConfig& cfg = *config;
   if (auto st = srv::validate_config(cfg); !st) {
     std::cerr << "noreboot-server: " << st.error().message() << "\n";
     return 2;

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/fake_kernel.h"
+#include "core/command_line.h"
 #include "core/kernel_identity.h"
 
 namespace {
@@ -37,32 +38,43 @@ int report(const noreboot::Status& s) {
 
 int main(int argc, char** argv) {
   using namespace noreboot;
-  std::vector<std::string> a(argv + 1, argv + argc);
-  if (a.size() < 2) { std::cerr << kUsage; return 2; }
-  const std::string& cmd = a[0];
-  std::filesystem::path root = a[1];
-  if (cmd == "create") {
-    agent::FakeHost host;
-    for (size_t i = 2; i < a.size(); i += 2) {
-      if (i + 1 >= a.size()) { std::cerr << "noreboot-fake-kernel: " << a[i] << " needs a value\n" << kUsage; return 2; }
-      if (a[i] == "--release") host.release = a[i + 1];
-      else if (a[i] == "--version") host.version = a[i + 1];
-      else if (a[i] == "--build-id") host.build_id_hex = a[i + 1];
-      else if (a[i] == "--boot-id") host.boot_id = a[i + 1];
-      else { std::cerr << "noreboot-fake-kernel: unknown option " << a[i] << "\n" << kUsage; return 2; }
-    }
-    return report(agent::FakeKernel::create(root, host));
+  agent::FakeHost host;
+  std::string root, boot_id, text;
+  int level = 0;
+  CLI::App app;
+  cli::prepare_app(app);
+  auto* create = app.add_subcommand("create");
+  create->add_option("ROOT", root)->required();
+  create->add_option("--release", host.release);
+  create->add_option("--version", host.version);
+  create->add_option("--build-id", host.build_id_hex);
+  create->add_option("--boot-id", host.boot_id);
+  auto* reboot = app.add_subcommand("reboot");
+  reboot->add_option("ROOT", root)->required();
+  reboot->add_option("BOOT_ID", boot_id)->required();
+  auto* log = app.add_subcommand("log");
+  log->add_option("ROOT", root)->required();
+  log->add_option("LEVEL", level)->required();
+  log->add_option("TEXT", text)->required();
+  auto* identity = app.add_subcommand("identity");
+  identity->add_option("ROOT", root)->required();
+  auto parsed = cli::parse_command_line(app, std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed || app.get_subcommands().empty()) {
+    if (!parsed) std::cerr << "noreboot-fake-kernel: " << parsed.error().message() << "\n";
+    std::cerr << kUsage;
+    return 2;
   }
-  if (cmd == "reboot" && a.size() == 3) return report(agent::FakeKernel::reboot(root, a[2]));
-  if (cmd == "log" && a.size() == 4) return report(agent::FakeKernel::log(root, std::stoi(a[2]), a[3]));
-  if (cmd == "identity" && a.size() == 2) {
-    auto id = read_running_kernel(root);
-    if (!id.ok()) return report(id.error());
-    std::cout << nlohmann::json{{"release", id->release}, {"version", id->version},
-                                {"build_id", id->build_id}, {"arch", id->arch}}.dump()
-              << "\n";
+  if (*parsed == cli::CommandLine::help) {
+    std::cout << kUsage;
     return 0;
   }
-  std::cerr << kUsage;
-  return 2;
+  if (create->parsed()) return report(agent::FakeKernel::create(root, host));
+  if (reboot->parsed()) return report(agent::FakeKernel::reboot(root, boot_id));
+  if (log->parsed()) return report(agent::FakeKernel::log(root, level, text));
+  auto id = read_running_kernel(root);
+  if (!id.ok()) return report(id.error());
+  std::cout << nlohmann::json{{"release", id->release}, {"version", id->version},
+                              {"build_id", id->build_id}, {"arch", id->arch}}.dump()
+            << "\n";
+  return 0;
 }
