@@ -158,7 +158,8 @@ Result<BuildResult> build_in_tree(const BuildConfig& config, const KernelProfile
   if (!headers.empty()) {
     clock.begin("headers", "the units that " + std::to_string(headers.size()) + " changed header(s) reach");
     NR_TRY(auto index, ensure_header_index(profile));
-    NR_TRY(auto reached, units_for_headers(index, headers, result.work));
+    NR_TRY(auto reached, units_for_headers(profile, index, headers, result.work,
+                                             {.unit_limit = config.header_unit_limit, .jobs = config.jobs}));
     clock.end("headers");
     if (!reached.refusals.empty()) {
       result.refusals = std::move(reached.refusals);

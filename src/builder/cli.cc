@@ -20,7 +20,7 @@ const char* const kUsage =
     "usage:\n"
     "  noreboot-build --kernel debian:ABI|debian:current --patch FIX.patch -o OUT.nrp\n"
     "                 [--key KEY] [--sequence N] [--fix CVE-ID:text]... [--name NAME]\n"
-    "                 [--on-top-of BUNDLE|DIR]... [--keep-work DIR] [--jobs N]\n"
+    "                 [--on-top-of BUNDLE|DIR]... [--keep-work DIR] [--jobs N] [--header-unit-limit N]\n"
     "  noreboot-build --kernel K [--kernel K]... --patch FIX.patch -o DIR [...]   one bundle per kernel\n"
     "                 K: debian:ABI, debian:current, debian:all (every ABI of the series the archive serves)\n"
     "                 [--module-sign-key KEY.pem --module-sign-cert CERT.pem]  (PKCS#7, for Secure Boot hosts)\n"
@@ -75,13 +75,14 @@ Result<BuildConfig> parse_args(const std::vector<std::string>& args, size_t from
       if (v.find(':') == std::string::npos)
         return Error(Errc::invalid_argument, "--fix '" + v + "': expected ID:text, e.g. CVE-2024-1234:fix the race in foo");
       c.fixes.push_back(v);
-    } else if (a == "--sequence" || a == "--jobs") {
+    } else if (a == "--sequence" || a == "--jobs" || a == "--header-unit-limit") {
       NR_TRY(auto v, value("a number"));
       uint64_t n = 0;
       auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
       if (ec != std::errc() || p != v.data() + v.size() || (a == "--jobs" && (n == 0 || n > 64)))
         return Error(Errc::invalid_argument, a + " '" + v + "' is not a valid number");
       if (a == "--sequence") c.sequence = n;
+      else if (a == "--header-unit-limit") c.header_unit_limit = n;
       else c.jobs = static_cast<int>(n);
     } else {
       return Error(Errc::invalid_argument, "unknown argument '" + a + "' (see --help)");
