@@ -187,7 +187,8 @@ Result<IncludeGraph> scan_include_graph(const fs::path& tree, int jobs) {
   for (const auto& m : makefiles) {
     std::string text;
     if (!read_file(tree / m, text)) continue;
-    std::string dir = fs::path(m).parent_path().string();
+    // scripts/Makefile.lib and .build hold the flags of every unit's compile.
+    std::string dir = m.rfind("scripts/", 0) == 0 ? "" : fs::path(m).parent_path().string();
     for (auto& n : scan_forced_includes(text)) g.forced.push_back({dir, n, m});
   }
   return g;

@@ -16,8 +16,9 @@
 // "x.h"` (or <x.h>) is an edge from the defining file, and the tracepoint machinery's
 // `#define TRACE_INCLUDE_FILE name` / `TRACE_SYSTEM name` an edge to any "name.h" (define_trace.h
 // includes that file again by its computed name). A Makefile's `-include F` / `-imacros F` makes
-// every file under the Makefile's folder include any file named like F (the top Makefile's
-// -include of compiler_types.h and kconfig.h: every unit).
+// every file under the Makefile's folder include any file named like F (a Makefile under
+// scripts/, such as Makefile.lib's -include of compiler_types.h, and the top Makefile's of
+// kconfig.h: every unit).
 // The reverse closure from the changed header H (every file from which H may be reached) is the
 // candidate set; the compiler then narrows it exactly (header_macro.h). Measured on 6.1 (cold
 // page cache, load 10-20): ~25 s to read the tree.
