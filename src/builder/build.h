@@ -61,6 +61,9 @@ struct BuildConfig {
   std::filesystem::path module_sign_cert;    // --module-sign-cert CERT.pem
   std::filesystem::path kernel_fetch;        // override for scripts/kernel-fetch
   int jobs = 2;
+  // --header-unit-limit N: a macro change in a header is refused when more units than this
+  // preprocess differently with it (header_macro.h).
+  size_t header_unit_limit = 200;
   enum class Stop { bundle, compile } stop = Stop::bundle;  // `compile` subcommand stops early
 };
 

@@ -158,7 +158,8 @@ Status reach_header_units(BuildContext& ctx) {
   const auto& headers = ctx.touched.headers;
   ctx.result.clock.announce("the units that " + std::to_string(headers.size()) + " changed header(s) reach");
   NR_TRY(auto index, ensure_header_index(ctx.profile));
-  NR_TRY(auto reached, units_for_headers(index, headers, ctx.result.work));
+  NR_TRY(auto reached, units_for_headers(ctx.profile, index, headers, ctx.result.work,
+                                           {.unit_limit = ctx.config.header_unit_limit, .jobs = ctx.config.jobs}));
   if (!reached.refusals.empty()) {
     ctx.refuse(std::move(reached.refusals));
     return ok_status();

@@ -20,7 +20,7 @@ const char* const kUsage =
     "usage:\n"
     "  noreboot-build --kernel debian:ABI|debian:current --patch FIX.patch -o OUT.nrp\n"
     "                 [--key KEY] [--sequence N] [--fix CVE-ID:text]... [--name NAME]\n"
-    "                 [--on-top-of BUNDLE|DIR]... [--keep-work DIR] [--jobs N]\n"
+    "                 [--on-top-of BUNDLE|DIR]... [--keep-work DIR] [--jobs N] [--header-unit-limit N]\n"
     "  noreboot-build --kernel K [--kernel K]... --patch FIX.patch -o DIR [...]   one bundle per kernel\n"
     "                 K: debian:ABI, debian:current, debian:all (every ABI of the series the archive serves)\n"
     "                 [--module-sign-key KEY.pem --module-sign-cert CERT.pem]  (PKCS#7, for Secure Boot hosts)\n"
@@ -57,7 +57,7 @@ Result<BuildCommandLine> parse_build_command_line(const std::vector<std::string>
   BuildConfig& c = line.config;
   std::string tree, patch, output, key, keep_work, module_sign_key, module_sign_cert;
   std::vector<std::string> on_top_of;
-  std::optional<uint64_t> sequence, jobs;
+  std::optional<uint64_t> sequence, jobs, header_unit_limit;
   CLI::App app;
   cli::prepare_app(app);
   cli::add_list(app, "--kernel", c.kernels)->type_name("debian:ABI, debian:current or debian:all");
@@ -73,6 +73,7 @@ Result<BuildCommandLine> parse_build_command_line(const std::vector<std::string>
   cli::add_list(app, "--fix", c.fixes)->type_name("ID:text");
   cli::add_number(app, "--sequence", sequence)->type_name("a number");
   cli::add_number(app, "--jobs", jobs)->type_name("a number");
+  cli::add_number(app, "--header-unit-limit", header_unit_limit)->type_name("a number");
   for (const char* command : {"prepare", "compile"}) app.add_subcommand(command)->fallthrough();
   auto* header_index = app.add_subcommand("header-index")->fallthrough();
   header_index->add_option("--elf", line.elf)->type_name("an ELF file");
@@ -93,6 +94,7 @@ Result<BuildCommandLine> parse_build_command_line(const std::vector<std::string>
   c.module_sign_key = module_sign_key;
   c.module_sign_cert = module_sign_cert;
   c.sequence = sequence;
+  if (header_unit_limit) c.header_unit_limit = static_cast<size_t>(*header_unit_limit);
   if (jobs) {
     if (*jobs == 0 || *jobs > 64)
       return Error(Errc::invalid_argument, "--jobs '" + std::to_string(*jobs) + "' is not a valid number (1 to 64)");

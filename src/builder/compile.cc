@@ -18,15 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The lock belongs to the tree, not to the target: a cached tree (KDIR/tree, prepared when
-// KDIR/tree.done exists) is locked by KDIR/.tree.lock whichever build compiles in it
-// (--kernel debian:ABI, or --tree KDIR/tree with another --kernel).
-fs::path tree_lock_file(const KernelProfile& p) {
-  fs::path kdir = p.tree.parent_path();
-  if (p.tree.filename() == "tree" && fs::exists(kdir / "tree.done")) return kdir / ".tree.lock";
-  return p.tree / ".noreboot-build.lock";
-}
-
 std::string without_last_newline(std::string s) {
   if (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
@@ -35,6 +26,15 @@ std::string without_last_newline(std::string s) {
 bool has_our_flags(const std::string& cmd) { return cmd.find(kKcflags) != std::string::npos; }
 
 }  // namespace
+
+// The lock belongs to the tree, not to the target: a cached tree (KDIR/tree, prepared when
+// KDIR/tree.done exists) is locked by KDIR/.tree.lock whichever build compiles in it
+// (--kernel debian:ABI, or --tree KDIR/tree with another --kernel).
+fs::path tree_lock_path(const KernelProfile& p) {
+  fs::path kdir = p.tree.parent_path();
+  if (p.tree.filename() == "tree" && fs::exists(kdir / "tree.done")) return kdir / ".tree.lock";
+  return p.tree / ".noreboot-build.lock";
+}
 
 Result<bool> same_bytes(const fs::path& a, const fs::path& b) {
   std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
@@ -56,7 +56,7 @@ Status record_commands(const KernelProfile& profile, std::vector<Unit>& units, c
     std::string list;
     for (const auto& m : missing) list += " " + m;
     StepTimer kbuild(*opts.clock, "kbuild", "first compile of" + list + " in the cached tree (records the exact commands)");
-    NR_TRY(auto lock, FileLock::acquire(tree_lock_file(profile), "compiling in the kernel tree"));
+    NR_TRY(auto lock, FileLock::acquire(tree_lock_path(profile), "compiling in the kernel tree"));
     auto make = make_command(profile, opts.jobs);
     make.insert(make.end(), missing.begin(), missing.end());
     fs::path log = opts.work / "kbuild.log";

@@ -91,6 +91,9 @@ struct CompiledUnits {
 Result<CompiledUnits> compile_units(const KernelProfile& profile, const std::vector<Unit>& units,
                                     const CompileOptions& opts);
 
+// The lock of PROFILE's tree: held by whoever runs Kbuild in it.
+std::filesystem::path tree_lock_path(const KernelProfile& profile);
+
 // Byte comparison of two files.
 Result<bool> same_bytes(const std::filesystem::path& a, const std::filesystem::path& b);
 

@@ -201,6 +201,7 @@ HeaderQuery query_header(const HeaderIndex& index, const std::string& header, co
     for (const auto& r : facts.runs)
       if (r.first <= hi && lo <= r.last) q.units.insert(index.units[r.unit]);
     if (!inside && !c.only_comments) {
+      q.outside.push_back(c);
       bool one = !insertion && c.first == c.last;
       std::string where = insertion ? "the lines inserted after line " + std::to_string(c.last)
                                     : range_text(c.first, c.last);

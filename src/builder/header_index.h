@@ -115,6 +115,7 @@ struct HeaderQuery {
   std::set<IndexedUnit> units;         // the candidate units
   std::vector<std::string> functions;  // "name (lines a-b)" of the changed functions, for the log
   std::vector<std::string> refusals;   // "lines a-b: why" for changes that are not in a function
+  std::vector<LineChange> outside;     // those changes (a macro, type, declaration or data)
 };
 
 // The candidate units for the changes CHANGES of header HEADER (TEXT: its original lines).

@@ -164,17 +164,21 @@ TEST(HeaderUnits, StagedHeaderGivesTheCandidateSourcesWithoutGeneratedMetadata) 
     w.unit("vmlinux", "fs/proc/root.c");     // does not use f
     w.finish();
   }
-  auto r = units_for_headers(work / "index", {"fs/proc/internal.h"}, work);
+  KernelProfile profile;  // no tree: a function change needs none
+  auto r = units_for_headers(profile, work / "index", {"fs/proc/internal.h"}, work, {});
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_TRUE(r->refusals.empty());
   EXPECT_EQ(r->sources, (std::vector<std::string>{"fs/proc/base.c"}));
-  // The macro line changed instead: refused, nothing compiled.
-  std::ofstream(work / "src-patched/fs/proc/internal.h") << "static inline int f(void)\n{\n\treturn 1;\n}\n#define X 2\n";
-  r = units_for_headers(work / "index", {"fs/proc/internal.h"}, work);
-  ASSERT_TRUE(r.ok());
+  // A struct definition changed instead: refused (the layout of live data), nothing compiled.
+  std::ofstream(work / "src-orig/fs/proc/internal.h") << "struct s {\n\tint a;\n};\n#define X 1\n";
+  std::ofstream(work / "src-patched/fs/proc/internal.h") << "struct s {\n\tlong a;\n};\n#define X 1\n";
+  r = units_for_headers(profile, work / "index", {"fs/proc/internal.h"}, work, {});
+  ASSERT_TRUE(r.ok()) << r.error().message();
   ASSERT_EQ(r->refusals.size(), 1u);
   EXPECT_EQ(r->refusals[0].what, "fs/proc/internal.h");
-  EXPECT_NE(r->refusals[0].reason.find("line 5 of fs/proc/internal.h is not inside"), std::string::npos);
+  EXPECT_NE(r->refusals[0].reason.find("line 2 of fs/proc/internal.h change the definition of struct s (lines 1-3)"),
+            std::string::npos) << r->refusals[0].reason;
+  EXPECT_TRUE(r->sources.empty());
   fs::remove_all(work);
 }
 

@@ -1,9 +1,11 @@
 #include "builder/header_units.h"
 
 #include <algorithm>
+#include <optional>
 #include <fstream>
 #include <set>
 
+#include "builder/steps.h"
 #include "core/log.h"
 
 namespace noreboot::builder {
@@ -62,20 +64,46 @@ std::vector<LineChange> changed_lines(const std::vector<std::string>& a, const s
   return out;
 }
 
-Result<HeaderUnits> units_for_headers(const fs::path& index_file, const std::vector<std::string>& headers,
-                                      const fs::path& work) {
+namespace {
+
+std::string lines_text(const std::vector<LineChange>& changes) {
+  std::string out;
+  for (const auto& c : changes) {
+    out += out.empty() ? "" : ", ";
+    if (c.first > c.last) out += "the lines inserted after line " + std::to_string(c.last);
+    else if (c.first == c.last) out += "line " + std::to_string(c.first);
+    else out += "lines " + std::to_string(c.first) + "-" + std::to_string(c.last);
+  }
+  return out;
+}
+
+// The type definitions a change outside every function touches (an insertion must fall
+// between two lines of the definition).
+std::vector<std::pair<LineChange, TypeSpan>> type_changes(const std::vector<std::string>& orig,
+                                                          const std::vector<LineChange>& outside) {
+  std::vector<std::pair<LineChange, TypeSpan>> out;
+  auto types = type_spans(orig);
+  for (const auto& c : outside)
+    for (const auto& t : types) {
+      if (t.first <= c.last && c.first <= t.last) out.push_back({c, t});  // (insertion: first == last + 1)
+    }
+  return out;
+}
+
+}  // namespace
+
+Result<HeaderUnits> units_for_headers(const KernelProfile& profile, const fs::path& index_file,
+                                      const std::vector<std::string>& headers, const fs::path& work,
+                                      const MacroOptions& opts) {
   HeaderUnits out;
   NR_TRY(auto index, read_header_index(index_file, std::set<std::string>(headers.begin(), headers.end())));
   std::set<std::string> sources;
+  std::optional<IncludeGraph> graph;  // read once, when a header needs it
   for (const auto& h : headers) {
     NR_TRY(auto orig, read_lines(work / "src-orig" / h));
     NR_TRY(auto patched, read_lines(work / "src-patched" / h));
     auto changes = changed_lines(orig, patched);
     auto q = query_header(index, h, orig, changes);
-    for (const auto& r : q.refusals)
-      out.refusals.push_back({h, r,
-                              "put the fixed code into the .c files that need it (e.g. a fixed copy of the macro or a "
-                              "static helper), or ship the change with a new kernel (docs/patch-author-guide.md, Headers)"});
     for (const auto& f : q.functions) log::info("[header] {}: changed function {}", h, f);
     size_t before = sources.size();
     std::set<std::string> owners;
@@ -92,8 +120,31 @@ Result<HeaderUnits> units_for_headers(const fs::path& index_file, const std::vec
       owners.insert(u.owner);
     }
     if (generated) log::info("[header] {}: {} generated metadata unit(s) (*.mod.c: data only) left out", h, generated);
-    log::info("[header] {}: {} change(s), {} candidate unit(s) in {} object(s)", h, changes.size(),
-              sources.size() - before, owners.size());
+    if (!q.outside.empty()) {
+      // No trace in DWARF: a type definition is refused, anything else goes to the compiler.
+      auto types = type_changes(orig, q.outside);
+      for (const auto& [c, t] : types)
+        out.refusals.push_back({h, lines_text({c}) + " of " + h + " change the definition of " + t.name + " (lines " +
+                                       std::to_string(t.first) + "-" + std::to_string(t.last) +
+                                       "), not inside the body of a function: a livepatch cannot change the layout or "
+                                       "meaning of data the running kernel already holds",
+                                "keep the type as it is: new state goes into a shadow variable (docs/patch-author-guide.md, "
+                                "Callbacks and shadow variables), or ship the change with a new kernel"});
+      if (!types.empty()) continue;
+      if (!graph) {
+        Stopwatch t0;
+        NR_TRY(auto g, scan_include_graph(profile.tree, opts.jobs));
+        graph = std::move(g);
+        log::info("[header] include graph of {}: {} files read ({})", profile.tree.string(), graph->files.size(),
+                  t0.text());
+      }
+      log::info("[header] {}: {} not inside a function: asking the compiler which units change", h, lines_text(q.outside));
+      NR_TRY(auto reach, units_by_preprocessing(profile, index, *graph, h, lines_text(q.outside), headers, work, opts));
+      for (auto& r : reach.refusals) out.refusals.push_back(std::move(r));
+      for (const auto& s : reach.sources) sources.insert(s);
+    }
+    log::info("[header] {}: {} change(s), {} candidate unit(s){}", h, changes.size(), sources.size() - before,
+              q.outside.empty() ? " in " + std::to_string(owners.size()) + " object(s)" : "");
   }
   out.sources.assign(sources.begin(), sources.end());
   return out;

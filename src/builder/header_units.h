@@ -7,10 +7,13 @@
 // Approach: after the fix is staged (WORK/src-orig and WORK/src-patched hold the header before
 // and after every fix), the changed lines come from comparing the two copies line by line.
 // For each change, query_header names the units holding a function whose definition contains
-// it, plus units with line rows there. A change outside every function body (a macro, type,
-// enum, declaration or data) is refused, naming the header and the lines: DWARF holds no trace
-// of it, so no exact unit set exists. Changes of blank and comment lines only are ignored: a
-// pure line shift changes only __bug_table line data, which the differ does not patch.
+// it, plus units with line rows there. A change outside every function body leaves no trace in
+// DWARF: a change inside a struct, union or enum definition is refused (it changes data the
+// running kernel holds); any other (a macro, declaration or data) asks the compiler which units
+// it changes (header_macro.h: a sound include-graph superset narrowed by comparing each unit's
+// preprocessed text with the original and the patched header), refused above a limit.
+// Changes of blank and comment lines only are ignored: a pure line shift changes only
+// __bug_table line data, which the differ does not patch.
 // The candidate .c files are copied unchanged into both staged trees, so the compile step
 // compiles them like a touched file, and the differ decides which functions really changed.
 #pragma once
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "builder/header_index.h"
+#include "builder/header_macro.h"
 #include "builder/profile.h"
 #include "builder/units.h"
 #include "core/result.h"
@@ -35,9 +39,10 @@ struct HeaderUnits {
 };
 
 // HEADERS (tree-relative) staged in WORK/src-orig and WORK/src-patched; INDEX the kernel's
-// header index file.
-Result<HeaderUnits> units_for_headers(const std::filesystem::path& index, const std::vector<std::string>& headers,
-                                      const std::filesystem::path& work);
+// header index file; OPTS the limits of the compiler's answer for macro changes.
+Result<HeaderUnits> units_for_headers(const KernelProfile& profile, const std::filesystem::path& index,
+                                      const std::vector<std::string>& headers, const std::filesystem::path& work,
+                                      const MacroOptions& opts);
 
 // Copies each of SOURCES from the tree into WORK/src-orig and WORK/src-patched unless present
 // (after record_commands: Kbuild generates some sources, such as *.asn1.c, with the object).

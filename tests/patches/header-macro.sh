@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# shell tier: a fix that changes a macro in a header reaches exactly the units whose code
+# changes, proven against a full rebuild of the affected folder: PROC_NUMBUF in
+# fs/proc/internal.h (vmlinux, two users) and V9FS_DEFUSER in fs/9p/v9fs.h (the 9p module). A
+# changed struct definition and a macro of a header nearly every unit includes are refused,
+# each naming the header and the reason.
+#
+# The builder asks the compiler: the include graph names every unit that may include the header,
+# each is preprocessed with the original and the patched header, and only those whose text
+# differs are compiled (docs/builder.md, "Header changes"). The proof, as in header-units.sh:
+# Kbuild builds every object of fs/proc and fs/9p, and the builder compiles ALL of those units
+# (plus the .c files of fs/ that include "proc/internal.h") with the same macro changes (a second
+# fix that also appends a comment line to each .c file, so every unit becomes a touched file);
+# `noreboot-build diff` tells which really changed. The builder's changed units must equal the
+# full rebuild's, and every unit it compiled must be in the full rebuild.
+# The kernel is debian:${NOREBOOT_ABI:-current}; its header index is built on first use (cold: a
+# few minutes, see docs/testing.md) and cached. Usage: header-macro.sh NOREBOOT_BUILD
+set -euo pipefail
+build=$1
+kernel="debian:${NOREBOOT_ABI:-current}"
+T=$(mktemp -d /tmp/nr-header-macro.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+
+"$build" prepare --kernel "$kernel" > "$T/prepare.out" 2> /dev/null || { echo "FAIL: prepare $kernel"; exit 1; }
+tree=$(sed -n 's/^NR_TREE=//p' "$T/prepare.out")
+abi=$(sed -n 's/^NR_ABI=//p' "$T/prepare.out")
+[ -d "$tree" ] || { echo "FAIL: no prepared tree for $kernel"; exit 1; }
+kdir=$(dirname "$tree")
+[ -f "$kdir/header-index" ] || echo "building the header index of $abi first (once per kernel, ~6 min cold; cached in $kdir)"
+
+# edit HEADER OLD NEW: a fix replacing the line OLD of HEADER with NEW (this kernel's line numbers).
+edit() {
+  local header=$1 old=$2 new=$3 line
+  line=$(grep -nFx -- "$old" "$tree/$header" | cut -d: -f1)
+  [ -n "$line" ] || { echo "FAIL: no '$old' in $tree/$header" >&2; return 1; }
+  printf -- '--- a/%s\n+++ b/%s\n@@ -%d,1 +%d,1 @@\n-%s\n+%s\n' "$header" "$header" "$line" "$line" "$old" "$new"
+}
+# One fix with two macro changes, each header's units found on its own: PROC_NUMBUF (vmlinux:
+# fs/proc/base.c and task_mmu.c use it) and V9FS_DEFUSER (fs/9p/v9fs.c, in the 9p module).
+{ edit fs/proc/internal.h '#define PROC_NUMBUF 13' '#define PROC_NUMBUF 16' \
+  && edit fs/9p/v9fs.h '#define V9FS_DEFUSER	"nobody"' '#define V9FS_DEFUSER	"nobody9"'; } > "$T/macro.patch" || exit 1
+dirs="fs/proc fs/9p"
+
+# 1. The builder on the fix alone: the units the compiler says change, then the differ.
+start=$(date +%s)
+"$build" compile --kernel "$kernel" --patch "$T/macro.patch" --work "$T/fix" > "$T/fix.out" 2> "$T/fix.err" \
+  || { echo "FAIL: the builder did not compile the macro fix"; tail -30 "$T/fix.err"; exit 1; }
+echo "builder: $(( $(date +%s) - start )) s"
+grep '^\[header\]\|^\[units\]' "$T/fix.err" | sed 's/^/  /'
+candidates=$(awk '{print $2}' "$T/fix.out" | sed "s|^$T/fix/orig/||" | sort)
+echo "compiled: $(echo "$candidates" | wc -w): $(echo $candidates)"
+[ -n "$candidates" ] || { echo "FAIL: no unit compiled"; exit 1; }
+grep -q '^9p .*/fs/9p/v9fs.o ' "$T/fix.out" || { echo "FAIL: fs/9p/v9fs.o is not compiled as a unit of the 9p module"; fails=$((fails + 1)); }
+changed_by_builder=""
+for obj in $candidates; do
+  rc=0; "$build" diff "$T/fix/orig/$obj" "$T/fix/patched/$obj" > /dev/null 2>&1 || rc=$?
+  [ $rc -eq 0 ] && changed_by_builder+="$obj "
+  [ $rc -eq 0 ] || [ $rc -eq 4 ] || { echo "FAIL: diff of $obj: exit $rc"; fails=$((fails + 1)); }
+done
+
+# 2. The full rebuild: every object Kbuild builds in fs/proc and fs/9p, and fs/'s includers of
+#    proc/internal.h.
+( flock 9; make -C "$tree" CC=gcc-12 KERNELRELEASE="$abi" KCFLAGS="-ffunction-sections -fdata-sections" -j2 $(printf '%s/ ' $dirs) > "$T/kbuild.log" 2>&1 ) 9> "$kdir/.tree.lock" \
+  || { echo "FAIL: Kbuild could not build $dirs"; tail -20 "$T/kbuild.log"; exit 1; }
+all=()
+for dir in $dirs; do
+  for cmd in "$tree/$dir"/.*.o.cmd; do
+    o=$(basename "$cmd" .cmd); o=${o#.}
+    [ -f "$tree/$dir/${o%.o}.c" ] && all+=("$dir/${o%.o}.c")
+  done
+done
+for c in $(cd "$tree" && grep -l '#include "proc/internal.h"' fs/*.c); do all+=("$c"); done
+echo "full rebuild: ${#all[@]} units ($dirs and the includers of proc/internal.h in fs/)"
+for obj in $candidates; do
+  [[ " ${all[*]} " == *" ${obj%.o}.c "* ]] || { echo "FAIL: compiled unit $obj is not in the full rebuild"; fails=$((fails + 1)); }
+done
+cp "$T/macro.patch" "$T/all.patch"
+for c in "${all[@]}"; do
+  n=$(wc -l < "$tree/$c")
+  printf -- '--- a/%s\n+++ b/%s\n@@ -%d,0 +%d,1 @@\n+/* full rebuild */\n' "$c" "$c" "$n" "$((n + 1))" >> "$T/all.patch"
+done
+"$build" compile --kernel "$kernel" --patch "$T/all.patch" --work "$T/all" > "$T/all.out" 2> "$T/all.err" \
+  || { echo "FAIL: the full rebuild did not compile"; tail -30 "$T/all.err"; exit 1; }
+changed_in_full=""
+for c in "${all[@]}"; do
+  obj=${c%.c}.o
+  rc=0; "$build" diff "$T/all/orig/$obj" "$T/all/patched/$obj" > /dev/null 2>&1 || rc=$?
+  [ $rc -eq 0 ] && changed_in_full+="$obj "
+  [ $rc -eq 0 ] || [ $rc -eq 4 ] || { echo "FAIL: diff of $obj (full rebuild): exit $rc"; fails=$((fails + 1)); }
+done
+sorted() { echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
+changed_by_builder=$(sorted $changed_by_builder); changed_in_full=$(sorted $changed_in_full)
+echo "changed (builder):      $changed_by_builder"
+echo "changed (full rebuild): $changed_in_full"
+if [ "$changed_by_builder" = "$changed_in_full" ] && [ -n "$changed_in_full" ]; then
+  echo "ok: the builder's changed units equal the full rebuild's ($(echo $changed_in_full | wc -w) of ${#all[@]} units)"
+else
+  echo "FAIL: the builder's changed units differ from the full rebuild's"; fails=$((fails + 1))
+fi
+
+# 3. A changed struct definition is refused, naming the header, the lines and the type.
+sline=$(grep -n '^struct proc_inode {$' "$tree/fs/proc/internal.h" | cut -d: -f1)
+cat > "$T/type.patch" <<EOF
+--- a/fs/proc/internal.h
++++ b/fs/proc/internal.h
+@@ -$((sline + 2)),1 +$((sline + 2)),1 @@
+-	unsigned int fd;
++	unsigned long fd;
+EOF
+rc=0; "$build" compile --kernel "$kernel" --patch "$T/type.patch" --work "$T/type" > /dev/null 2> "$T/type.err" || rc=$?
+if [ $rc -eq 3 ] && grep -q "^refused: fs/proc/internal.h: line $((sline + 2)) of fs/proc/internal.h change the definition of struct proc_inode" "$T/type.err"; then
+  echo "ok: the struct change is refused: $(grep '^refused' "$T/type.err" | cut -c1-160)..."
+else
+  echo "FAIL: the struct change was not refused as expected (exit $rc)"; tail -20 "$T/type.err" | sed 's/^/  /'; fails=$((fails + 1))
+fi
+
+# 4. A macro of a header (almost) every unit includes: refused (it may reach assembly and boot
+#    code, and more units than the builder preprocesses).
+qline=$(grep -n '^#define SEQ_SKIP 1$' "$tree/include/linux/seq_file.h" | cut -d: -f1)
+cat > "$T/wide.patch" <<EOF
+--- a/include/linux/seq_file.h
++++ b/include/linux/seq_file.h
+@@ -$qline,1 +$qline,1 @@
+-#define SEQ_SKIP 1
++#define SEQ_SKIP 2
+EOF
+rc=0; "$build" compile --kernel "$kernel" --patch "$T/wide.patch" --work "$T/wide" > /dev/null 2> "$T/wide.err" || rc=$?
+if [ $rc -eq 3 ] && grep -Eq "^refused: include/linux/seq_file.h: line $qline of include/linux/seq_file.h \(not inside the body of a function.*may reach " "$T/wide.err"; then
+  echo "ok: the wide macro change is refused: $(grep '^refused' "$T/wide.err" | cut -c1-200)..."
+else
+  echo "FAIL: the wide macro change was not refused as expected (exit $rc)"; tail -20 "$T/wide.err" | sed 's/^/  /'; fails=$((fails + 1))
+fi
+[ $fails -eq 0 ] && echo PASS
+exit $fails
