@@ -144,7 +144,7 @@ class Session {
     j.boot_id = boot_id;
     NR_TRY_STATUS(ctx_.store.set_step(j, Step::downloaded, unix_now(), {}, false));
     notify("STATUS=applying " + name);
-    auto lock = StateLock::acquire(ctx_.store.dir(), true);
+    auto lock = acquire_state_lock(ctx_.store.dir(), true);
     if (!lock.ok()) return lock.error();
     ApplyOptions opt;
     opt.automatic = true;
@@ -185,7 +185,7 @@ class Session {
 
  private:
   Status note_checkin(const std::string& result, bool ok) {
-    auto lock = StateLock::acquire(ctx_.store.dir(), true);
+    auto lock = acquire_state_lock(ctx_.store.dir(), true);
     if (!lock.ok()) return lock.error();
     NR_TRY(auto state, ctx_.store.load_state());
     if (ok) state.last_checkin = unix_now();
@@ -273,7 +273,7 @@ namespace {
 // Keeps the journal honest while the daemon runs: a patch live for settle_seconds becomes
 // "stable", so a crash hours later is not blamed on it. Skipped when a command holds the lock.
 void reconcile_now(AgentContext& ctx) {
-  auto lock = StateLock::acquire(ctx.store.dir(), false);
+  auto lock = acquire_state_lock(ctx.store.dir(), false);
   if (lock.ok()) (void)reconcile_at_start(ctx);
 }
 
@@ -303,7 +303,7 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
   NR_TRY_STATUS(ctx.store.init());
   NR_TRY(std::string boot_id, ctx.kernel->boot_id());
   {
-    auto lock = StateLock::acquire(ctx.store.dir(), true);
+    auto lock = acquire_state_lock(ctx.store.dir(), true);
     if (!lock.ok()) return lock.error();
     NR_TRY(auto decision, reconcile_at_start(ctx));
     reapply_at_start(ctx, decision);

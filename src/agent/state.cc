@@ -1,7 +1,5 @@
 #include "agent/state.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -195,23 +193,11 @@ std::string StateStore::clean_shutdown_boot() const {
   return read_trimmed(dir_ / "clean-shutdown").value_or("");
 }
 
-Result<StateLock> StateLock::acquire(const std::filesystem::path& dir, bool wait) {
-  std::filesystem::path p = dir / "lock";
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Error(Errc::io, "cannot open " + p.string() + ": " + errno_text(errno));
-  if (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK)
-      return Error(Errc::conflict, "another noreboot command or the agent holds " + p.string() +
-                                       "; try again when it is done");
-    return Error(Errc::io, "cannot lock " + p.string() + ": " + errno_text(err));
-  }
-  return StateLock(fd);
-}
-
-StateLock::~StateLock() {
-  if (fd_ >= 0) ::close(fd_);
+Result<FileLock> acquire_state_lock(const std::filesystem::path& dir, bool wait) {
+  return FileLock::acquire(dir / "lock", {.wait = wait,
+                                          .mode = 0600,
+                                          .holder = "noreboot command or the agent",
+                                          .busy_hint = "try again when it is done"});
 }
 
 }  // namespace noreboot::agent

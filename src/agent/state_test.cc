@@ -84,9 +84,9 @@ TEST(StateStore, CorruptStateIsAClearError) {
 
 TEST(StateLock, SecondHolderIsRefusedWithoutWaiting) {
   testing::TempDir dir;
-  auto first = StateLock::acquire(dir.path(), false);
+  auto first = acquire_state_lock(dir.path(), false);
   ASSERT_TRUE(first.ok());
-  auto second = StateLock::acquire(dir.path(), false);
+  auto second = acquire_state_lock(dir.path(), false);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code(), Errc::conflict);
 }

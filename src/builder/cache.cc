@@ -5,7 +5,7 @@
 #include <iostream>
 #include <set>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "builder/profile.h"
 #include "builder/text_file.h"
 
@@ -103,7 +103,8 @@ Result<CliOutcome> prune(const fs::path& root, const std::vector<std::string>& a
     if (!e.is_directory()) continue;
     std::string abi = e.path().filename().string();
     if (keep.count(abi)) continue;
-    NR_TRY(auto lock, FileLock::acquire(e.path() / ".tree.lock", "removing a kernel from the cache"));
+    NR_TRY(auto lock, FileLock::acquire(e.path() / ".tree.lock",
+                                        {.holder = "noreboot-build", .why = "removing a kernel from the cache"}));
     if (trees_only) {
       std::uintmax_t n = size_of(e.path() / "tree");
       if (n == 0) continue;

@@ -15,7 +15,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "builder/header_index.h"
 #include "core/log.h"
 
@@ -283,7 +283,8 @@ Result<fs::path> ensure_header_index(const KernelProfile& profile) {
                                     "index comes from its -dbg package");
   fs::path index = profile.kdir / "header-index";
   if (fs::exists(index)) return index;
-  NR_TRY(auto lock, FileLock::acquire(profile.kdir / "header-index.lock", "building the header index"));
+  NR_TRY(auto lock, FileLock::acquire(profile.kdir / "header-index.lock",
+                                      {.holder = "noreboot-build", .why = "building the header index"}));
   if (fs::exists(index)) return index;  // built while we waited
   fs::path deb = cache_root() / "debs" / ("linux-image-" + profile.abi + "-dbg_" + profile.version + "_amd64.deb");
   log::info("[header-index] building the header index of {} from {} (once per kernel; a few minutes)", profile.abi,

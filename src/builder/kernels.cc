@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "builder/fix_apply.h"
 #include "core/process.h"
 #include "builder/text_file.h"
@@ -85,7 +85,8 @@ Result<fs::path> source_for_probe(const BuildConfig& config, const KernelTarget&
 
   std::error_code ec;
   fs::create_directories(kdir, ec);
-  NR_TRY(auto lock, FileLock::acquire(kdir / ".source-files.lock", "extracting source files"));
+  NR_TRY(auto lock, FileLock::acquire(kdir / ".source-files.lock",
+                                      {.holder = "noreboot-build", .why = "extracting source files"}));
   NR_TRY(auto tarball, source_tarball_in(deb));
   std::string top = fs::path(tarball).stem().stem().string();  // linux-source-6.1
   fs::path tmp = kdir / ("source-" + t.version + ".tmp");

@@ -6,7 +6,7 @@
 #include <map>
 #include <sstream>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "core/process.h"
 #include "builder/text_file.h"
 #include "core/log.h"
@@ -225,7 +225,8 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
   p.from_debian = true;
 
   fs::path done = p.kdir / "tree.done";
-  NR_TRY(auto lock, FileLock::acquire(p.kdir / ".tree.lock", "preparing the kernel tree"));
+  NR_TRY(auto lock,
+         FileLock::acquire(p.kdir / ".tree.lock", {.holder = "noreboot-build", .why = "preparing the kernel tree"}));
   auto remember = [&]() -> Status {
     if (fetch_output.empty()) return ok_status();
     return write_text_atomic(p.kdir / "fetch.env", fetch_output);

@@ -376,7 +376,7 @@ int run_feed(const FeedConfig& c, std::ostream& out, std::ostream& err) {
     err << "noreboot-feed: data_dir " << c.data_dir.string() << ": " << ec.message() << "\n";
     return 1;
   }
-  auto lock = RunLock::acquire(c.data_dir);
+  auto lock = acquire_run_lock(c.data_dir);
   if (!lock) {
     err << "noreboot-feed: " << lock.error().message() << "\n";
     return 3;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "core/file_lock.h"
 #include "klp/process.h"
 
 namespace noreboot::klp {

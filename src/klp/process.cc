@@ -1,8 +1,6 @@
 // See process.h.
 #include "klp/process.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,20 +34,6 @@ Result<std::string> run_shell(const std::string& command, std::string_view what)
     return Error(Errc::io, std::string(what) + " failed (exit " + std::to_string(code) + "): " + tail);
   }
   return out;
-}
-
-Result<FileLock> FileLock::acquire(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return Error(Errc::io, path + ": cannot open lock file: " + std::strerror(errno));
-  if (flock(fd, LOCK_EX) != 0) {
-    ::close(fd);
-    return Error(Errc::io, path + ": flock: " + std::strerror(errno));
-  }
-  return FileLock(fd);
-}
-
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace noreboot::klp

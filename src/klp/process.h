@@ -16,19 +16,4 @@ std::string shell_quote(std::string_view s);
 // Runs `command` with /bin/sh; returns its combined output.
 Result<std::string> run_shell(const std::string& command, std::string_view what);
 
-// An exclusive flock on a lock file, released when destroyed.
-class FileLock {
- public:
-  static Result<FileLock> acquire(const std::string& path);
-  FileLock(FileLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  FileLock& operator=(FileLock&&) = delete;
-  ~FileLock();
-
- private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
-};
-
 }  // namespace noreboot::klp

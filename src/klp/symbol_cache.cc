@@ -11,6 +11,7 @@
 #include "core/file_io.h"
 #include "core/log.h"
 #include "klp/exports.h"
+#include "core/file_lock.h"
 #include "klp/process.h"
 
 namespace noreboot::klp {
