@@ -9,7 +9,7 @@
 
 #include "core/log.h"
 #include "core/file_lock.h"
-#include "klp/process.h"
+#include "core/process.h"
 
 namespace noreboot::klp {
 namespace fs = std::filesystem;

@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/manifest.h"
 #include "klp/kbuild_direct.h"
-#include "klp/process.h"
+#include "core/process.h"
 
 namespace noreboot::klp {
 namespace fs = std::filesystem;

@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "klp/exports.h"
 #include "core/file_lock.h"
-#include "klp/process.h"
+#include "core/process.h"
 
 namespace noreboot::klp {
 namespace fs = std::filesystem;
