@@ -7,7 +7,7 @@
 
 #include "core/file_lock.h"
 #include "builder/profile.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 
 namespace noreboot::builder {
 namespace fs = std::filesystem;

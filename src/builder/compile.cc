@@ -10,7 +10,7 @@
 #include "builder/compile_errors.h"
 #include "core/file_lock.h"
 #include "core/process.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 
 namespace noreboot::builder {

@@ -15,7 +15,7 @@
 #include "core/file_lock.h"
 #include "builder/fix_apply.h"
 #include "core/process.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 
 namespace noreboot::builder {
@@ -105,7 +105,7 @@ Result<fs::path> source_for_probe(const BuildConfig& config, const KernelTarget&
     fs::path got = tmp / w, to = dir / w;
     fs::create_directories(to.parent_path(), ec);
     if (fs::exists(got)) fs::rename(got, to, ec);
-    else (void)write_text_atomic(dir / (w + ".absent"), "");
+    else (void)write_text(dir / (w + ".absent"), "");
     if (ec) return Error(Errc::io, "cannot move " + got.string() + " to " + to.string() + ": " + ec.message());
   }
   fs::remove_all(tmp, ec);
@@ -318,7 +318,7 @@ Status write_kernel_summary(const fs::path& dir, const BuildConfig& config, cons
     k["seconds"] = static_cast<double>(static_cast<long>(r.seconds * 10)) / 10;
     j["kernels"].push_back(std::move(k));
   }
-  return write_text_atomic(dir / "summary.json", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  return write_text(dir / "summary.json", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
 }
 
 int kernels_exit_code(const std::vector<KernelReport>& reports) {

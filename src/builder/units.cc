@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "builder/text_file.h"
+#include "core/file_io.h"
 
 namespace noreboot::builder {
 namespace fs = std::filesystem;

@@ -41,11 +41,6 @@ std::int64_t now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string read_text(const fs::path& file) {
-  auto b = read_file(file, 64 << 20);
-  return b ? std::string(as_chars(*b)) : std::string();
-}
-
 Status copy_atomically(const fs::path& from, const fs::path& to) {
   NR_TRY(auto bytes, read_file(from, 1ull << 30));
   return write_file(to, bytes, {.mode = 0644});
@@ -148,7 +143,7 @@ class Runner {
     NR_TRY(auto r, run_process({c_.tools.debian_fix, vs.from, vs.version, "-o", patch_tmp.string(), "--max-files",
                                 std::to_string(c_.max_files)},
                                tool_options(log, false)));
-    std::string text = read_text(log);
+    std::string text = read_text(log, 64 << 20).value_or("");
     Changelog changelog = parse_changelog(text);
     if (r.exit_code == 3) {
       vs.cves = changelog.cves;

@@ -31,14 +31,6 @@ std::string c_string(const std::string& s) {
   return out + "\"";
 }
 
-Status write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-  f.flush();
-  if (!f) return Error(Errc::io, path + ": write failed");
-  return ok_status();
-}
-
 }  // namespace
 
 std::string generate_stub_source(const std::string& description, const std::vector<ConvertPlan>& plans,
