@@ -7,14 +7,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/test_support.h"
+
 namespace noreboot {
 namespace {
-
-std::filesystem::path temp_dir() {
-  auto d = std::filesystem::temp_directory_path() / ("nr_file_io_test_" + std::to_string(getpid()));
-  std::filesystem::create_directories(d);
-  return d;
-}
 
 TEST(FileIo, ReadTextReadsAProcFileThatReportsNoSize) {
   auto text = read_text("/proc/self/status");
@@ -23,7 +19,7 @@ TEST(FileIo, ReadTextReadsAProcFileThatReportsNoSize) {
 }
 
 TEST(FileIo, ReadTextSaysWhenTheFileIsMissingOrTooLong) {
-  auto d = temp_dir();
+  testing::TempDir d;
   auto missing = read_text(d / "missing");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), Errc::not_found);
@@ -35,16 +31,15 @@ TEST(FileIo, ReadTextSaysWhenTheFileIsMissingOrTooLong) {
 }
 
 TEST(FileIo, WriteTextReplacesTheFileWithTheModeAskedFor) {
-  auto d = temp_dir();
+  testing::TempDir d;
   ASSERT_TRUE(write_text(d / "state.json", "old\n", {.mode = 0600}));
   ASSERT_TRUE(write_text(d / "state.json", "new\n", {.mode = 0600, .durable = false}));
   EXPECT_EQ(read_text(d / "state.json").value_or(""), "new\n");
   struct stat st {};
   ASSERT_EQ(::stat((d / "state.json").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  for (const auto& e : std::filesystem::directory_iterator(d))
+  for (const auto& e : std::filesystem::directory_iterator(d.path()))
     EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
-  std::filesystem::remove_all(d);
 }
 
 }  // namespace

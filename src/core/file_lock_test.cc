@@ -9,17 +9,14 @@
 #include <optional>
 #include <thread>
 
+#include "core/test_support.h"
+
 namespace noreboot {
 namespace {
 
-std::filesystem::path temp_dir() {
-  auto d = std::filesystem::temp_directory_path() / ("nr_file_lock_test_" + std::to_string(getpid()));
-  std::filesystem::create_directories(d);
-  return d;
-}
-
 TEST(FileLock, FailFastNamesTheFileTheHolderAndItsPid) {
-  auto file = temp_dir() / "fail-fast.lock";
+  testing::TempDir d;
+  auto file = d / "fail-fast.lock";
   LockOptions o{.wait = false, .record_pid = true, .holder = "noreboot-feed run", .busy_hint = "wait for it to finish"};
   auto first = FileLock::acquire(file, o);
   ASSERT_TRUE(first) << first.error().message();
@@ -31,7 +28,8 @@ TEST(FileLock, FailFastNamesTheFileTheHolderAndItsPid) {
 }
 
 TEST(FileLock, IsReleasedWithItsHolder) {
-  auto file = temp_dir() / "release.lock";
+  testing::TempDir d;
+  auto file = d / "release.lock";
   {
     auto first = FileLock::acquire(file, {.wait = false});
     ASSERT_TRUE(first);
@@ -41,7 +39,8 @@ TEST(FileLock, IsReleasedWithItsHolder) {
 }
 
 TEST(FileLock, AWaiterGetsTheLockOnceTheHolderLetsGo) {
-  auto file = temp_dir() / "wait.lock";
+  testing::TempDir d;
+  auto file = d / "wait.lock";
   std::optional<FileLock> held;
   {
     auto r = FileLock::acquire(file);
@@ -64,7 +63,8 @@ TEST(FileLock, AWaiterGetsTheLockOnceTheHolderLetsGo) {
 }
 
 TEST(FileLock, AnUnopenableLockFileIsAnIoErrorNamingIt) {
-  auto file = temp_dir() / "no-such-folder" / "x.lock";
+  testing::TempDir d;
+  auto file = d / "no-such-folder" / "x.lock";
   auto r = FileLock::acquire(file);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Errc::io);
