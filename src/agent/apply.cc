@@ -35,7 +35,7 @@ Result<int> module_fd(const AgentContext& ctx, const std::string& name, ByteView
   std::filesystem::path tmp;
   if (fd < 0) {
     tmp = ctx.store.dir() / "bundles" / (name + ".ko");
-    NR_TRY_STATUS(write_file_atomic(tmp, as_chars(module), 0600));
+    NR_TRY_STATUS(write_text(tmp, as_chars(module), {.mode = 0600}));
     fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return Error(Errc::io, "cannot open " + tmp.string() + ": " + errno_text(errno));
     return fd;

@@ -87,7 +87,7 @@ TEST_F(ApplyTest, GoodBundleGoesLiveAndIsRecorded) {
   EXPECT_EQ(s->applied->fixes, std::vector<std::string>{"CVE-2026-0001: cmdline leak"});
   EXPECT_EQ(s->highest_sequence[host.build_id_hex], 1u);
   EXPECT_EQ(ctx.store.load_journal()->step, Step::live);
-  auto saved = read_file(ctx.store.last_good_path());
+  auto saved = read_text(ctx.store.last_good_path());
   ASSERT_TRUE(saved.ok());
   EXPECT_EQ(*saved, std::string(as_chars(b)));
 
@@ -163,7 +163,7 @@ TEST_F(ApplyTest, NewerReplacesOlderAndRollbackIsRefused) {
 }
 
 TEST_F(ApplyTest, StalledTransitionIsReversedUnloadedAndReported) {
-  ASSERT_TRUE(write_file_atomic(ctx.root / "fake/stall", "stall_target_sleep\n").ok());
+  ASSERT_TRUE(write_text(ctx.root / "fake/stall", "stall_target_sleep\n").ok());
   auto r = apply(bundle("lp_fix1", 1));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code(), Errc::timeout);
@@ -181,7 +181,7 @@ TEST_F(ApplyTest, StalledTransitionIsReversedUnloadedAndReported) {
 }
 
 TEST_F(ApplyTest, KernelRejectionCarriesTheKernelLog) {
-  ASSERT_TRUE(write_file_atomic(ctx.root / "fake/reject", "livepatch: symbol 'nope' not found\n").ok());
+  ASSERT_TRUE(write_text(ctx.root / "fake/reject", "livepatch: symbol 'nope' not found\n").ok());
   auto r = apply(bundle("lp_fix1", 1));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message().find("symbol 'nope' not found"), std::string::npos) << r.error().message();
@@ -189,7 +189,7 @@ TEST_F(ApplyTest, KernelRejectionCarriesTheKernelLog) {
 }
 
 TEST_F(ApplyTest, KernelWarningsAfterTheLoadAreReported) {
-  ASSERT_TRUE(write_file_atomic(ctx.root / "fake/warn_on_load", "WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2\n").ok());
+  ASSERT_TRUE(write_text(ctx.root / "fake/warn_on_load", "WARNING: CPU: 0 PID: 1 at x.c:1 f+0x1/0x2\n").ok());
   auto r = apply(bundle("lp_fix1", 1));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->kernel_warnings.size(), 1u);
@@ -259,7 +259,7 @@ TEST_F(ApplyTest, CleanRebootAllowsReapplyOfTheSameSequence) {
   EXPECT_TRUE(d->reapply_allowed);
   auto st = collect_status(ctx);
   EXPECT_EQ(st->health, Health::warning);  // applied before the reboot, not loaded now
-  auto last_good = read_file(ctx.store.last_good_path());
+  auto last_good = read_text(ctx.store.last_good_path());
   ASSERT_TRUE(last_good.ok());
   auto r = apply(Bytes(last_good->begin(), last_good->end()), /*automatic=*/true);
   ASSERT_TRUE(r.ok()) << r.error().message();

@@ -146,7 +146,7 @@ Outcome cmd_apply(const CommandLine& c, std::ostream& out, std::ostream& err) {
   for (const auto& t : c.trust)
     if (Status s = ctx.trust.add_path(t); !s.ok()) return fail(err, s.error().context("--trust"), Outcome::usage);
   if (Status s = ctx.store.init(); !s.ok()) return fail(err, s.error(), Outcome::failed);
-  auto lock = StateLock::acquire(ctx.store.dir(), true);
+  auto lock = acquire_state_lock(ctx.store.dir(), true);
   if (!lock.ok()) return fail(err, lock.error(), Outcome::failed);
   if (auto d = reconcile_at_start(ctx); !d.ok()) return fail(err, d.error(), Outcome::failed);
   auto bytes = noreboot::read_file(file, BundleLimits{}.archive_max());
@@ -180,7 +180,7 @@ Outcome cmd_revert(const GlobalOptions& g, std::ostream& out, std::ostream& err)
   if (!rt.ok()) return fail(err, rt.error(), Outcome::usage);
   AgentContext& ctx = (*rt)->ctx;
   if (Status s = ctx.store.init(); !s.ok()) return fail(err, s.error(), Outcome::failed);
-  auto lock = StateLock::acquire(ctx.store.dir(), true);
+  auto lock = acquire_state_lock(ctx.store.dir(), true);
   if (!lock.ok()) return fail(err, lock.error(), Outcome::failed);
   if (auto d = reconcile_at_start(ctx); !d.ok()) return fail(err, d.error(), Outcome::failed);
   auto r = revert_applied(ctx);
@@ -201,7 +201,7 @@ Outcome cmd_status(const GlobalOptions& g, bool json, bool check, std::ostream& 
   AgentContext& ctx = (*rt)->ctx;
   // Reconcile only when nobody else is working on the state right now.
   if (ctx.store.init().ok()) {
-    if (auto lock = StateLock::acquire(ctx.store.dir(), false); lock.ok()) (void)reconcile_at_start(ctx);
+    if (auto lock = acquire_state_lock(ctx.store.dir(), false); lock.ok()) (void)reconcile_at_start(ctx);
   }
   auto r = collect_status(ctx);
   if (!r.ok()) {

@@ -24,9 +24,10 @@ class CliTest : public ::testing::Test {
     ASSERT_TRUE(FakeKernel::create(root, host).ok());
     ASSERT_TRUE(make_dirs(root / "etc/noreboot").ok());
     ASSERT_TRUE(save_key_pair(dir.path() / "pub1", key).ok());
-    ASSERT_TRUE(write_file_atomic(root / "etc/noreboot/agent.toml",
-                                  "[timeouts]\ntransition_seconds = 0.3\nsignal_seconds = 0.2\n"
-                                  "reverse_seconds = 2\nwatch_seconds = 0\n").ok());
+    ASSERT_TRUE(write_text(root / "etc/noreboot/agent.toml",
+                           "[timeouts]\ntransition_seconds = 0.3\nsignal_seconds = 0.2\n"
+                           "reverse_seconds = 2\nwatch_seconds = 0\n")
+                    .ok());
   }
   fs::path write_bundle_file(const std::string& name, uint64_t seq, const std::string& build_id = "") {
     Manifest m;
@@ -96,7 +97,7 @@ TEST_F(CliTest, RefusalsExitWithRefusedAndLoadNothing) {
 }
 
 TEST_F(CliTest, StalledTransitionExitsReversed) {
-  ASSERT_TRUE(write_file_atomic(root / "fake/stall", "stall_target_sleep\n").ok());
+  ASSERT_TRUE(write_text(root / "fake/stall", "stall_target_sleep\n").ok());
   fs::path b = write_bundle_file("lp_stall", 1);
   EXPECT_EQ(run({"apply", "--trust", (dir.path() / "pub1.pub").string(), b.string()}), Outcome::reversed);
   EXPECT_NE(err.str().find("signalling"), std::string::npos) << err.str();
@@ -125,7 +126,7 @@ TEST_F(CliTest, UsageErrors) {
   EXPECT_NE(err.str().find("noreboot: revert: unexpected argument 'now'"), std::string::npos) << err.str();
   EXPECT_EQ(run({"--state-dir"}), Outcome::usage);
   EXPECT_NE(err.str().find("option --state-dir needs a value"), std::string::npos) << err.str();
-  ASSERT_TRUE(write_file_atomic(root / "etc/noreboot/agent.toml", "sever = 1\n").ok());
+  ASSERT_TRUE(write_text(root / "etc/noreboot/agent.toml", "sever = 1\n").ok());
   EXPECT_EQ(run({"status"}), Outcome::usage);
   EXPECT_NE(err.str().find("unknown key 'sever'"), std::string::npos) << err.str();
   EXPECT_EQ(run({"check"}), Outcome::unknown);

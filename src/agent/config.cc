@@ -152,7 +152,7 @@ Result<AgentConfig> parse_config(std::string_view text, const std::string& origi
 }
 
 Result<AgentConfig> load_config(const std::filesystem::path& path, bool must_exist) {
-  auto text = read_file(path);
+  auto text = read_text(path);
   if (!text.ok()) {
     if (text.error().code() == Errc::not_found && !must_exist) return AgentConfig{};
     return std::move(text).error().context("agent configuration");

@@ -133,7 +133,7 @@ class Session {
     std::filesystem::path dest = ctx_.store.dir() / "bundles" / (offer.sha256 + ".nrp");
     NR_TRY_STATUS(http_.download(offer.url, cred_.credential, dest, offer.sha256, offer.size,
                                  ctx_.config.download_seconds));
-    NR_TRY(auto bytes, read_file(dest));
+    NR_TRY(auto bytes, read_text(dest));
     std::error_code ec;
     std::filesystem::remove(dest, ec);
     NR_TRY(std::string boot_id, ctx_.kernel->boot_id());
@@ -144,7 +144,7 @@ class Session {
     j.boot_id = boot_id;
     NR_TRY_STATUS(ctx_.store.set_step(j, Step::downloaded, unix_now(), {}, false));
     notify("STATUS=applying " + name);
-    auto lock = StateLock::acquire(ctx_.store.dir(), true);
+    auto lock = acquire_state_lock(ctx_.store.dir(), true);
     if (!lock.ok()) return lock.error();
     ApplyOptions opt;
     opt.automatic = true;
@@ -185,7 +185,7 @@ class Session {
 
  private:
   Status note_checkin(const std::string& result, bool ok) {
-    auto lock = StateLock::acquire(ctx_.store.dir(), true);
+    auto lock = acquire_state_lock(ctx_.store.dir(), true);
     if (!lock.ok()) return lock.error();
     NR_TRY(auto state, ctx_.store.load_state());
     if (ok) state.last_checkin = unix_now();
@@ -202,7 +202,7 @@ class Session {
 // Reapplies the last good bundle at start when the crash-loop guard allows it.
 void reapply_at_start(AgentContext& ctx, const StartupDecision& d) {
   if (!d.reapply_allowed) return;
-  auto bytes = read_file(ctx.store.last_good_path());
+  auto bytes = read_text(ctx.store.last_good_path());
   if (!bytes.ok()) return;
   ApplyOptions opt;
   opt.automatic = true;
@@ -215,7 +215,7 @@ void reapply_at_start(AgentContext& ctx, const StartupDecision& d) {
 }  // namespace
 
 Result<Credential> load_credential(const StateStore& store) {
-  auto text = read_file(store.credential_path());
+  auto text = read_text(store.credential_path());
   if (!text.ok()) {
     if (text.error().code() == Errc::not_found)
       return Error(Errc::not_found, "this host is not enrolled (" + store.credential_path().string() +
@@ -264,7 +264,7 @@ Result<Credential> enroll(AgentContext& ctx, const EnrollOptions& o) {
   Credential c{server, er.host_id, er.credential, er.group, unix_now()};
   json j = {{"server", c.server}, {"host_id", c.host_id}, {"credential", c.credential},
             {"group", c.group}, {"tags", er.tags}, {"enrolled_at", c.enrolled_at}};
-  NR_TRY_STATUS(write_file_atomic(ctx.store.credential_path(), j.dump(2) + "\n", 0600));
+  NR_TRY_STATUS(write_text(ctx.store.credential_path(), j.dump(2) + "\n", {.mode = 0600}));
   return c;
 }
 
@@ -273,7 +273,7 @@ namespace {
 // Keeps the journal honest while the daemon runs: a patch live for settle_seconds becomes
 // "stable", so a crash hours later is not blamed on it. Skipped when a command holds the lock.
 void reconcile_now(AgentContext& ctx) {
-  auto lock = StateLock::acquire(ctx.store.dir(), false);
+  auto lock = acquire_state_lock(ctx.store.dir(), false);
   if (lock.ok()) (void)reconcile_at_start(ctx);
 }
 
@@ -303,7 +303,7 @@ Status run_daemon(AgentContext& ctx, const DaemonOptions& o, std::atomic<bool>& 
   NR_TRY_STATUS(ctx.store.init());
   NR_TRY(std::string boot_id, ctx.kernel->boot_id());
   {
-    auto lock = StateLock::acquire(ctx.store.dir(), true);
+    auto lock = acquire_state_lock(ctx.store.dir(), true);
     if (!lock.ok()) return lock.error();
     NR_TRY(auto decision, reconcile_at_start(ctx));
     reapply_at_start(ctx, decision);

@@ -146,10 +146,10 @@ class DaemonTest : public ::testing::Test {
   }
 
   void write_credential(const std::string& server) {
-    ASSERT_TRUE(write_file_atomic(ctx.store.credential_path(),
-                                  "{\"server\": \"" + server +
-                                      "\", \"host_id\": \"h_1\", \"credential\": \"nrh_secret\", \"enrolled_at\": 1}\n",
-                                  0600)
+    ASSERT_TRUE(write_text(ctx.store.credential_path(),
+                           "{\"server\": \"" + server +
+                               "\", \"host_id\": \"h_1\", \"credential\": \"nrh_secret\", \"enrolled_at\": 1}\n",
+                           {.mode = 0600})
                     .ok());
   }
 
@@ -195,12 +195,12 @@ TEST_F(DaemonTest, LoadCredentialNamesWhatIsWrongAndWhatToDo) {
   EXPECT_EQ(missing.error().code(), Errc::not_found);
   EXPECT_NE(missing.error().message().find("noreboot enroll --token"), std::string::npos) << missing.error().message();
 
-  ASSERT_TRUE(write_file_atomic(ctx.store.credential_path(), "{not json", 0600).ok());
+  ASSERT_TRUE(write_text(ctx.store.credential_path(), "{not json", {.mode = 0600}).ok());
   auto garbled = load_credential(ctx.store);
   ASSERT_FALSE(garbled.ok());
   EXPECT_NE(garbled.error().message().find("is not valid JSON: enroll again with --force"), std::string::npos);
 
-  ASSERT_TRUE(write_file_atomic(ctx.store.credential_path(), "{\"server\": \"http://x\"}", 0600).ok());
+  ASSERT_TRUE(write_text(ctx.store.credential_path(), "{\"server\": \"http://x\"}", {.mode = 0600}).ok());
   auto partial = load_credential(ctx.store);
   ASSERT_FALSE(partial.ok());
   EXPECT_NE(partial.error().message().find("lacks server, host_id or credential"), std::string::npos);

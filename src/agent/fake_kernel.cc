@@ -22,7 +22,7 @@ Status remove_tree(const fs::path& p) {
   return ok_status();
 }
 
-Status put(const fs::path& p, std::string_view text) { return write_file_atomic(p, text); }
+Status put(const fs::path& p, std::string_view text) { return write_text(p, text); }
 
 }  // namespace
 
@@ -63,7 +63,7 @@ Status FakeKernel::reboot(const fs::path& root, const std::string& new_boot_id) 
 Status FakeKernel::log(const fs::path& root, int level, const std::string& text) {
   FakeKernel k(root);
   NR_TRY(uint64_t seq, k.kmsg_next_seq());
-  NR_TRY(std::string old, read_file(root / "dev/kmsg"));
+  NR_TRY(std::string old, read_text(root / "dev/kmsg"));
   old += std::to_string(level) + "," + std::to_string(seq) + "," + std::to_string(seq * 1000) +
          ",-;" + text + "\n";
   return put(root / "dev/kmsg", old);
@@ -157,13 +157,13 @@ Status FakeKernel::signal_livepatch(const std::string& name) {
                                       " for writing: " + errno_text(ENOENT));
   if (!info->transition) return Error(Errc::io, "writing '1' to signal failed: " + errno_text(EINVAL));
   NR_TRY_STATUS(log(root_, 6, "livepatch: signaling remaining tasks"));
-  auto stall = read_file(root_ / "fake/stall");
+  auto stall = read_text(root_ / "fake/stall");
   if (stall.ok() && stall->find("\nsignal") != std::string::npos) return complete_transition(name);
   return ok_status();
 }
 
 Result<std::vector<KmsgRecord>> FakeKernel::kmsg_since(uint64_t from) {
-  auto text = read_file(root_ / "dev/kmsg");
+  auto text = read_text(root_ / "dev/kmsg");
   std::vector<KmsgRecord> out;
   if (!text.ok()) {
     if (text.error().code() == Errc::not_found) return out;

@@ -19,7 +19,7 @@ class FakeKernelTest : public ::testing::Test {
 
   Status load(const std::string& name, bool livepatch = true) {
     fs::path ko = dir.path() / (name + ".ko");
-    EXPECT_TRUE(write_file_atomic(ko, testing::make_module_bytes(name, livepatch)).ok());
+    EXPECT_TRUE(write_text(ko, testing::make_module_bytes(name, livepatch)).ok());
     int fd = ::open(ko.c_str(), O_RDONLY);
     Status s = kernel.load_module(fd, "");
     ::close(fd);
@@ -67,7 +67,7 @@ TEST_F(FakeKernelTest, PatchInUseCannotBeUnloadedUntilDisabled) {
 }
 
 TEST_F(FakeKernelTest, StallKeepsTransitionAndReportsTheBlockedTask) {
-  ASSERT_TRUE(write_file_atomic(dir.path() / "fake/stall", "stall_target_func\n").ok());
+  ASSERT_TRUE(write_text(dir.path() / "fake/stall", "stall_target_func\n").ok());
   ASSERT_TRUE(load("lp_a").ok());
   EXPECT_TRUE((*kernel.livepatch("lp_a"))->transition);
   auto blocked = kernel.blocked_tasks(1);
@@ -86,7 +86,7 @@ TEST_F(FakeKernelTest, StallKeepsTransitionAndReportsTheBlockedTask) {
 }
 
 TEST_F(FakeKernelTest, SignalResolvesASignalableStall) {
-  ASSERT_TRUE(write_file_atomic(dir.path() / "fake/stall", "f\nsignal\n").ok());
+  ASSERT_TRUE(write_text(dir.path() / "fake/stall", "f\nsignal\n").ok());
   ASSERT_TRUE(load("lp_a").ok());
   EXPECT_TRUE((*kernel.livepatch("lp_a"))->transition);
   ASSERT_TRUE(kernel.signal_livepatch("lp_a").ok());

@@ -1,9 +1,11 @@
-// Small file helpers for the agent: read a whole file, write one atomically, list a folder.
+// Small file helpers for the agent: sysfs-style reads and writes, folder listing.
 //
 // The agent's state must survive being killed at any instruction. Every state file is
-// therefore written to a temporary name in the same folder, fsync'ed, renamed over the old
-// one, and the folder is fsync'ed, so a reader sees either the old or the new content,
-// never half of one. Errors name the path and what the operating system said.
+// therefore written with core's atomic write_text (core/file_io.h: a temporary name in the same
+// folder, fsync, rename over the old one, fsync of the folder), so a reader sees either the old
+// or the new content, never half of one; whole files are read with core's read_text. What is
+// left here is the agent's own: kernel attribute files. Errors name the path and what the
+// operating system said.
 #pragma once
 
 #include <filesystem>
@@ -11,19 +13,13 @@
 #include <string_view>
 #include <vector>
 
+#include "core/file_io.h"  // read_text, write_text: the callers of these helpers use both
 #include "core/result.h"
 
 namespace noreboot::agent {
 
-// The whole file as bytes. Errc::not_found when it does not exist.
-Result<std::string> read_file(const std::filesystem::path& path);
 // The first line of a small sysfs/procfs-style file, without the trailing newline/space.
 Result<std::string> read_trimmed(const std::filesystem::path& path);
-// temp + fsync + rename + fsync(dir). `mode` applies to the new file (0600 for secrets).
-// durable = false: the same rename, without the fsyncs (survives a killed process, not
-// necessarily a machine crash).
-Status write_file_atomic(const std::filesystem::path& path, std::string_view bytes,
-                         unsigned mode = 0644, bool durable = true);
 // Writes `text` into an existing file (sysfs attribute style: open O_WRONLY, one write).
 Status write_attribute(const std::filesystem::path& path, std::string_view text);
 // Names of the entries of a folder, sorted; an empty list when the folder does not exist.

@@ -200,7 +200,7 @@ Status HttpClient::download(const std::string& path, const std::string& bearer, 
     }
     if (!flushed) return Error(Errc::io, "cannot write " + part.string());
   }
-  auto bytes = read_file(part);
+  auto bytes = read_text(part);
   if (!bytes.ok()) return bytes.error();
   if (bytes->size() != size || sha256_hex(as_bytes(*bytes)) != sha256) {
     std::filesystem::remove(part, ec);

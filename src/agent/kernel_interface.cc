@@ -94,7 +94,7 @@ Result<std::vector<BlockedTask>> ProcSysKernel::blocked_tasks(int target) {
       // The kernel prints no stack for a task that is running on another CPU at that moment:
       // read again a few times before giving up.
       for (int attempt = 0; attempt < 10; ++attempt) {
-        auto stack = read_file(task / "stack");
+        auto stack = read_text(task / "stack");
         if (!stack.ok()) { t.stack = "(stack not readable: " + stack.error().message() + ")"; break; }
         t.stack = *stack;
         if (!t.stack.empty()) break;

@@ -3,9 +3,9 @@
 // The agent needs the module's name before loading it: the livepatch core names the sysfs
 // folder /sys/kernel/livepatch/<name> after the module, and that is what the transition is
 // followed through. modpost writes `name=<module>` into .modinfo, next to `livepatch=Y`,
-// `vermagic=` and `license=`. This is a minimal, bounds-checked ELF64 section walk (the agent
-// does not link the builder's ELF library: it stays small); every offset read from the file is
-// checked against its size first, so a truncated or hostile file is an error, never a crash.
+// `vermagic=` and `license=`. The section is found through core's elf_lite (the agent does not
+// link the builder's ELF library: it stays small), which checks every offset read from the file
+// against its size first, so a truncated or hostile file is an error, never a crash.
 #pragma once
 
 #include <map>

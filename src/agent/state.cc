@@ -1,7 +1,5 @@
 #include "agent/state.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -138,7 +136,7 @@ Status StateStore::init() {
 }
 
 static Result<json> load_json(const std::filesystem::path& p) {
-  NR_TRY(std::string text, read_file(p));
+  NR_TRY(std::string text, read_text(p));
   json j = json::parse(text, nullptr, false);
   if (j.is_discarded())
     return Error(Errc::invalid_input, p.string() + " is not valid JSON: move it away to reset the "
@@ -158,7 +156,7 @@ Result<AgentState> StateStore::load_state() const {
 }
 
 Status StateStore::save_state(const AgentState& s) const {
-  return write_file_atomic(dir_ / "state.json", to_json(s).dump(2) + "\n", 0600);
+  return write_text(dir_ / "state.json", to_json(s).dump(2) + "\n", {.mode = 0600});
 }
 
 Result<Journal> StateStore::load_journal() const {
@@ -173,7 +171,7 @@ Result<Journal> StateStore::load_journal() const {
 }
 
 Status StateStore::save_journal(const Journal& j, bool durable) const {
-  return write_file_atomic(dir_ / "journal.json", to_json(j).dump(2) + "\n", 0600, durable);
+  return write_text(dir_ / "journal.json", to_json(j).dump(2) + "\n", {.mode = 0600, .durable = durable});
 }
 
 Status StateStore::set_step(Journal j, Step step, int64_t now, std::string detail, bool durable) const {
@@ -184,34 +182,22 @@ Status StateStore::set_step(Journal j, Step step, int64_t now, std::string detai
 }
 
 Status StateStore::save_last_good(std::string_view bundle_bytes) const {
-  return write_file_atomic(last_good_path(), bundle_bytes, 0600);
+  return write_text(last_good_path(), bundle_bytes, {.mode = 0600});
 }
 
 Status StateStore::mark_clean_shutdown(const std::string& boot_id) const {
-  return write_file_atomic(dir_ / "clean-shutdown", boot_id + "\n", 0600);
+  return write_text(dir_ / "clean-shutdown", boot_id + "\n", {.mode = 0600});
 }
 
 std::string StateStore::clean_shutdown_boot() const {
   return read_trimmed(dir_ / "clean-shutdown").value_or("");
 }
 
-Result<StateLock> StateLock::acquire(const std::filesystem::path& dir, bool wait) {
-  std::filesystem::path p = dir / "lock";
-  int fd = ::open(p.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Error(Errc::io, "cannot open " + p.string() + ": " + errno_text(errno));
-  if (::flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) != 0) {
-    int err = errno;
-    ::close(fd);
-    if (err == EWOULDBLOCK)
-      return Error(Errc::conflict, "another noreboot command or the agent holds " + p.string() +
-                                       "; try again when it is done");
-    return Error(Errc::io, "cannot lock " + p.string() + ": " + errno_text(err));
-  }
-  return StateLock(fd);
-}
-
-StateLock::~StateLock() {
-  if (fd_ >= 0) ::close(fd_);
+Result<FileLock> acquire_state_lock(const std::filesystem::path& dir, bool wait) {
+  return FileLock::acquire(dir / "lock", {.wait = wait,
+                                          .mode = 0600,
+                                          .holder = "noreboot command or the agent",
+                                          .busy_hint = "try again when it is done"});
 }
 
 }  // namespace noreboot::agent

@@ -32,6 +32,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/kernel_interface.h"
+#include "core/file_lock.h"
 #include "core/result.h"
 
 namespace noreboot::agent {
@@ -120,19 +121,10 @@ class StateStore {
   std::filesystem::path dir_;
 };
 
-// An exclusive lock on <state dir>/lock held for the life of the object (flock), so the daemon
-// and a command run by hand never change the kernel at the same time.
-class StateLock {
- public:
-  static Result<StateLock> acquire(const std::filesystem::path& dir, bool wait);
-  StateLock(StateLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  StateLock& operator=(StateLock&&) = delete;
-  ~StateLock();
-
- private:
-  explicit StateLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
-};
+// An exclusive lock on <state dir>/lock held for the life of the result (core FileLock), so the
+// daemon and a command run by hand never change the kernel at the same time. Without `wait`, a
+// busy lock is Errc::conflict.
+Result<FileLock> acquire_state_lock(const std::filesystem::path& dir, bool wait);
 
 int64_t unix_now();
 

@@ -72,11 +72,11 @@ TEST(StateStore, StateFilesAreOwnerOnlyAndNoTempFilesRemain) {
 TEST(StateStore, CorruptStateIsAClearError) {
   testing::TempDir dir;
   StateStore store(dir.path());
-  ASSERT_TRUE(write_file_atomic(dir.path() / "state.json", "{ not json").ok());
+  ASSERT_TRUE(write_text(dir.path() / "state.json", "{ not json").ok());
   auto s = store.load_state();
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message().find("state.json is not valid JSON"), std::string::npos);
-  ASSERT_TRUE(write_file_atomic(dir.path() / "journal.json", R"({"step":"dancing"})").ok());
+  ASSERT_TRUE(write_text(dir.path() / "journal.json", R"({"step":"dancing"})").ok());
   auto j = store.load_journal();
   ASSERT_FALSE(j.ok());
   EXPECT_NE(j.error().message().find("unknown step 'dancing'"), std::string::npos);
@@ -84,9 +84,9 @@ TEST(StateStore, CorruptStateIsAClearError) {
 
 TEST(StateLock, SecondHolderIsRefusedWithoutWaiting) {
   testing::TempDir dir;
-  auto first = StateLock::acquire(dir.path(), false);
+  auto first = acquire_state_lock(dir.path(), false);
   ASSERT_TRUE(first.ok());
-  auto second = StateLock::acquire(dir.path(), false);
+  auto second = acquire_state_lock(dir.path(), false);
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code(), Errc::conflict);
 }

@@ -17,7 +17,7 @@ class TransitionTest : public ::testing::Test {
   void SetUp() override { ASSERT_TRUE(FakeKernel::create(dir.path(), FakeHost{}).ok()); }
   void load(const std::string& name) {
     auto ko = dir.path() / (name + ".ko");
-    ASSERT_TRUE(write_file_atomic(ko, testing::make_module_bytes(name)).ok());
+    ASSERT_TRUE(write_text(ko, testing::make_module_bytes(name)).ok());
     int fd = ::open(ko.c_str(), O_RDONLY);
     ASSERT_TRUE(kernel.load_module(fd, "").ok());
     ::close(fd);
@@ -39,7 +39,7 @@ TEST_F(TransitionTest, CompletesWithoutHelp) {
 }
 
 TEST_F(TransitionTest, StallIsSignalledThenReversedAndTheBlockerReported) {
-  ASSERT_TRUE(write_file_atomic(dir.path() / "fake/stall", "stall_target_sleep\n").ok());
+  ASSERT_TRUE(write_text(dir.path() / "fake/stall", "stall_target_sleep\n").ok());
   load("lp_a");
   auto out = follow_transition(kernel, "lp_a", quick, progress);
   ASSERT_TRUE(out.ok()) << out.error().message();
@@ -61,7 +61,7 @@ TEST_F(TransitionTest, StallIsSignalledThenReversedAndTheBlockerReported) {
 }
 
 TEST_F(TransitionTest, WithoutASignalAttributeTheKernelsOwnSignalIsAwaited) {
-  ASSERT_TRUE(write_file_atomic(dir.path() / "fake/stall", "f\n").ok());
+  ASSERT_TRUE(write_text(dir.path() / "fake/stall", "f\n").ok());
   load("lp_a");
   std::filesystem::remove(dir.path() / "sys/kernel/livepatch/lp_a/signal");  // as on Linux >= 5.1
   auto out = follow_transition(kernel, "lp_a", quick, progress);
@@ -73,7 +73,7 @@ TEST_F(TransitionTest, WithoutASignalAttributeTheKernelsOwnSignalIsAwaited) {
 }
 
 TEST_F(TransitionTest, SignalCanResolveAStall) {
-  ASSERT_TRUE(write_file_atomic(dir.path() / "fake/stall", "f\nsignal\n").ok());
+  ASSERT_TRUE(write_text(dir.path() / "fake/stall", "f\nsignal\n").ok());
   load("lp_a");
   auto out = follow_transition(kernel, "lp_a", quick, progress);
   ASSERT_TRUE(out.ok());

@@ -5,7 +5,7 @@
 #include "builder/build_passes.h"
 #include "builder/fix_apply.h"
 #include "builder/livepatch.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/bundle.h"
 #include "core/keys.h"
 #include "core/log.h"
@@ -77,7 +77,7 @@ Result<std::vector<FixFile>> fix_files(const BuildConfig& config, const Baseline
     for (size_t i = 0; i < sources.size(); ++i) {
       std::string what = "earlier fix " + sources[i].name + " (from " + baseline->bundle.filename().string() + ")";
       fs::path file = work / "fixes" / (std::to_string(i + 1) + "-" + fs::path(sources[i].name).filename().string());
-      NR_TRY_STATUS(write_text_atomic(file, sources[i].text));
+      NR_TRY_STATUS(write_text(file, sources[i].text));
       NR_TRY(auto parsed, parse_patch(sources[i].text, what));
       fixes.push_back({file, what, parsed});
     }

@@ -11,7 +11,7 @@
 #include "builder/header_index_build.h"
 #include "builder/header_units.h"
 #include "builder/shipped_check.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 #include "core/process.h"
 

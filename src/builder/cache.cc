@@ -5,9 +5,9 @@
 #include <iostream>
 #include <set>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "builder/profile.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 
 namespace noreboot::builder {
 namespace fs = std::filesystem;
@@ -97,7 +97,8 @@ Result<CliOutcome> prune(const fs::path& root, const CachePrune& what) {
     if (!e.is_directory()) continue;
     std::string abi = e.path().filename().string();
     if (keep.count(abi)) continue;
-    NR_TRY(auto lock, FileLock::acquire(e.path() / ".tree.lock", "removing a kernel from the cache"));
+    NR_TRY(auto lock, FileLock::acquire(e.path() / ".tree.lock",
+                                        {.holder = "noreboot-build", .why = "removing a kernel from the cache"}));
     if (trees_only) {
       std::uintmax_t n = size_of(e.path() / "tree");
       if (n == 0) continue;

@@ -8,9 +8,9 @@
 #include <tuple>
 
 #include "builder/compile_errors.h"
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "core/process.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 
 namespace noreboot::builder {
@@ -56,7 +56,8 @@ Status record_commands(const KernelProfile& profile, std::vector<Unit>& units, c
     std::string list;
     for (const auto& m : missing) list += " " + m;
     StepTimer kbuild(*opts.clock, "kbuild", "first compile of" + list + " in the cached tree (records the exact commands)");
-    NR_TRY(auto lock, FileLock::acquire(tree_lock_path(profile), "compiling in the kernel tree"));
+    NR_TRY(auto lock, FileLock::acquire(tree_lock_path(profile),
+                                        {.holder = "noreboot-build", .why = "compiling in the kernel tree"}));
     auto make = make_command(profile, opts.jobs);
     make.insert(make.end(), missing.begin(), missing.end());
     fs::path log = opts.work / "kbuild.log";

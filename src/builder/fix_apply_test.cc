@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "builder/kernels.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 
 namespace noreboot::builder {
 namespace {

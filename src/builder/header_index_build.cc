@@ -15,7 +15,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "builder/header_index.h"
 #include "core/log.h"
 
@@ -23,10 +23,6 @@ namespace noreboot::builder {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 // A file name as DWARF spells it, made tree-relative: "./include/linux/list.h",
 // "/build/linux-6.1/include/linux/list.h" (under the unit's comp_dir) and
@@ -84,7 +80,7 @@ Status index_fd(int fd, const std::string& owner, HeaderIndexWriter& w) {
     const char* comp_dir_c = dwarf_formstring(dwarf_attr(&cu, DW_AT_comp_dir, &attr));
     std::string comp_dir = comp_dir_c ? comp_dir_c : "";
     std::string source = tree_relative(cu_name, comp_dir);
-    if (source.empty() || ends_with(source, ".S")) continue;  // assembly units hold no C functions
+    if (source.empty() || source.ends_with(".S")) continue;  // assembly units hold no C functions
     w.unit(owner, source);
 
     // DWARF file name -> tree-relative header (empty: not a header of the tree).
@@ -93,7 +89,7 @@ Status index_fd(int fd, const std::string& owner, HeaderIndexWriter& w) {
       auto [it, fresh] = headers.try_emplace(file);
       if (fresh && file) {
         std::string rel = tree_relative(file, comp_dir);
-        if (ends_with(rel, ".h")) it->second = rel;
+        if (rel.ends_with(".h")) it->second = rel;
       }
       return it->second;
     };
@@ -243,7 +239,7 @@ Result<IndexStats> index_dbg_package(const fs::path& dbg_deb, std::ostream& out)
       continue;
     }
     bool is_vmlinux = name.find("/usr/lib/debug/boot/vmlinux-") != std::string::npos;
-    bool is_ko = ends_with(name, ".ko") && name.find("/usr/lib/debug/lib/modules/") != std::string::npos;
+    bool is_ko = name.ends_with(".ko") && name.find("/usr/lib/debug/lib/modules/") != std::string::npos;
     if ((type != '0' && type != '\0') || (!is_vmlinux && !is_ko)) {
       if (!skip_bytes(in, padded)) return Error(Errc::invalid_input, dbg_deb.string() + ": truncated at " + name);
       continue;
@@ -283,7 +279,8 @@ Result<fs::path> ensure_header_index(const KernelProfile& profile) {
                                     "index comes from its -dbg package");
   fs::path index = profile.kdir / "header-index";
   if (fs::exists(index)) return index;
-  NR_TRY(auto lock, FileLock::acquire(profile.kdir / "header-index.lock", "building the header index"));
+  NR_TRY(auto lock, FileLock::acquire(profile.kdir / "header-index.lock",
+                                      {.holder = "noreboot-build", .why = "building the header index"}));
   if (fs::exists(index)) return index;  // built while we waited
   fs::path deb = cache_root() / "debs" / ("linux-image-" + profile.abi + "-dbg_" + profile.version + "_amd64.deb");
   log::info("[header-index] building the header index of {} from {} (once per kernel; a few minutes)", profile.abi,

@@ -7,10 +7,10 @@
 #include <thread>
 
 #include "builder/compile.h"
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "builder/header_units.h"
 #include "builder/steps.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 #include "core/process.h"
 
@@ -195,7 +195,7 @@ Result<MacroReach> units_by_preprocessing(const KernelProfile& profile, const He
   Stopwatch kbuild_start;
   std::vector<std::string> commands(sources.size());
   {
-    NR_TRY(auto lock, FileLock::acquire(tree_lock_path(profile), "preprocessing in the kernel tree"));
+    NR_TRY(auto lock, FileLock::acquire(tree_lock_path(profile), {.holder = "noreboot-build", .why = "preprocessing in the kernel tree"}));
     auto make = make_command(profile, opts.jobs);
     make.push_back("-k");
     for (const auto& s : sources) make.push_back(preprocessed_of(s));

@@ -11,10 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "builder/fix_apply.h"
 #include "core/process.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 
 namespace noreboot::builder {
@@ -84,7 +84,8 @@ Result<fs::path> source_for_probe(const BuildConfig& config, const KernelTarget&
 
   std::error_code ec;
   fs::create_directories(kdir, ec);
-  NR_TRY(auto lock, FileLock::acquire(kdir / ".source-files.lock", "extracting source files"));
+  NR_TRY(auto lock, FileLock::acquire(kdir / ".source-files.lock",
+                                      {.holder = "noreboot-build", .why = "extracting source files"}));
   NR_TRY(auto tarball, source_tarball_in(deb));
   std::string top = fs::path(tarball).stem().stem().string();  // linux-source-6.1
   fs::path tmp = kdir / ("source-" + t.version + ".tmp");
@@ -103,7 +104,7 @@ Result<fs::path> source_for_probe(const BuildConfig& config, const KernelTarget&
     fs::path got = tmp / w, to = dir / w;
     fs::create_directories(to.parent_path(), ec);
     if (fs::exists(got)) fs::rename(got, to, ec);
-    else (void)write_text_atomic(dir / (w + ".absent"), "");
+    else (void)write_text(dir / (w + ".absent"), "");
     if (ec) return Error(Errc::io, "cannot move " + got.string() + " to " + to.string() + ": " + ec.message());
   }
   fs::remove_all(tmp, ec);
@@ -316,7 +317,7 @@ Status write_kernel_summary(const fs::path& dir, const BuildConfig& config, cons
     k["seconds"] = static_cast<double>(static_cast<long>(r.seconds * 10)) / 10;
     j["kernels"].push_back(std::move(k));
   }
-  return write_text_atomic(dir / "summary.json", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
+  return write_text(dir / "summary.json", j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n");
 }
 
 int kernels_exit_code(const std::vector<KernelReport>& reports) {

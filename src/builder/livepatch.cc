@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <sstream>
 
-#include "builder/text_file.h"
 #include "core/bundle.h"
 #include "core/file_io.h"
 #include "core/kernel_identity.h"
@@ -138,7 +137,7 @@ Result<KernelIdentity> cached_image_identity(const KernelProfile& profile, const
   }
   NR_TRY(auto id, read_kernel_image(image));
   if (!cache.empty())
-    (void)write_text_atomic(cache, key + "\n" + id.release + "\n" + id.version + "\n" + id.build_id + "\n" + id.arch + "\n");
+    (void)write_text(cache, key + "\n" + id.release + "\n" + id.version + "\n" + id.build_id + "\n" + id.arch + "\n");
   return id;
 }
 

@@ -6,9 +6,9 @@
 #include <map>
 #include <sstream>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "core/process.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 
 namespace noreboot::builder {
@@ -129,7 +129,7 @@ Status prepare_tree(const KernelProfile& p, const fs::path& source_deb, const Pr
     StepTimer configure(clock, "prepare:config", "exact config from linux-headers-" + p.abi + ", make olddefconfig");
     NR_TRY(auto packaged, read_text(p.headers / ".config"));
     std::string config = with_default_sig_key(packaged);
-    NR_TRY_STATUS(write_text_atomic(p.tree / ".config", config));
+    NR_TRY_STATUS(write_text(p.tree / ".config", config));
     auto olddef = make;
     olddef.push_back("olddefconfig");
     NR_TRY_STATUS(run_checked(olddef, po));
@@ -225,10 +225,11 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
   p.from_debian = true;
 
   fs::path done = p.kdir / "tree.done";
-  NR_TRY(auto lock, FileLock::acquire(p.kdir / ".tree.lock", "preparing the kernel tree"));
+  NR_TRY(auto lock,
+         FileLock::acquire(p.kdir / ".tree.lock", {.holder = "noreboot-build", .why = "preparing the kernel tree"}));
   auto remember = [&]() -> Status {
     if (fetch_output.empty()) return ok_status();
-    return write_text_atomic(p.kdir / "fetch.env", fetch_output);
+    return write_text(p.kdir / "fetch.env", fetch_output);
   };
   std::string stamp = tree_stamp(p.abi, p.version);
   auto recorded = read_text(done);
@@ -252,7 +253,7 @@ Result<KernelProfile> prepare_debian(const std::string& spec, const PrepareOptio
   if (auto st = prepare_tree(p, vars["NR_SOURCE_DEB"], opts); !st.ok()) {
     return std::move(st).error().context("preparing " + p.abi + " (the unfinished tree is removed by the next run)");
   }
-  NR_TRY_STATUS(write_text_atomic(done, stamp));
+  NR_TRY_STATUS(write_text(done, stamp));
   NR_TRY_STATUS(remember());
   return p;
 }

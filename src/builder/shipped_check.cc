@@ -7,7 +7,7 @@
 
 #include "builder/compile.h"
 #include "core/process.h"
-#include "builder/text_file.h"
+#include "core/file_io.h"
 #include "core/log.h"
 
 #include "elf/arch_x86_64.h"

@@ -17,7 +17,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "builder/file_lock.h"
+#include "core/file_lock.h"
 #include "core/process.h"
 #include "builder/profile.h"
 #include "klp/elf_view.h"
@@ -338,7 +338,8 @@ TEST(RealKernel, EveryFunctionOfTheTreesObjectsEqualsTheShippedCode) {
       if (line.rfind("NR_VMLINUX=", 0) == 0) profile.vmlinux = line.substr(11);
     // No Kbuild may write an object while we read it: hold the tree's lock (the fast path
     // never writes into the tree).
-    auto lock = FileLock::acquire(kdir / ".tree.lock", "reading the tree's objects");
+    auto lock =
+        FileLock::acquire(kdir / ".tree.lock", {.holder = "noreboot-build", .why = "reading the tree's objects"});
     ASSERT_TRUE(lock.ok()) << lock.error().message();
     DiffSummary all;
     for (auto it = fs::recursive_directory_iterator(profile.tree, ec); it != fs::recursive_directory_iterator();

@@ -3,17 +3,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "builder/text_file.h"
+#include "core/file_io.h"
 
 namespace noreboot::builder {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
 std::string base_name(const std::string& p) {
   auto slash = p.rfind('/');
@@ -39,12 +34,12 @@ TouchedFiles classify_files(const PatchSet& patch) {
   for (const auto& f : patch.files) {
     const std::string& p = f.path;
     const std::string base = base_name(p);
-    if (starts_with(p, "Documentation/") || ends_with(p, ".rst") || ends_with(p, ".txt") ||
-        base == "MAINTAINERS" || base == "CREDITS") {
+    if (p.starts_with("Documentation/") || p.ends_with(".rst") || p.ends_with(".txt") || base == "MAINTAINERS" ||
+        base == "CREDITS") {
       out.ignored.push_back(p + ": documentation, not kernel code");
       continue;
     }
-    if (starts_with(p, "tools/") || starts_with(p, "samples/")) {
+    if (p.starts_with("tools/") || p.starts_with("samples/")) {
       out.ignored.push_back(p + ": userspace tools and samples are not part of the running kernel");
       continue;
     }
@@ -54,14 +49,14 @@ TouchedFiles classify_files(const PatchSet& patch) {
                               "change existing .c files only (put new functions into the .c file that uses them)"});
       continue;
     }
-    if (ends_with(p, ".c")) {
+    if (p.ends_with(".c")) {
       out.sources.push_back(p);
-    } else if (ends_with(p, ".h")) {
+    } else if (p.ends_with(".h")) {
       out.headers.push_back(p);  // header_units.h finds the units it reaches
-    } else if (ends_with(p, ".S") || ends_with(p, ".s")) {
+    } else if (p.ends_with(".S") || p.ends_with(".s")) {
       out.refusals.push_back({p, "assembly is not compared function by function, so a change in it cannot be patched safely",
                               "fix it in C, or ship it with a new kernel"});
-    } else if (base == "Makefile" || base == "Kbuild" || starts_with(base, "Kconfig") || ends_with(p, ".mk")) {
+    } else if (base == "Makefile" || base == "Kbuild" || base.starts_with("Kconfig") || p.ends_with(".mk")) {
       out.refusals.push_back({p, "build and configuration files decide how the kernel was built; a running kernel cannot change that",
                               "ship it with a new kernel; keep the livepatch to .c changes"});
     } else {
@@ -80,7 +75,7 @@ Result<std::string> read_recorded_command(const fs::path& tree, const std::strin
   std::string line;
   std::getline(in, line);
   const std::string key = "cmd_" + object + " := ";
-  if (!starts_with(line, key))
+  if (!line.starts_with(key))
     return Error(Errc::invalid_input, cmd_file.string() + ": first line is not 'cmd_" + object + " := ...'");
   std::string raw = line.substr(key.size()), cmd;
   // Undo make's escaping of the recorded command: $$ -> $, \# -> #.
@@ -114,7 +109,7 @@ Status resolve_owner(Unit& unit, const fs::path& modules_order) {
   std::string line;
   while (std::getline(in, line)) {
     std::string mod = base_name(line);
-    if (ends_with(mod, ".ko")) mod.resize(mod.size() - 3);
+    if (mod.ends_with(".ko")) mod.resize(mod.size() - 3);
     for (auto& ch : mod)
       if (ch == '-') ch = '_';
     if (mod == name) return ok_status();

@@ -61,8 +61,6 @@ Result<File> parse(ByteView b) {
       s.type = load<std::uint32_t>(b, p + 4);
       s.offset = load<std::uint64_t>(b, p + 24);
       s.size = load<std::uint64_t>(b, p + 32);
-      if (s.type != kShtNobits && s.type != 0 && !in_range(b, s.offset, s.size))
-        return bad("section " + std::to_string(i) + " lies outside the file");
       f.sections.push_back(s);
     }
     if (shstrndx < f.sections.size()) {
@@ -75,6 +73,12 @@ Result<File> parse(ByteView b) {
           f.sections[i].name.assign(start, strnlen(start, strtab.size - off));
         }
       }
+    }
+    // Checked once the names are known, so the error names the section (".modinfo past end").
+    for (size_t i = 0; i < f.sections.size(); ++i) {
+      const Section& s = f.sections[i];
+      if (s.type != kShtNobits && s.type != 0 && !in_range(b, s.offset, s.size))
+        return bad((s.name.empty() ? "section" : s.name) + " past end of file (section " + std::to_string(i) + ")");
     }
   }
   return f;

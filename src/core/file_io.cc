@@ -36,9 +36,10 @@ std::string temp_suffix() {
   return s;
 }
 
-}  // namespace
-
-Result<Bytes> read_file(const std::filesystem::path& path, std::uint64_t max_size) {
+// Reads FILE to EOF into a Bytes or std::string, refusing more than max_size bytes and, with
+// `regular_only`, anything but a regular file.
+template <typename Buffer>
+Result<Buffer> read_all(const std::filesystem::path& path, std::uint64_t max_size, bool regular_only) {
   Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     int err = errno;
@@ -48,15 +49,15 @@ Result<Bytes> read_file(const std::filesystem::path& path, std::uint64_t max_siz
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0)
     return Error(Errc::io, path.string() + ": cannot stat: " + errno_text(errno));
-  if (!S_ISREG(st.st_mode))
+  if (regular_only && !S_ISREG(st.st_mode))
     return Error(Errc::invalid_argument, path.string() + ": not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > max_size)
+  if (S_ISREG(st.st_mode) && static_cast<std::uint64_t>(st.st_size) > max_size)
     return Error(Errc::invalid_input, path.string() + ": file is " + std::to_string(st.st_size) +
                                           " bytes, more than the limit of " +
                                           std::to_string(max_size));
   // Files in /proc and /sys report size 0 (or a page size) and must be read to EOF, so the
   // size from fstat is only a first guess; the limit is enforced on what is actually read.
-  Bytes out(static_cast<size_t>(st.st_size > 0 ? st.st_size : 4096));
+  Buffer out(static_cast<size_t>(S_ISREG(st.st_mode) && st.st_size > 0 ? st.st_size : 4096), 0);
   size_t done = 0;
   while (true) {
     if (done == out.size()) {
@@ -76,6 +77,20 @@ Result<Bytes> read_file(const std::filesystem::path& path, std::uint64_t max_siz
                                           std::to_string(max_size) + " bytes");
   out.resize(done);
   return out;
+}
+
+}  // namespace
+
+Result<Bytes> read_file(const std::filesystem::path& path, std::uint64_t max_size) {
+  return read_all<Bytes>(path, max_size, true);
+}
+
+Result<std::string> read_text(const std::filesystem::path& path, std::uint64_t max_size) {
+  return read_all<std::string>(path, max_size, false);
+}
+
+Status write_text(const std::filesystem::path& path, std::string_view text, WriteOptions options) {
+  return write_file(path, ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), options);
 }
 
 Status write_file(const std::filesystem::path& path, ByteView bytes, WriteOptions options) {
@@ -104,7 +119,7 @@ Status write_file(const std::filesystem::path& path, ByteView bytes, WriteOption
     }
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd.get()) != 0) return fail("fsync failed");
+  if (options.durable && ::fsync(fd.get()) != 0) return fail("fsync failed");
   if (::close(fd.release()) != 0) return fail("close failed");
 
   if (options.no_replace) {
@@ -119,6 +134,7 @@ Status write_file(const std::filesystem::path& path, ByteView bytes, WriteOption
   } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return fail("cannot rename into place");
   }
+  if (!options.durable) return ok_status();
   Fd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dfd.get() >= 0) ::fsync(dfd.get());  // best effort: some filesystems refuse fsync on dirs
   return ok_status();

@@ -21,9 +21,10 @@ std::string trim_newline(std::string s) {
   return s;
 }
 
-Result<std::string> read_text(const std::filesystem::path& path) {
-  NR_TRY(auto bytes, read_file(path, kMaxProcFile));
-  return trim_newline(std::string(as_chars(bytes)));
+// A /proc file's text without its trailing newline.
+Result<std::string> read_proc_line(const std::filesystem::path& path) {
+  NR_TRY(auto text, read_text(path, kMaxProcFile));
+  return trim_newline(std::move(text));
 }
 
 // The kernel prints linux_banner: "Linux version <release> (<by>@<host>) (<compiler>) <uts version>\n".
@@ -179,8 +180,8 @@ Result<std::string> build_id_from_notes(ByteView stream) {
 
 Result<KernelIdentity> read_running_kernel(const std::filesystem::path& root) {
   KernelIdentity id;
-  NR_TRY(id.release, read_text(root / "proc/sys/kernel/osrelease"));
-  NR_TRY(id.version, read_text(root / "proc/version"));
+  NR_TRY(id.release, read_proc_line(root / "proc/sys/kernel/osrelease"));
+  NR_TRY(id.version, read_proc_line(root / "proc/version"));
   if (id.release.empty() || id.version.empty())
     return Error(Errc::invalid_input, (root / "proc").string() + ": osrelease or version is empty");
   std::filesystem::path notes_path = root / "sys/kernel/notes";
@@ -188,7 +189,7 @@ Result<KernelIdentity> read_running_kernel(const std::filesystem::path& root) {
   auto build_id = build_id_from_notes(notes);
   if (!build_id) return std::move(build_id).error().context(notes_path.string());
   id.build_id = *build_id;
-  auto arch = read_text(root / "proc/sys/kernel/arch");
+  auto arch = read_proc_line(root / "proc/sys/kernel/arch");
   if (arch) {
     id.arch = *arch;
   } else if (root == "/" || root.empty()) {

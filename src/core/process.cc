@@ -131,7 +131,8 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
                                       std::strerror(failure.err));
   if (got == static_cast<ssize_t>(sizeof failure) && failure.step == 2)
     return Error(Errc::not_found, "cannot run '" + argv[0] + "': " + std::strerror(failure.err) +
-                                      (failure.err == ENOENT ? " (not installed or not on PATH)" : ""));
+                                      (failure.err == ENOENT ? " (not installed or not on PATH)" : "") +
+                                      (opts.start_hint.empty() ? "" : " (" + opts.start_hint + ")"));
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
   return result;
@@ -146,6 +147,19 @@ Result<std::string> run_checked(const std::vector<std::string>& argv, const Proc
     return Error(Errc::unavailable, msg);
   }
   return std::move(r.out);
+}
+
+Result<std::string> run_shell(const std::string& command, std::string_view what) {
+  ProcessOptions opts;
+  opts.capture_stdout = true;
+  auto r = run_process({"/bin/sh", "-c", "( " + command + " ) 2>&1"}, opts);
+  if (!r) return Error(Errc::io, std::string(what) + ": cannot start: " + r.error().message());
+  if (r->exit_code != 0) {
+    const std::string& out = r->out;
+    std::string tail = out.size() > 3000 ? "..." + out.substr(out.size() - 3000) : out;
+    return Error(Errc::io, std::string(what) + " failed (exit " + std::to_string(r->exit_code) + "): " + tail);
+  }
+  return std::move(r->out);
 }
 
 }  // namespace noreboot

@@ -1,6 +1,6 @@
 // Running other programs: the one child-process runner of noreboot (the builder drives make,
 // gcc, patch, tar and kernel-fetch; the feed drives debian-fix, noreboot-build, noreboot-vm,
-// noreboot-admin and apt-cache).
+// noreboot-admin and apt-cache; klp drives dpkg-deb, make, ld and sign-file through run_shell).
 //
 // Problem: both are orchestrators: most of their seconds are spent in child processes, and
 // a child's failure must become an Error that says which command failed, in which folder, with
@@ -19,6 +19,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -33,6 +34,7 @@ struct ProcessOptions {
   std::filesystem::path stdin_file;     // empty: /dev/null
   std::vector<std::string> env;         // extra NAME=VALUE entries
   bool die_with_parent = false;         // SIGKILL the child when this process dies
+  std::string start_hint;               // appended to a "cannot run" error: where to get or name it
 };
 
 struct ProcessResult {
@@ -46,6 +48,11 @@ Result<ProcessResult> run_process(const std::vector<std::string>& argv, const Pr
 
 // Runs it and turns a non-zero exit into an Error naming the command and the log's tail.
 Result<std::string> run_checked(const std::vector<std::string>& argv, const ProcessOptions& opts);
+
+// Runs `command` with /bin/sh -c (shell text: every variable part quoted with shell_quote) and
+// returns what it printed on stdout and stderr together. A non-zero exit is Errc::io
+// "<what> failed (exit N): <the last 3000 characters of the output>".
+Result<std::string> run_shell(const std::string& command, std::string_view what);
 
 // "a b 'c d'": for messages and for --keep-work scripts.
 std::string shell_join(const std::vector<std::string>& argv);

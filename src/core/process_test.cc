@@ -106,5 +106,28 @@ TEST(Process, DieWithParentTakesTheChildAlong) {
   std::filesystem::remove_all(d);
 }
 
+TEST(Process, RunShellCapturesStdoutAndStderrTogether) {
+  auto r = run_shell("echo out; echo err >&2", "two lines");
+  ASSERT_TRUE(r) << r.error().message();
+  EXPECT_EQ(*r, "out\nerr\n");
+}
+
+TEST(Process, RunShellFailureNamesTheStepTheExitAndTheOutput) {
+  auto r = run_shell("echo what went wrong >&2; exit 4", "linking the module");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::io);
+  EXPECT_EQ(r.error().message(), "linking the module failed (exit 4): what went wrong\n");
+}
+
+TEST(Process, AStartHintFollowsTheCannotRunError) {
+  ProcessOptions o;
+  o.start_hint = "name it under [tools]";
+  auto r = run_process({"no-such-program-noreboot"}, o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::not_found);
+  EXPECT_NE(r.error().message().find("(not installed or not on PATH) (name it under [tools])"), std::string::npos)
+      << r.error().message();
+}
+
 }  // namespace
 }  // namespace noreboot

@@ -34,7 +34,6 @@ class ScopedTimer {
   std::chrono::steady_clock::time_point start_;
 };
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 }  // namespace
 
@@ -105,9 +104,9 @@ void classify_functions(DiffContext& ctx) {
     }
     const std::string& name = ctx.kernel_name(p);
     const std::string& sec = P.section_of(u).name;
-    if (starts_with(sec, ".init.text")) {
+    if (sec.starts_with(".init.text")) {
       ctx.refuse(name, std::string(refusal::kInit), std::string(refusal::kInitHint));
-    } else if (starts_with(sec, ".exit.text")) {
+    } else if (sec.starts_with(".exit.text")) {
       ctx.refuse(name, std::string(refusal::kExit), std::string(refusal::kExitHint));
     } else if (kind == ChangeKind::changed && (O.assembly() || P.assembly())) {
       ctx.refuse(name, std::string(refusal::kAssembly), std::string(refusal::kAssemblyHint));
@@ -146,7 +145,7 @@ void classify_data(DiffContext& ctx) {
     if (u.kind == UnitKind::object) ++ctx.result.stats.patched_objects;
     if (u.fresh != FreshKind::none || ctx.ignored[p]) continue;
     const std::string& sec = P.section_of(u).name;
-    if (starts_with(sec, ".init.") || starts_with(sec, ".exit.")) continue;
+    if (sec.starts_with(".init.") || sec.starts_with(".exit.")) continue;
     uint32_t o = ctx.corr.twin_of_patched[p];
     if (o == kNone) {
       if (u.kind == UnitKind::object && !ctx.corr.ambiguous[p]) ctx.result.new_data.push_back(u.name);

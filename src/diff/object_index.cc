@@ -10,8 +10,6 @@ using namespace noreboot::elf;
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 // Allocated sections that carry no code or data a patch replaces: module metadata, export
 // tables, objtool annotations, tracepoint/event registration tables. Their entries stay with
 // the running kernel.
@@ -35,7 +33,7 @@ SectionRole classify_section(const Section& s) {
   if (!s.has_flag(SHF_ALLOC)) return SectionRole::ignored;
   if (s.sh_type != SHT_PROGBITS && s.sh_type != SHT_NOBITS) return SectionRole::ignored;
   for (auto p : kIgnoredPrefixes)
-    if (starts_with(s.name, p)) return SectionRole::ignored;
+    if (s.name.starts_with(p)) return SectionRole::ignored;
   const bool has_bytes = s.sh_type == SHT_PROGBITS;  // a NOBITS "special section" is malformed
   if (x86_64::find_special_section(s.name)) return has_bytes ? SectionRole::special : SectionRole::ignored;
   for (const auto& sp : x86_64::special_sections())

@@ -29,10 +29,8 @@ std::optional<std::string> strip(std::string_view name, std::string_view suffix)
   return std::string(cve);
 }
 
-std::string read_all(const fs::path& file) {
-  auto b = read_file(file, kMaxPatchBytes + 1);
-  return b ? std::string(as_chars(*b)) : std::string();
-}
+// The file's text, "" when it cannot be read (callers treat that as an empty file).
+std::string read_all(const fs::path& file) { return read_text(file, kMaxPatchBytes + 1).value_or(""); }
 
 // The stable update waiting for a patch for this CVE (the newest one naming it), or nullptr.
 VersionState* waiting_for(FeedState& s, const std::string& cve) {

@@ -9,13 +9,13 @@
 
 #include "core/file_io.h"
 #include "core/manifest.h"
+#include "core/process.h"
 #include "feed/archive.h"
 #include "feed/changelog.h"
 #include "feed/debian_version.h"
 #include "feed/fleet.h"
 #include "feed/inbox.h"
 #include "feed/metrics.h"
-#include "feed/process.h"
 #include "feed/record.h"
 #include "feed/state.h"
 
@@ -24,13 +24,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::int64_t now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+// How the feed runs its tools: output appended to the step's log in the version's folder (so a
+// resumed step keeps the history) or stdout captured for the small outputs it parses, and
+// PR_SET_PDEATHSIG, so a feed killed mid-build takes its builder with it and the next run
+// never races an orphan writing into the folder it starts again.
+ProcessOptions tool_options(const fs::path& log, bool capture) {
+  ProcessOptions o;
+  o.log = log;
+  o.capture_stdout = capture;
+  o.die_with_parent = true;
+  o.start_hint = "install it, or name it under [tools] in the feed's config";
+  return o;
 }
 
-std::string read_text(const fs::path& file) {
-  auto b = read_file(file, 64 << 20);
-  return b ? std::string(as_chars(*b)) : std::string();
+std::int64_t now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 Status copy_atomically(const fs::path& from, const fs::path& to) {
@@ -132,10 +140,10 @@ class Runner {
     auto log = vdir_ / "derive.log";
     fs::remove(log);
     auto patch_tmp = vdir_ / "fix.patch.tmp";
-    NR_TRY(auto r, run_program({c_.tools.debian_fix, vs.from, vs.version, "-o", patch_tmp.string(), "--max-files",
+    NR_TRY(auto r, run_process({c_.tools.debian_fix, vs.from, vs.version, "-o", patch_tmp.string(), "--max-files",
                                 std::to_string(c_.max_files)},
-                               log, false));
-    std::string text = read_text(log);
+                               tool_options(log, false)));
+    std::string text = read_text(log, 64 << 20).value_or("");
     Changelog changelog = parse_changelog(text);
     if (r.exit_code == 3) {
       vs.cves = changelog.cves;
@@ -155,8 +163,8 @@ class Runner {
     if (r.exit_code != 0)
       return Error(Errc::unavailable, "deriving Debian's fix " + vs.from + " -> " + vs.version + " failed (" +
                                           c_.tools.debian_fix + " exit " + std::to_string(r.exit_code) +
-                                          "; log " + log.string() + "):" + log_tail(log) +
-                                          "\n  the next run tries again (is the archive reachable? apt-get update?)");
+                                          "; log " + log.string() + "):\n" + tail_of(log, 8, "  ") +
+                                          "  the next run tries again (is the archive reachable? apt-get update?)");
     if (!fs::exists(patch_tmp) || fs::file_size(patch_tmp) == 0)
       return Error(Errc::invalid_input, c_.tools.debian_fix + " wrote no patch for " + vs.version);
     fs::rename(patch_tmp, vdir_ / "fix.patch");
@@ -179,7 +187,7 @@ class Runner {
   // The ABI Debian built from `version`, when kernel-fetch --list names one (so the record
   // says that kernel already has the fix); "" when it cannot tell.
   std::string abi_of_version(const std::string& version) {
-    auto r = run_program({c_.tools.kernel_fetch, "--list"}, vdir_ / "kernel-list.log", true);
+    auto r = run_process({c_.tools.kernel_fetch, "--list"}, tool_options(vdir_ / "kernel-list.log", true));
     if (!r || r->exit_code != 0) return "";
     for (const auto& k : parse_kernel_list(r->out))
       if (k.version == version && k.complete) return k.abi;
@@ -226,11 +234,11 @@ class Runner {
     for (const auto& b : on_top_of) argv.insert(argv.end(), {"--on-top-of", b});
     out_ << "noreboot-feed: " << vs.version << ": building for " << kernels.size() << " kernel(s) (log " << log.string()
          << ")\n";
-    NR_TRY(auto r, run_program(argv, log, false));
+    NR_TRY(auto r, run_process(argv, tool_options(log, false)));
     if (!fs::exists(tmp / "fix.json") || !fs::exists(tmp / "fix.sig") || (r.exit_code != 0 && r.exit_code != 1 && r.exit_code != 3 && r.exit_code != 4))
       return Error(Errc::unavailable, "building " + vs.version + " failed (" + c_.tools.build + " exit " +
-                                          std::to_string(r.exit_code) + ", no fix record; log " + log.string() + "):" +
-                                          log_tail(log) + "\n  the next run builds again");
+                                          std::to_string(r.exit_code) + ", no fix record; log " + log.string() +
+                                          "):\n" + tail_of(log, 8, "  ") + "  the next run builds again");
     NR_TRY(auto record, read_record(tmp));
     fs::remove_all(out_dir());
     fs::rename(tmp, out_dir());
@@ -273,7 +281,7 @@ class Runner {
                                        (out_dir() / k.file).string()};
       // An inbox fix's check script runs in the guest while the patch is live.
       if (fs::exists(vdir_ / "check.sh")) argv.insert(argv.end(), {"--check", (vdir_ / "check.sh").string()});
-      NR_TRY(auto r, run_program(argv, log, false));
+      NR_TRY(auto r, run_process(argv, tool_options(log, false)));
       if (r.exit_code == 0) {
         vs.tests[k.release] = "passed";
         s_.counters.tested++;
@@ -281,8 +289,8 @@ class Runner {
              << " s)\n";
         note("tested", {{"version", vs.version}, {"kernel", k.release}, {"result", "passed"}});
       } else {
-        std::string last = log_tail(log, 1);
-        if (last.size() > 2) last = last.substr(3);
+        std::string last = tail_of(log, 1, "");
+        if (!last.empty()) last.pop_back();
         std::string reason = "the QEMU smoke test of the bundle failed (noreboot-vm exit " + std::to_string(r.exit_code) +
                              "): " + (last.empty() ? "no output" : last);
         NR_TRY_STATUS(refuse_kernel(out_dir(), k.release, reason, c_.publisher_key));
@@ -303,11 +311,11 @@ class Runner {
     std::vector<std::string> argv = {c_.tools.admin, "publish", out_dir().string(), "--server", c_.server,
                                      "--token-file", c_.admin_token_file.string()};
     if (!c_.cacert.empty()) argv.insert(argv.end(), {"--cacert", c_.cacert.string()});
-    NR_TRY(auto r, run_program(argv, log, false));
+    NR_TRY(auto r, run_process(argv, tool_options(log, false)));
     if (r.exit_code != 0)
       return Error(Errc::unavailable, "publishing " + vs.version + " failed (" + c_.tools.admin + " exit " +
-                                          std::to_string(r.exit_code) + "; log " + log.string() + "):" + log_tail(log) +
-                                          "\n  the next run publishes again (uploads are idempotent; the server stores "
+                                          std::to_string(r.exit_code) + "; log " + log.string() + "):\n" +
+                                          tail_of(log, 8, "  ") + "  the next run publishes again (uploads are idempotent; the server stores "
                                           "the record only once all its bundles are there)");
     NR_TRY(auto record, read_record(out_dir()));
     fs::create_directories(c_.data_dir / "bundles");
@@ -358,12 +366,12 @@ Result<std::vector<std::string>> served_versions(const FeedConfig& c) {
   std::string pkg = "linux-source-" + c.series;
   fs::path log = c.data_dir / "apt-cache.log";
   fs::remove(log);
-  NR_TRY(auto r, run_program({"apt-cache", "madison", pkg}, log, true));
+  NR_TRY(auto r, run_process({"apt-cache", "madison", pkg}, tool_options(log, true)));
   auto versions = parse_madison(r.out, pkg);
   if (r.exit_code != 0 || versions.empty())
     return Error(Errc::unavailable, "Debian's archive: 'apt-cache madison " + pkg + "' lists no version (exit " +
-                                        std::to_string(r.exit_code) + ")" + log_tail(log, 3) +
-                                        "\n  run 'apt-get update' and check the archive is reachable; the next run tries again");
+                                        std::to_string(r.exit_code) + ")\n" + tail_of(log, 3, "  ") +
+                                        "  run 'apt-get update' and check the archive is reachable; the next run tries again");
   return versions;
 }
 
@@ -376,7 +384,7 @@ int run_feed(const FeedConfig& c, std::ostream& out, std::ostream& err) {
     err << "noreboot-feed: data_dir " << c.data_dir.string() << ": " << ec.message() << "\n";
     return 1;
   }
-  auto lock = RunLock::acquire(c.data_dir);
+  auto lock = acquire_run_lock(c.data_dir);
   if (!lock) {
     err << "noreboot-feed: " << lock.error().message() << "\n";
     return 3;

@@ -1,13 +1,7 @@
 // The feed's state file and run lock: see state.h.
 #include "feed/state.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "core/file_io.h"
@@ -109,28 +103,12 @@ Status save_state(const std::filesystem::path& data_dir, const FeedState& state)
                     {.mode = 0640});
 }
 
-Result<RunLock> RunLock::acquire(const std::filesystem::path& data_dir) {
-  auto file = data_dir / "lock";
-  int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-  if (fd < 0) return Error(Errc::io, file.string() + ": " + std::strerror(errno));
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    char buf[32] = {};
-    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
-    ::close(fd);
-    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
-    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
-    return Error(Errc::conflict, "another noreboot-feed run (pid " + pid + ") holds " + file.string() +
-                                     "; runs do not overlap: wait for it to finish");
-  }
-  std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
-    // The pid is only for the message above; the lock itself holds.
-  }
-  return RunLock(fd);
-}
-
-RunLock::~RunLock() {
-  if (fd_ >= 0) ::close(fd_);
+Result<FileLock> acquire_run_lock(const std::filesystem::path& data_dir) {
+  return FileLock::acquire(data_dir / "lock", {.wait = false,
+                                               .mode = 0640,
+                                               .record_pid = true,
+                                               .holder = "noreboot-feed run",
+                                               .busy_hint = "runs do not overlap: wait for it to finish"});
 }
 
 }  // namespace noreboot::feed

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "core/file_lock.h"
 #include "core/result.h"
 #include "feed/changelog.h"
 
@@ -69,18 +70,8 @@ std::string serialize_state(const FeedState& state);
 Result<FeedState> load_state(const std::filesystem::path& data_dir);
 Status save_state(const std::filesystem::path& data_dir, const FeedState& state);
 
-// Holds DATA/lock for its lifetime; conflict (naming the holder's pid) when another run has it.
-class RunLock {
- public:
-  static Result<RunLock> acquire(const std::filesystem::path& data_dir);
-  RunLock(RunLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-  RunLock& operator=(RunLock&&) = delete;
-  RunLock(const RunLock&) = delete;
-  ~RunLock();
-
- private:
-  explicit RunLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
-};
+// Takes DATA/lock (core FileLock, released when the result is destroyed); conflict, naming the
+// holder's pid, when another run has it.
+Result<FileLock> acquire_run_lock(const std::filesystem::path& data_dir);
 
 }  // namespace noreboot::feed

@@ -10,7 +10,7 @@
 #include "core/result.h"
 #include "elf/object.h"
 #include "klp/module_gen.h"
-#include "klp/process.h"
+#include "core/process.h"
 #include "klp/test_files.h"
 
 namespace noreboot::klp {

@@ -6,14 +6,14 @@
 #include <sstream>
 #include <vector>
 
+#include "core/file_io.h"
+
 namespace noreboot::klp {
 
 Result<ExportTable> ExportTable::load(const std::string& path) {
-  std::ifstream f(path);
-  if (!f) return Error(Errc::not_found, path + ": cannot open Module.symvers (is the headers package unpacked?)");
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return parse(ss.str(), path);
+  auto text = read_text(path);
+  if (!text) return Error(Errc::not_found, path + ": cannot open Module.symvers (is the headers package unpacked?)");
+  return parse(*text, path);
 }
 
 Result<ExportTable> ExportTable::parse(std::string_view text, const std::string& what) {

@@ -7,8 +7,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/file_io.h"
 #include "core/log.h"
-#include "klp/process.h"
+#include "core/file_lock.h"
+#include "core/process.h"
 
 namespace noreboot::klp {
 namespace fs = std::filesystem;
@@ -33,14 +35,6 @@ Result<std::string> read_cmd(const std::string& path) {
   std::string cmd = line.substr(pos + 4);
   replace_all(cmd, "$$", "$");
   return cmd;
-}
-
-Status write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-  f.flush();
-  if (!f) return Error(Errc::io, path + ": write failed");
-  return ok_status();
 }
 
 Result<LinkRecipe> parse_recipe(const std::string& path) {

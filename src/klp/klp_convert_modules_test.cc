@@ -18,7 +18,7 @@
 #include "core/file_io.h"
 #include "klp/klp_convert.h"
 #include "klp/module_gen.h"
-#include "klp/process.h"
+#include "core/process.h"
 #include "klp/symbol_cache.h"
 #include "klp/test_files.h"
 

@@ -13,7 +13,7 @@
 #include <map>
 
 #include "klp/module_gen.h"
-#include "klp/process.h"
+#include "core/process.h"
 #include "klp/test_files.h"
 
 namespace noreboot::klp {

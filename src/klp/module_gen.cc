@@ -14,7 +14,7 @@
 #include "core/log.h"
 #include "core/manifest.h"
 #include "klp/kbuild_direct.h"
-#include "klp/process.h"
+#include "core/process.h"
 
 namespace noreboot::klp {
 namespace fs = std::filesystem;
@@ -29,14 +29,6 @@ std::string c_string(const std::string& s) {
     out += c;
   }
   return out + "\"";
-}
-
-Status write_text(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::trunc);
-  f << text;
-  f.flush();
-  if (!f) return Error(Errc::io, path + ": write failed");
-  return ok_status();
 }
 
 }  // namespace

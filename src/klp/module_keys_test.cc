@@ -12,7 +12,7 @@
 #include "elf/object.h"
 #include "klp/klp_convert.h"
 #include "klp/module_keys.h"
-#include "klp/process.h"
+#include "core/process.h"
 #include "klp/test_files.h"
 
 namespace noreboot::klp {

@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "klp/process.h"
+#include "core/process.h"
 
 namespace noreboot::klp {
 namespace fs = std::filesystem;

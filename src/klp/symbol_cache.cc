@@ -11,7 +11,8 @@
 #include "core/file_io.h"
 #include "core/log.h"
 #include "klp/exports.h"
-#include "klp/process.h"
+#include "core/file_lock.h"
+#include "core/process.h"
 
 namespace noreboot::klp {
 namespace fs = std::filesystem;

@@ -16,7 +16,7 @@
 
 #include <unistd.h>
 
-#include "klp/process.h"
+#include "core/process.h"
 #include "core/test_kernel_cache.h"
 #include "klp/symbol_cache.h"
 #include "klp/test_files.h"

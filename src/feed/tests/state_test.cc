@@ -74,14 +74,14 @@ TEST(FeedState, MissingIsEmptyDamagedIsNamed) {
 TEST(FeedState, LockKeepsASecondRunOut) {
   TempDir d;
   {
-    auto first = RunLock::acquire(d.path);
+    auto first = acquire_run_lock(d.path);
     ASSERT_TRUE(first.ok()) << first.error().message();
-    auto second = RunLock::acquire(d.path);
+    auto second = acquire_run_lock(d.path);
     ASSERT_FALSE(second.ok());
     EXPECT_EQ(second.error().code(), Errc::conflict);
     EXPECT_NE(second.error().message().find(std::to_string(::getpid())), std::string::npos);
   }
-  EXPECT_TRUE(RunLock::acquire(d.path).ok());  // released with its holder
+  EXPECT_TRUE(acquire_run_lock(d.path).ok());  // released with its holder
 }
 
 TEST(FeedState, MetricsText) {
