@@ -117,7 +117,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
                const std::string& token, Done done) {
     req_ = method + " " + target + " HTTP/1.1\r\nHost: bench\r\n";
     if (!token.empty()) req_ += "Authorization: Bearer " + token + "\r\n";
-    if (method != "GET") req_ += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    if (method != "GET") {
+      // The server takes a write's body only under its media type (docs/api.md).
+      const char* type = target == "/v1/bundles" ? "application/octet-stream" : "application/json";
+      req_ += std::string("Content-Type: ") + type + "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    }
     req_ += "\r\n" + body;
     done_ = std::move(done);
     retried_ = false;

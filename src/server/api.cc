@@ -12,6 +12,7 @@
 #include "core/numbers.h"
 #include "server/admin_tokens.h"
 #include "server/api_impl.h"
+#include "server/content_type.h"
 #include "server/route_labels.h"
 #include "server/token_prefixes.h"
 
@@ -180,7 +181,14 @@ bool Api::is_upload(const std::string& method, const std::string& path) const {
 std::optional<HttpResponse> Api::admit(const HttpRequest& head) {
   if (!is_upload(head.method, head.path)) return std::nullopt;
   Fail f{};
-  if (impl_->auth_admin(head, true, f)) return std::nullopt;
+  if (impl_->auth_admin(head, true, f)) {
+    // A body of the wrong type is refused before it is read, like a missing token.
+    const std::string length = head.header("content-length");
+    const bool has_body = (!length.empty() && length != "0") || !head.header("transfer-encoding").empty();
+    auto problem = content_type_problem(head, has_body, body_media_type(head.method, head.path));
+    if (!problem) return std::nullopt;
+    f = {415, "unsupported_media_type", *problem};
+  }
   count_request(head.path, f.status);
   return error_response(f);
 }

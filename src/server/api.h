@@ -109,6 +109,7 @@ class Api {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   friend std::vector<std::string> api_route_patterns();  // route_labels.h
+  friend std::vector<std::string> dashboard_route_patterns();
 };
 
 }  // namespace noreboot::server

@@ -251,6 +251,7 @@ struct Api::Impl {
   // Operations and dashboard.
   HttpResponse metrics_text();
   HttpResponse dashboard(const HttpRequest& req, const std::vector<std::string>& seg);
+  struct Pages;  // the dashboard's handlers and route table (dashboard.cc)
   // The dashboard's fix pages (dashboard_fixes.cc).
   HttpResponse fix_pages(const std::vector<std::string>& seg, const DashboardView& view);
 };

@@ -13,9 +13,12 @@
 //   4. The role: open, host (the credential, cached), host_or_reader (an nra_ token is
 //      checked as an admin token of either role, anything else as a host credential),
 //      reader (either admin role) or admin (the admin role).
+//   5. A write's body must be declared with the row's media type (content_type.h): 415
+//      otherwise, before the handler reads anything.
 // The /metrics label of a request is the pattern of the row its path matches: route_label
 // (route_labels.h) reads the patterns from this table, with the dashboard's pages.
 #include "server/api_impl.h"
+#include "server/content_type.h"
 #include "server/route_labels.h"
 #include "server/token_prefixes.h"
 
@@ -141,6 +144,8 @@ void Api::Impl::route(const HttpRequest& req, Respond respond) {
       if (!(actor = auth_admin(req, row.role == Role::admin, f))) return respond(error_response(f));
       break;
   }
+  if (auto problem = content_type_problem(req, !req.body.empty(), body_media_type(row.method, row.pattern.text())))
+    return respond(error_response({415, "unsupported_media_type", *problem}));
   call.actor = actor ? &*actor : nullptr;
   call.host = host ? &*host : nullptr;
   row.handler(*this, call, respond);

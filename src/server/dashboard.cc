@@ -10,8 +10,10 @@
 // re-reads the token behind the session, so revoking it logs the browser out. Actions are
 // form POSTs carrying a per-session, per-action token; they run the API's own admin handler
 // (Impl::rollout_action) as the session's token, so they are checked, audited and applied exactly as
-// `POST /v1/rollouts/{id}/{action}` is. Trade-off: no live updates (a meta refresh every
-// 10 s) — enough for watching a rollout.
+// `POST /v1/rollouts/{id}/{action}` is. Pages and actions are rows of their own route table
+// (route_table.h; Pages::routes below), whose role says what a request needs: nothing
+// (login, logout), a session (the pages), a session of an admin-role token (the buttons).
+// Trade-off: no live updates (a meta refresh every 10 s) — enough for watching a rollout.
 #include <algorithm>
 #include <ctime>
 #include <sstream>
@@ -120,104 +122,58 @@ std::string rollout_action_forms(const DashboardView& view, const std::string& r
   return out;
 }
 
-// The dashboard's pages and actions, for the /metrics labels (route_labels.h).
-std::vector<std::string> dashboard_route_patterns() {
-  return {"/", "/login", "/logout", "/hosts", "/hosts/{id}", "/fixes", "/fixes/{id}",
-          "/rollouts/{id}/halt", "/rollouts/{id}/resume", "/rollouts/{id}/promote", "/rollouts/{id}/approve"};
-}
+// The dashboard's handlers and their route table. Members of Api::Impl's scope, because Impl is
+// private to Api; the pages themselves only use Impl's queries.
+struct Api::Impl::Pages {
+  // One dashboard request as its handler sees it (the dispatch below has the rules).
+  struct Call {
+    const HttpRequest& req;
+    const std::vector<std::string>& seg;
+    Captures captures;
+    std::int64_t now;
+    std::string cookie_attrs;       // the attributes of every cookie the dashboard sets
+    std::string session_id;         // from the request's cookie; "" without one
+    const DashboardView* view;      // the logged-in browser; null on the open rows
+    const std::string& capture(const char* name) const { return captures.at(name); }
+  };
+  using Handler = HttpResponse (*)(Impl&, const Call&);
 
-HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std::string>& seg) {
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  const std::int64_t t = now();
-  const std::string cookie_attrs = std::string("; Path=/; HttpOnly; SameSite=Strict") + (opt.secure_cookies ? "; Secure" : "");
-  const std::string session_id = DashboardSessions::cookie_value(req.header("cookie"));
+  static HttpResponse login_form(Impl&, const Call&) { return login_page(200, ""); }
 
-  if (seg.size() == 1 && seg[0] == "login") {
-    if (req.method != "POST") return login_page(200, "");
-    auto form = parse_query(req.body);
+  static HttpResponse login_post(Impl& m, const Call& c) {
+    auto form = parse_query(c.req.body);
     std::string token = form["token"];
     HttpRequest probe;
     probe.headers["authorization"] = "Bearer " + token;
     Fail f{};
-    if (!auth_admin(probe, false, f))
+    if (!m.auth_admin(probe, false, f))
       return login_page(f.status == 503 ? 503 : 401, f.status == 503 ? "The store is unavailable; try again shortly."
                                                                      : "That token is not a valid admin or read token.");
-    if (!session_id.empty()) sessions.remove(session_id);  // a new login replaces the old session
-    auto session = sessions.create(sha256_hex(token), t);
+    if (!c.session_id.empty()) m.sessions.remove(c.session_id);  // a new login replaces the old session
+    auto session = m.sessions.create(sha256_hex(token), c.now);
     HttpResponse r = redirect("/");
     // The cookie of older servers (the raw token) is cleared; then the session's.
-    r.headers.emplace_back("Set-Cookie", "nr_token=; Max-Age=0" + cookie_attrs);
+    r.headers.emplace_back("Set-Cookie", "nr_token=; Max-Age=0" + c.cookie_attrs);
     r.headers.emplace_back("Set-Cookie", std::string(DashboardSessions::kCookie) + "=" + session.id +
-                                             "; Max-Age=" + std::to_string(DashboardSessions::kLifetimeSeconds) + cookie_attrs);
+                                             "; Max-Age=" + std::to_string(DashboardSessions::kLifetimeSeconds) + c.cookie_attrs);
     return r;
   }
 
-  // Everything else needs a live session whose token is still valid.
-  auto session = session_id.empty() ? std::nullopt : sessions.find(session_id, t);
-  if (seg.size() == 1 && seg[0] == "logout") {
-    if (req.method != "POST") return redirect("/");
-    if (session && !DashboardSessions::form_token_ok(*session, "/logout", parse_query(req.body)["csrf"]))
+  static HttpResponse go_home(Impl&, const Call&) { return redirect("/"); }
+
+  static HttpResponse logout_post(Impl& m, const Call& c) {
+    auto session = c.session_id.empty() ? std::nullopt : m.sessions.find(c.session_id, c.now);
+    if (session && !DashboardSessions::form_token_ok(*session, "/logout", parse_query(c.req.body)["csrf"]))
       return refused_page(403, "Not logged out", "This logout form did not come from your dashboard session.", nullptr);
-    if (session) sessions.remove(session->id);
+    if (session) m.sessions.remove(session->id);
     HttpResponse r = redirect("/");
-    r.headers.emplace_back("Set-Cookie", std::string(DashboardSessions::kCookie) + "=; Max-Age=0" + cookie_attrs);
+    r.headers.emplace_back("Set-Cookie", std::string(DashboardSessions::kCookie) + "=; Max-Age=0" + c.cookie_attrs);
     return r;
   }
-  if (!session) {
-    if (!get)
-      return refused_page(403, "Not logged in", "This action needs a dashboard session: log in, then use the buttons "
-                                                "on the fix or fleet page.", nullptr);
-    return login_page(200, session_id.empty() ? "" : "Your session has ended; log in again.");
-  }
-  auto token = store.find_token(session->token_hash);
-  if (!token) return dashboard_html(503, dashboard_page("Unavailable", "<h1>The store is unavailable</h1><p>" +
-                                                                          html_escape(token.error().message()) +
-                                                                          "</p><p>Reload in a few seconds.</p>", false, nullptr));
-  if (!token_usable(*token, t)) {
-    sessions.remove(session->id);
-    if (!get) return refused_page(403, "Not logged in", "The token behind your session was revoked or expired.", nullptr);
-    return login_page(200, "The token you logged in with was revoked or expired; log in again.");
-  }
-  DashboardView view{*session, **token};
 
-  if (!get) {
-    // POST /rollouts/{id}/{halt|resume|promote}: csrf (this session's token for this path),
-    // back ("fleet" or "fix": the page to return to).
-    if (req.method != "POST" || seg.size() != 3 || seg[0] != "rollouts" || !rollout_id_ok(seg[1]) ||
-        (seg[2] != "halt" && seg[2] != "resume" && seg[2] != "promote" && seg[2] != "approve"))
-      return refused_page(405, "Not an action", "The dashboard acts only through its buttons: POST "
-                                                "/rollouts/{id}/halt, /resume or /promote.", &view);
-    if (!view.can_act())
-      return refused_page(403, "Not allowed", "Token '" + view.token.name + "' has the read role; halting, resuming "
-                                              "and promoting need an admin token.", &view);
-    auto form = parse_query(req.body);
-    if (!DashboardSessions::form_token_ok(view.session, req.path, form["csrf"]))
-      return refused_page(403, "Form token missing or wrong",
-                          "This form did not come from your dashboard session (or the session changed since the page "
-                          "was loaded). Reload the page and press the button again.", &view);
-    HttpRequest api_req;
-    api_req.method = "POST";
-    api_req.path = "/v1/rollouts/" + seg[1] + "/" + seg[2];
-    api_req.target = api_req.path;
-    api_req.remote = req.remote;
-    if (seg[2] == "halt")
-      api_req.body = json{{"reason", "halted from the dashboard by " + (view.token.name.empty() ? view.token.id : view.token.name)}}.dump();
-    RouteCall call{api_req, {{"id", seg[1]}}, &view.token};
-    HttpResponse done = rollout_action(call, seg[2]);
-    json j = json::parse(done.body, nullptr, false);
-    if (done.status != 200) {
-      std::string why = !j.is_discarded() && j.contains("error") ? j["error"].value("message", "") : done.body;
-      return refused_page(done.status, "Could not " + seg[2] + " the rollout", why, &view);
-    }
-    std::string fix = !j.is_discarded() ? j.value("fix", "") : "";
-    return redirect(form["back"] == "fix" && !fix.empty() ? "/fixes/" + fix : "/");
-  }
-
-  if (!seg.empty() && seg[0] == "fixes") return fix_pages(seg, view);
-
-  std::ostringstream o;
-  if (seg.empty() || (seg.size() == 1 && seg[0].empty())) {
-    NR_TRY_RESP(auto fleet, fleet_json());
+  static HttpResponse fleet_page(Impl& m, const Call& c) {
+    std::ostringstream o;
+    NR_TRY_RESP(auto fleet, m.fleet_json());
     o << "<h1>Fleet</h1><p id=\"host-count\">" << fleet["hosts"].get<std::int64_t>() << " hosts</p>";
     o << "<h2>Hosts by state</h2><table id=\"by-state\"><tr><th>state</th><th>hosts</th></tr>";
     for (auto& [k, v] : fleet["by_state"].items())
@@ -238,7 +194,7 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
         << k["latest_sequence"].get<std::int64_t>() << "</td><td>" << k["hosts_behind"].get<std::int64_t>() << "</td></tr>";
     o << "</table><h2>Fixes</h2><table id=\"fix-exposure\"><tr><th>fix</th><th>live-patched</th><th>exposed</th>"
          "<th>kernel already fixed</th><th>no patch for the kernel</th></tr>";
-    NR_TRY_RESP(auto fixes, fix_exposure(""));
+    NR_TRY_RESP(auto fixes, m.fix_exposure(""));
     for (const auto& f : fixes)
       o << "<tr><td><a href=\"/fixes/" << html_escape(f["id"].get<std::string>()) << "\">"
         << html_escape(f["id"].get<std::string>()) << "</a></td><td>" << f["hosts"]["patched"]["count"].get<std::int64_t>()
@@ -247,9 +203,9 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
         << f["hosts"]["not_built"]["count"].get<std::int64_t>() << "</td></tr>";
     o << "</table><h2>Rollouts</h2><table id=\"rollouts\"><tr><th>id</th><th>patch</th><th>state</th><th>stage</th>"
          "<th>progress</th><th>applied</th><th>failed</th><th>reason</th><th>actions</th></tr>";
-    NR_TRY_RESP(auto rollouts, store.list_rollouts());
+    NR_TRY_RESP(auto rollouts, m.store.list_rollouts());
     for (auto it = rollouts.rbegin(); it != rollouts.rend(); ++it) {
-      NR_TRY_RESP(auto j, rollout_to_json(*it));
+      NR_TRY_RESP(auto j, m.rollout_to_json(*it));
       int stage = j["current_stage"].get<int>();
       const auto& stages = j["stages"];
       double percent = stages.empty() ? 0 : stages[std::min<std::size_t>(stage, stages.size() - 1)]["percent"].get<double>();
@@ -266,18 +222,20 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
         << static_cast<int>(percent * 2) << "px\"></div></span> " << j["counts"]["in_stage"].get<std::int64_t>()
         << " of " << j["counts"]["targeted"].get<std::int64_t>() << " hosts</td><td>"
         << j["counts"]["applied"].get<std::int64_t>() << "</td><td>" << j["counts"]["failed"].get<std::int64_t>()
-        << "</td><td>" << html_escape(it->halt_reason) << "</td><td>" << rollout_action_forms(view, it->id, state, "fleet")
+        << "</td><td>" << html_escape(it->halt_reason) << "</td><td>" << rollout_action_forms(*c.view, it->id, state, "fleet")
         << "</td></tr>";
     }
     o << "</table>";
-    return dashboard_html(200, dashboard_page("Fleet", o.str(), true, &view));
+    return dashboard_html(200, dashboard_page("Fleet", o.str(), true, c.view));
   }
-  if (seg.size() == 1 && seg[0] == "hosts") {
+
+  static HttpResponse hosts_page(Impl& m, const Call& c) {
+    std::ostringstream o;
     HostFilter filter;
     filter.limit = 500;
-    if (auto s = req.query.find("state"); s != req.query.end() && api::parse_agent_state(s->second)) filter.state = s->second;
-    NR_TRY_RESP(auto hosts, store.list_hosts(filter));
-    NR_TRY_RESP(auto total, store.count_hosts(filter));
+    if (auto s = c.req.query.find("state"); s != c.req.query.end() && api::parse_agent_state(s->second)) filter.state = s->second;
+    NR_TRY_RESP(auto hosts, m.store.list_hosts(filter));
+    NR_TRY_RESP(auto total, m.store.count_hosts(filter));
     o << "<h1>Hosts</h1><p>" << total << " hosts" << (total > 500 ? " (first 500)" : "") << "</p>"
       << "<table id=\"hosts\"><tr><th>host</th><th>group</th><th>kernel</th><th>state</th><th>applied</th><th>last seen</th></tr>";
     for (const auto& h : hosts)
@@ -286,12 +244,14 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
         << "</td><td>" << (h.applied ? html_escape(h.applied->name) + " #" + std::to_string(h.applied->sequence) : "-")
         << "</td><td>" << fmt_time(h.last_seen) << "</td></tr>";
     o << "</table>";
-    return dashboard_html(200, dashboard_page("Hosts", o.str(), true, &view));
+    return dashboard_html(200, dashboard_page("Hosts", o.str(), true, c.view));
   }
-  if (seg.size() == 2 && seg[0] == "hosts") {
-    NR_TRY_RESP(auto h, store.get_host(seg[1]));
-    if (!h) return dashboard_html(404, dashboard_page("Not found", "<h1>No such host</h1>", false, &view));
-    NR_TRY_RESP(auto hist, store.host_history(h->id, 100));
+
+  static HttpResponse host_page(Impl& m, const Call& c) {
+    std::ostringstream o;
+    NR_TRY_RESP(auto h, m.store.get_host(c.capture("id")));
+    if (!h) return dashboard_html(404, dashboard_page("Not found", "<h1>No such host</h1>", false, c.view));
+    NR_TRY_RESP(auto hist, m.store.host_history(h->id, 100));
     o << "<h1>Host " << html_escape(h->hostname) << "</h1><table id=\"host\">"
       << "<tr><th>id</th><td><code>" << html_escape(h->id) << "</code></td></tr>"
       << "<tr><th>group</th><td>" << html_escape(h->group) << "</td></tr>"
@@ -306,9 +266,107 @@ HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std:
       o << "<tr><td>" << fmt_time(e.time) << "</td><td>" << html_escape(e.kind) << "</td><td><code>"
         << html_escape(e.detail.substr(0, 600)) << "</code></td></tr>";
     o << "</table>";
-    return dashboard_html(200, dashboard_page("Host " + h->hostname, o.str(), false, &view));
+    return dashboard_html(200, dashboard_page("Host " + h->hostname, o.str(), false, c.view));
   }
-  return dashboard_html(404, dashboard_page("Not found", "<h1>Not found</h1>", false, &view));
+
+  static HttpResponse fixes_page(Impl& m, const Call& c) { return m.fix_pages(c.seg, *c.view); }
+
+  // POST /rollouts/{id}/{halt|resume|promote|approve}: csrf (this session's token for this
+  // path), back ("fleet" or "fix": the page to return to). Runs the API's own handler as the
+  // session's token, so the action is checked and audited as its /v1 twin is.
+  static HttpResponse rollout_action_post(Impl& m, const Call& c) {
+    const DashboardView& view = *c.view;
+    const std::string& id = c.capture("id");
+    const std::string& action = c.seg[2];
+    auto form = parse_query(c.req.body);
+    if (!DashboardSessions::form_token_ok(view.session, c.req.path, form["csrf"]))
+      return refused_page(403, "Form token missing or wrong",
+                          "This form did not come from your dashboard session (or the session changed since the page "
+                          "was loaded). Reload the page and press the button again.", &view);
+    HttpRequest api_req;
+    api_req.method = "POST";
+    api_req.path = "/v1/rollouts/" + id + "/" + action;
+    api_req.target = api_req.path;
+    api_req.remote = c.req.remote;
+    if (action == "halt")
+      api_req.body = json{{"reason", "halted from the dashboard by " + (view.token.name.empty() ? view.token.id : view.token.name)}}.dump();
+    RouteCall call{api_req, {{"id", id}}, &view.token};
+    HttpResponse done = m.rollout_action(call, action);
+    json j = json::parse(done.body, nullptr, false);
+    if (done.status != 200) {
+      std::string why = !j.is_discarded() && j.contains("error") ? j["error"].value("message", "") : done.body;
+      return refused_page(done.status, "Could not " + action + " the rollout", why, &view);
+    }
+    std::string fix = !j.is_discarded() ? j.value("fix", "") : "";
+    return redirect(form["back"] == "fix" && !fix.empty() ? "/fixes/" + fix : "/");
+  }
+
+  // The dashboard's pages and actions. Role::open: no session needed; reader: a session whose
+  // token has either role; admin: a session whose token has the admin role (the buttons).
+  static const RouteTable<Handler>& routes() {
+    static const RouteTable<Handler> table({
+        {"GET", PathPattern("/"), Role::reader, fleet_page},
+        {"POST", PathPattern("/login"), Role::open, login_post},
+        {"*", PathPattern("/login"), Role::open, login_form},
+        {"POST", PathPattern("/logout"), Role::open, logout_post},
+        {"*", PathPattern("/logout"), Role::open, go_home},
+        {"GET", PathPattern("/hosts"), Role::reader, hosts_page},
+        {"GET", PathPattern("/hosts/{id}"), Role::reader, host_page},
+        {"GET", PathPattern("/fixes"), Role::reader, fixes_page},
+        {"GET", PathPattern("/fixes/{id}"), Role::reader, fixes_page},
+        {"POST", PathPattern("/rollouts/{id}/halt"), Role::admin, rollout_action_post},
+        {"POST", PathPattern("/rollouts/{id}/resume"), Role::admin, rollout_action_post},
+        {"POST", PathPattern("/rollouts/{id}/promote"), Role::admin, rollout_action_post},
+        {"POST", PathPattern("/rollouts/{id}/approve"), Role::admin, rollout_action_post},
+    });
+    return table;
+  }
+};
+
+// The dashboard's pages and actions, for the /metrics labels (route_labels.h).
+std::vector<std::string> dashboard_route_patterns() { return Api::Impl::Pages::routes().patterns(); }
+
+// The dispatch: an open row runs at once. Every other request, known path or not, needs a
+// live session whose token is still valid: without one a GET gets the login page and
+// anything else 403. Then a path no row takes is 405 "not an action" for a write and 404 for
+// a GET; a rollout action needs a rollout id (405 otherwise) and the admin role (403).
+HttpResponse Api::Impl::dashboard(const HttpRequest& req, const std::vector<std::string>& seg) {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const std::int64_t t = now();
+  const std::string cookie_attrs = std::string("; Path=/; HttpOnly; SameSite=Strict") + (opt.secure_cookies ? "; Secure" : "");
+  const std::string session_id = DashboardSessions::cookie_value(req.header("cookie"));
+  auto found = Pages::routes().find(req.method, seg);
+  Pages::Call call{req, seg, std::move(found.captures), t, cookie_attrs, session_id, nullptr};
+  if (found.route && found.route->role == Role::open) return found.route->handler(*this, call);
+
+  auto session = session_id.empty() ? std::nullopt : sessions.find(session_id, t);
+  if (!session) {
+    if (!get)
+      return refused_page(403, "Not logged in", "This action needs a dashboard session: log in, then use the buttons "
+                                                "on the fix or fleet page.", nullptr);
+    return login_page(200, session_id.empty() ? "" : "Your session has ended; log in again.");
+  }
+  auto token = store.find_token(session->token_hash);
+  if (!token) return dashboard_html(503, dashboard_page("Unavailable", "<h1>The store is unavailable</h1><p>" +
+                                                                          html_escape(token.error().message()) +
+                                                                          "</p><p>Reload in a few seconds.</p>", false, nullptr));
+  if (!token_usable(*token, t)) {
+    sessions.remove(session->id);
+    if (!get) return refused_page(403, "Not logged in", "The token behind your session was revoked or expired.", nullptr);
+    return login_page(200, "The token you logged in with was revoked or expired; log in again.");
+  }
+  DashboardView view{*session, **token};
+  call.view = &view;
+
+  const bool action = found.route && found.route->pattern.text().starts_with("/rollouts/");
+  if (!get && (!found.route || (action && !rollout_id_ok(call.capture("id")))))
+    return refused_page(405, "Not an action", "The dashboard acts only through its buttons: POST "
+                                              "/rollouts/{id}/halt, /resume or /promote.", &view);
+  if (!found.route) return dashboard_html(404, dashboard_page("Not found", "<h1>Not found</h1>", false, &view));
+  if (found.route->role == Role::admin && !view.can_act())
+    return refused_page(403, "Not allowed", "Token '" + view.token.name + "' has the read role; halting, resuming "
+                                            "and promoting need an admin token.", &view);
+  return found.route->handler(*this, call);
 }
 
 HttpResponse Api::Impl::metrics_text() {

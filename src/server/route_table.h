@@ -13,7 +13,9 @@
 //
 // Rules of a pattern: "/" alone is the root; a segment "{name}" matches any one non-empty
 // segment and is captured under `name`; any other segment matches itself only. A row for GET
-// also answers HEAD (the HTTP layer drops the body).
+// also answers HEAD (the HTTP layer drops the body). A row whose method is "*" answers every
+// method no earlier row of its path takes (the dashboard's login page answers any method but
+// POST with the form); the API's table has none.
 #pragma once
 
 #include <algorithm>
@@ -54,7 +56,7 @@ class PathPattern {
 
 template <typename Handler>
 struct Route {
-  std::string method;  // "GET", "POST", "DELETE"
+  std::string method;  // "GET", "POST", "DELETE"; "*": any method
   PathPattern pattern;
   Role role;
   Handler handler;
@@ -83,7 +85,7 @@ class RouteTable {
       f.same_path.push_back(&r);
       methods.push_back(r.method);
       if (r.method == "GET") methods.emplace_back("HEAD");
-      if (!f.route && (r.method == method || (method == "HEAD" && r.method == "GET"))) {
+      if (!f.route && (r.method == method || r.method == "*" || (method == "HEAD" && r.method == "GET"))) {
         f.route = &r;
         f.captures = std::move(c);
       }

@@ -76,6 +76,21 @@ TEST(RouteTable, KnownPathWrongMethodListsTheAllowedOnes) {
   EXPECT_EQ(g.allowed, "POST");
 }
 
+TEST(RouteTable, AnyMethodRowTakesWhatEarlierRowsOfItsPathDoNot) {
+  Table t({
+      {"POST", PathPattern("/login"), Role::open, 1},
+      {"*", PathPattern("/login"), Role::open, 2},
+  });
+  EXPECT_EQ(t.find("POST", split_path("/login")).route->handler, 1);
+  for (const char* m : {"GET", "HEAD", "PUT", "DELETE"}) {
+    auto f = t.find(m, split_path("/login"));
+    ASSERT_NE(f.route, nullptr) << m;
+    EXPECT_EQ(f.route->handler, 2) << m;
+  }
+  EXPECT_EQ(t.find("GET", split_path("/logout")).route, nullptr);
+  EXPECT_EQ(t.patterns(), std::vector<std::string>{"/login"});
+}
+
 TEST(RouteTable, PatternsAreDistinctInTableOrder) {
   EXPECT_EQ(sample().patterns(), (std::vector<std::string>{"/v1/hosts", "/v1/hosts/{id}", "/v1/checkin"}));
 }

@@ -1114,6 +1114,40 @@ TEST_F(ServerTest, RevokedHostCredentialGets401) {
   EXPECT_EQ(json::parse(req("GET", "/v1/audit", "", admin_).body)["entries"][0]["action"], "host.revoke");
 }
 
+// A /v1 write declares its body: JSON, or the .nrp bytes on an upload (issue 17 item 8). A
+// form another site can send without a preflight is refused 415 and changes nothing.
+TEST_F(ServerTest, WritesNeedTheirBodysContentType) {
+  std::string pin = json{{"group", "web"}, {"until", 4102444800}}.dump();
+  for (const char* type : {"Content-Type: text/plain", "Content-Type: application/x-www-form-urlencoded",
+                           "Content-Type: multipart/form-data; boundary=x", "Content-Type: application/jsonp"}) {
+    auto r = req("POST", "/v1/pins", pin, admin_, {type});
+    EXPECT_EQ(r.status, 415) << type << " " << r.body;
+    EXPECT_EQ(error_code(r), "unsupported_media_type");
+    EXPECT_NE(r.body.find("Content-Type: application/json"), std::string::npos) << r.body;
+  }
+  auto bare = req("POST", "/v1/pins", pin, admin_, {"Content-Type:"});  // no header at all
+  EXPECT_EQ(bare.status, 415) << bare.body;
+  EXPECT_NE(bare.body.find("missing"), std::string::npos) << bare.body;
+  EXPECT_EQ(json::parse(req("GET", "/v1/pins", "", admin_).body)["pins"].size(), 0u);
+  EXPECT_EQ(req("POST", "/v1/pins", pin, admin_, {"Content-Type: Application/JSON; charset=utf-8"}).status, 201);
+  // No body, no header needed; a form with no fields still says text/plain and is refused.
+  EXPECT_EQ(req("DELETE", "/v1/pins/web", "", admin_, {"Content-Type: text/plain"}).status, 415);
+  EXPECT_EQ(json::parse(req("GET", "/v1/pins", "", admin_).body)["pins"].size(), 1u);
+  EXPECT_EQ(req("DELETE", "/v1/pins/web", "", admin_).status, 200);
+  // Agents' writes too; a token-less caller still learns only 401.
+  Host h = enroll(enroll_token("web"));
+  EXPECT_EQ(req("POST", "/v1/checkin", checkin_body(), h.credential, {"Content-Type: text/plain"}).status, 415);
+  EXPECT_EQ(req("POST", "/v1/pins", pin, "", {"Content-Type: text/plain"}).status, 401);
+  // The upload takes the .nrp bytes as application/octet-stream, refused before its body is read.
+  std::string nrp = bundle("nr_fix", 1);
+  auto as_json = req("POST", "/v1/bundles", nrp, admin_, {"Content-Type: application/json"});
+  EXPECT_EQ(as_json.status, 415) << as_json.body;
+  EXPECT_NE(as_json.body.find("Content-Type: application/octet-stream"), std::string::npos) << as_json.body;
+  EXPECT_EQ(req("POST", "/v1/bundles", nrp, admin_, {"Content-Type:"}).status, 415);
+  EXPECT_EQ(json::parse(req("GET", "/v1/bundles", "", admin_).body)["bundles"].size(), 0u);
+  EXPECT_EQ(publish(nrp).size(), 64u);
+}
+
 // An enrollment token created without max_uses enrolls at most 100 hosts.
 TEST_F(ServerTest, EnrollmentTokenWithoutMaxUsesIsLimitedTo100) {
   auto r = req("POST", "/v1/tokens/enrollment", json{{"group", "web"}}.dump(), admin_);

@@ -1,6 +1,7 @@
 #include "server/test_client.h"
 
 #include <curl/curl.h>
+#include <strings.h>
 
 namespace noreboot::server::testing {
 namespace {
@@ -48,6 +49,20 @@ Reply Client::request(const std::string& method, const std::string& path, const 
   if (!token.empty()) hdrs = curl_slist_append(hdrs, ("Authorization: Bearer " + token).c_str());
   for (const auto& h : extra_headers) hdrs = curl_slist_append(hdrs, h.c_str());
   hdrs = curl_slist_append(hdrs, "Expect:");
+  // A /v1 body goes with its media type, as the server requires of writes (content_type.h):
+  // JSON, or the .nrp bytes on an upload, unless the caller names one. No body: no
+  // Content-Type (curl would add a form's). Dashboard pages get curl's form type.
+  bool typed = false;
+  for (const auto& h : extra_headers)
+    if (h.size() >= 13 && strncasecmp(h.c_str(), "Content-Type:", 13) == 0) typed = true;
+  if (!typed && method != "GET" && method != "HEAD" && path.starts_with("/v1/")) {
+    if (body.empty())
+      hdrs = curl_slist_append(hdrs, "Content-Type:");
+    else if (path.starts_with("/v1/bundles"))
+      hdrs = curl_slist_append(hdrs, "Content-Type: application/octet-stream");
+    else
+      hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+  }
   if (method == "HEAD") {
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   } else if (method != "GET") {

@@ -39,7 +39,7 @@ grep -q "422" "$work/e" || fail "no server message: $(cat "$work/e")"
 echo "== tokens, enroll a host"
 enroll=$("$admin" token create-enrollment "${tf[@]}" --group web --tag eu --ttl 600 --max-uses 5 2>/dev/null)
 case "$enroll" in nre_*) ;; *) fail "enrollment token: $enroll";; esac
-host_json=$(curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-1\",\"kernel\":{\"release\":\"6.1.0-56-amd64\",\"version\":\"#1\",\"build_id\":\"$build\",\"arch\":\"x86_64\"}}")
+host_json=$(curl -sf -H 'Content-Type: application/json' -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-1\",\"kernel\":{\"release\":\"6.1.0-56-amd64\",\"version\":\"#1\",\"build_id\":\"$build\",\"arch\":\"x86_64\"}}")
 cred=$(echo "$host_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["credential"])')
 hid=$(echo "$host_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["host_id"])')
 "$admin" token list "${tf[@]}" | grep -q "web.*1/5" || fail "token list does not show one use of five"
@@ -49,7 +49,7 @@ echo "$ro" >"$work/ro.token"
 echo "== rollout"
 "$admin" rollout create "${tf[@]}" --bundle "$sha" --stage 100:3600:0 --group web --json >"$work/r.json"
 rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/r.json")
-offer=$(curl -sf -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" \
+offer=$(curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" \
   -d "{\"kernel\":{\"release\":\"6.1.0-56-amd64\",\"version\":\"#1\",\"build_id\":\"$build\",\"arch\":\"x86_64\"},\"applied\":null,\"state\":\"idle\"}")
 echo "$offer" | grep -q "\"sha256\":\"$sha\"" || fail "no offer after rollout create: $offer"
 "$admin" rollout status "${tf[@]}" | grep -q "$rid.*nr_fix #1.*running" || fail "rollout status table"
@@ -109,7 +109,7 @@ grep -q "published fix record" "$work/pubdir.txt" || fail "publish DIR: record l
 # Hosts: one on the built kernel (exposed), one on the already fixed kernel.
 for k in "6.1.0-55-amd64 55555555555555555555555555555555555555ff 6.1.192-1" "6.1.0-57-amd64 $build57 6.1.192-3"; do
   set -- $k
-  curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"h-$1\",\"kernel\":{\"release\":\"$1\",\"version\":\"#1 SMP Debian $3 (2026-11-16)\",\"build_id\":\"$2\",\"arch\":\"x86_64\"}}" >/dev/null \
+  curl -sf -H 'Content-Type: application/json' -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"h-$1\",\"kernel\":{\"release\":\"$1\",\"version\":\"#1 SMP Debian $3 (2026-11-16)\",\"build_id\":\"$2\",\"arch\":\"x86_64\"}}" >/dev/null \
     || fail "enroll on $1"
 done
 "$admin" fixes "${tf[@]}" | tee "$work/fixes.txt"

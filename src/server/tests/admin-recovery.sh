@@ -66,11 +66,11 @@ set +e; "$server" admin-token --data "$data" --bogus x >/dev/null 2>"$work/e3"; 
 echo "== noreboot-admin host revoke: the host's credential stops working"
 export NOREBOOT_ADMIN_TOKEN=$new
 enroll=$("$admin" token create-enrollment --group web 2>/dev/null)
-j=$(curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-1\",\"kernel\":$kernel}")
+j=$(curl -sf -H 'Content-Type: application/json' -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-1\",\"kernel\":$kernel}")
 cred=$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["credential"])')
 hid=$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["host_id"])')
 checkin() {
-  curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" \
+  curl -s -H 'Content-Type: application/json' -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" \
     -d "{\"kernel\":$kernel,\"applied\":null,\"state\":\"idle\"}"
 }
 [ "$(checkin)" = 200 ] || fail "check-in before the revocation"

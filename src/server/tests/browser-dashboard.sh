@@ -34,13 +34,13 @@ rid=$("$admin" rollout create --bundle "$sha" --stage 30:3600:0 --stage 100:0:5 
 echo "== 20 hosts check in; the first offered one fails"
 failed_host=
 for i in $(seq 1 20); do
-  j=$(curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-$i\",\"kernel\":$kernel}")
+  j=$(curl -sf -H 'Content-Type: application/json' -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-$i\",\"kernel\":$kernel}")
   cred=$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["credential"])')
   hid=$(echo "$j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["host_id"])')
-  offer=$(curl -sf -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" -d "{\"kernel\":$kernel,\"state\":\"idle\"}")
+  offer=$(curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" -d "{\"kernel\":$kernel,\"state\":\"idle\"}")
   if [ -z "$failed_host" ] && echo "$offer" | grep -q "\"sha256\":\"$sha\""; then
     failed_host=$hid
-    curl -sf -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/report" \
+    curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/report" \
       -d "{\"host_id\":\"$hid\",\"state\":\"failed\",\"kernel\":$kernel,\"bundle_sha256\":\"$sha\",\"errors\":[\"transition stuck after 60 s <script>alert(1)</script>\"]}" >/dev/null
   fi
 done

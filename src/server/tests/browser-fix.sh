@@ -69,14 +69,14 @@ k57='{"release":"6.1.0-57-amd64","version":"#1 SMP PREEMPT_DYNAMIC Debian 6.1.19
 field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 for i in 1 2 3 4 5 6 7 8; do
   k=$k55; [ "$i" -gt 6 ] && k=$k57
-  j=$(curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-$i\",\"kernel\":$k}")
+  j=$(curl -sf -H 'Content-Type: application/json' -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$enroll\",\"hostname\":\"web-$i\",\"kernel\":$k}")
   cred=$(echo "$j" | field credential); hid=$(echo "$j" | field host_id)
-  offer=$(curl -sf -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" -d "{\"kernel\":$k,\"state\":\"idle\"}")
+  offer=$(curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/checkin" -d "{\"kernel\":$k,\"state\":\"idle\"}")
   if [ "$i" -le 3 ]; then
     echo "$offer" | grep -q "\"sha256\":\"$sha\"" || fail "host $i was not offered the fix: $offer"
-    curl -sf -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/report" -d "{\"host_id\":\"$hid\",\"state\":\"applied\",\"kernel\":$k,\"bundle_sha256\":\"$sha\",\"applied\":{\"name\":\"nr_nfsd\",\"sequence\":7,\"bundle_sha256\":\"$sha\"}}" >/dev/null
+    curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/report" -d "{\"host_id\":\"$hid\",\"state\":\"applied\",\"kernel\":$k,\"bundle_sha256\":\"$sha\",\"applied\":{\"name\":\"nr_nfsd\",\"sequence\":7,\"bundle_sha256\":\"$sha\"}}" >/dev/null
   elif [ "$i" = 4 ]; then
-    curl -sf -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/report" -d "{\"host_id\":\"$hid\",\"state\":\"failed\",\"kernel\":$k,\"bundle_sha256\":\"$sha\",\"errors\":[\"transition stuck\"]}" >/dev/null
+    curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $cred" "$NOREBOOT_SERVER/v1/report" -d "{\"host_id\":\"$hid\",\"state\":\"failed\",\"kernel\":$k,\"bundle_sha256\":\"$sha\",\"errors\":[\"transition stuck\"]}" >/dev/null
   fi
 done
 api=$(curl -sf -H "Authorization: Bearer $NOREBOOT_ADMIN_TOKEN" "$NOREBOOT_SERVER/v1/fixes/CVE-2026-99362")

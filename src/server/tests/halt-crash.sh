@@ -42,7 +42,7 @@ start() {  # start [ENV=VALUE...]: the server on the same store, a fresh port
   export NOREBOOT_SERVER
 }
 enroll() {  # enroll TOKEN NAME: prints "HOST_ID CREDENTIAL"
-  curl -sf -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$1\",\"hostname\":\"$2\",\"kernel\":$kernel}" |
+  curl -sf -H 'Content-Type: application/json' -X POST "$NOREBOOT_SERVER/v1/enroll" -d "{\"token\":\"$1\",\"hostname\":\"$2\",\"kernel\":$kernel}" |
     python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["host_id"], j["credential"])'
 }
 
@@ -55,11 +55,11 @@ read -r web_id web_cred < <(enroll "$("$admin" token create-enrollment "${tf[@]}
 read -r db_id db_cred < <(enroll "$("$admin" token create-enrollment "${tf[@]}" --group db 2>/dev/null)" db-1)
 rid=$("$admin" rollout create "${tf[@]}" --bundle "$sha" --stage 100:3600:0 --group web --json |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
-curl -sf -X POST -H "Authorization: Bearer $web_cred" "$NOREBOOT_SERVER/v1/checkin" -d "$checkin" |
+curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $web_cred" "$NOREBOOT_SERVER/v1/checkin" -d "$checkin" |
   grep -q "\"sha256\":\"$sha\"" || fail "web-1 was not offered the bundle"
 
 echo "== web-1 fails: the ticker halts the rollout and dies between the halt's two writes"
-curl -s -X POST -H "Authorization: Bearer $web_cred" "$NOREBOOT_SERVER/v1/report" \
+curl -s -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $web_cred" "$NOREBOOT_SERVER/v1/report" \
   -d "{\"host_id\":\"$web_id\",\"state\":\"failed\",\"kernel\":$kernel,\"bundle_sha256\":\"$sha\",\"errors\":[\"stuck\"]}" \
   >/dev/null || true
 for _ in $(seq 600); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -79,7 +79,7 @@ curl -sf -H "Authorization: Bearer $(cat "$work/data/admin.token")" "$NOREBOOT_S
   python3 -c 'import json,sys; b=json.load(sys.stdin)["bundles"][0]; assert b["blocked"], b' ||
   fail "the halted rollout's bundle is not blocked"
 "$admin" pin "${tf[@]}" db --bundle "$sha" >/dev/null
-offer=$(curl -sf -X POST -H "Authorization: Bearer $db_cred" "$NOREBOOT_SERVER/v1/checkin" -d "$checkin")
+offer=$(curl -sf -H 'Content-Type: application/json' -X POST -H "Authorization: Bearer $db_cred" "$NOREBOOT_SERVER/v1/checkin" -d "$checkin")
 echo "$offer" | grep -q "\"sha256\":\"$sha\"" && fail "the pinned group was offered the failed bundle: $offer"
 echo "$offer" | grep -q '"offer":null' || fail "unexpected check-in answer: $offer"
 echo "halt-crash: all checks passed"

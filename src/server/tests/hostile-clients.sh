@@ -9,6 +9,8 @@
 #   4. /metrics labels only known routes ("other" for the rest)
 #   5. HEAD answers carry no body on any route
 #   6. TLS 1.2 refuses suites without ECDHE or without AEAD; a readable key is warned about
+#   7. a text/plain form POST (what another site can make a browser send) is refused 415
+#      even with a valid admin token, 401 with the dashboard's cookie, and changes nothing
 # Raw-socket clients are in hostile_client.py (python3, standard library only).
 # HOSTILE_KEEP_GOING=1: report every failing check instead of stopping at the first (to see
 # each case fail against an older server); the exit status is still 1 if any failed.
@@ -59,10 +61,10 @@ rss_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 start main
 token=$(cat "$work/main/admin.token")
 auth=(-H "Authorization: Bearer $token")
-enroll=$(curl -sf "${auth[@]}" -X POST "$url/v1/tokens/enrollment" \
+enroll=$(curl -sf -H 'Content-Type: application/json' "${auth[@]}" -X POST "$url/v1/tokens/enrollment" \
   -d '{"group":"web","ttl_seconds":600,"max_uses":5}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 kernel='{"release":"6.1.0-56-amd64","version":"#1 SMP PREEMPT_DYNAMIC Debian 6.1.158-1","build_id":"00112233445566778899aabbccddeeff00112233","arch":"x86_64"}'
-cred=$(curl -sf -X POST "$url/v1/enroll" -d '{"token":"'"$enroll"'","hostname":"hostile-1","kernel":'"$kernel"'}' |
+cred=$(curl -sf -H 'Content-Type: application/json' -X POST "$url/v1/enroll" -d '{"token":"'"$enroll"'","hostname":"hostile-1","kernel":'"$kernel"'}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["credential"])')
 [ -n "$cred" ] || fail "could not enroll a host"
 
@@ -127,6 +129,28 @@ for path in /healthz /metrics /v1/fleet /v1/checkin /login /no/such/page; do
 done
 read -r status head_len get_len followed < <(client head "$port" /healthz)
 [ "$head_len" = "$get_len" ] || fail "HEAD /healthz Content-Length $head_len differs from the GET's $get_len"
+
+echo "== 7. a text/plain form POST changes nothing, whatever credential it carries"
+out=$(client form "$port" /v1/pins "Bearer $token")
+echo "text/plain POST /v1/pins with the admin token: $(head -1 <<<"$out")"
+head -1 <<<"$out" | grep -q ' 415 ' || fail "a text/plain POST with a valid admin token got '$out' (want 415)"
+grep -q '"unsupported_media_type"' <<<"$out" || fail "the 415 has no unsupported_media_type code: $out"
+grep -q 'Content-Type: application/json' <<<"$out" || fail "the 415 does not name the header it needs: $out"
+session=$(curl -s -o /dev/null -D - --data-urlencode "token=$token" "$url/login" |
+  sed -n 's/^[Ss]et-[Cc]ookie: nr_session=\([0-9a-f]*\).*/\1/p')
+[ -n "$session" ] || fail "could not log in to the dashboard"
+out=$(client form "$port" /v1/pins "Cookie nr_session=$session")
+echo "text/plain POST /v1/pins with the dashboard cookie: $(head -1 <<<"$out")"
+head -1 <<<"$out" | grep -q ' 401 ' || fail "a text/plain POST with the dashboard cookie got '$out' (want 401)"
+pins=$(curl -sf "${auth[@]}" "$url/v1/pins")
+[ "$pins" = '{"pins":[]}' ] || fail "a refused form POST pinned a group: $pins"
+if curl -sf "${auth[@]}" "$url/v1/audit" | grep -q '"pin\.'; then fail "a refused form POST left a pin audit entry"; fi
+# The same write, declared as JSON (a parameter allowed), is taken: the check is the type.
+code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -H 'Content-Type: application/json; charset=utf-8' \
+  -d '{"group":"web","until":4102444800}' "$url/v1/pins")
+[ "$code" = 201 ] || fail "the same pin as application/json; charset=utf-8 got $code (want 201)"
+code=$(curl -s -o /dev/null -w '%{http_code}' "${auth[@]}" -X DELETE "$url/v1/pins/web")
+[ "$code" = 200 ] || fail "a DELETE without a body or Content-Type got $code (want 200)"
 stop
 
 echo "== 3. at a low fd limit: back off, log rarely, recover"

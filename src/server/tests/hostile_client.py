@@ -16,6 +16,9 @@ shell script decides pass or fail. Standard library only.
                                Content-Length, the GET's, and whether a body followed the HEAD
   junk PORT N                  N requests to made-up paths on one keep-alive connection
   idle PORT N SECONDS          opens N connections, holds them SECONDS, closes them
+  form PORT PATH CREDENTIAL    what another site's <form enctype="text/plain"> sends: a POST
+                               of JSON-looking text as text/plain; CREDENTIAL is "Bearer
+                               nra_..." or "Cookie nr_session=..."; prints the status line and body
 """
 import json
 import random
@@ -200,6 +203,20 @@ def idle(port, n, seconds):
     time.sleep(float(seconds))
     for s in socks:
         s.close()
+
+
+def form(port, path, credential):
+    kind, _, value = credential.partition(" ")
+    hdr = {"Content-Type": "text/plain", "Origin": "http://evil.example"}
+    hdr["Authorization" if kind == "Bearer" else "Cookie"] = credential if kind == "Bearer" else value
+    # A text/plain form field named '{"group":"web","until":4102444800,"x":"' with value '"}'.
+    body = b'{"group":"web","until":4102444800,"x":"="}'
+    s = connect(port)
+    s.sendall(request("POST", path, body, dict(hdr, Connection="close")))
+    status, _, answer, _ = read_response(s)
+    print(status)
+    print(answer.decode())
+    s.close()
 
 
 if __name__ == "__main__":

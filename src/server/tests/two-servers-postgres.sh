@@ -59,7 +59,7 @@ tf=(--token-file "$work/data.a/admin.token")
 
 enroll=$(NOREBOOT_SERVER=$url_a "$admin" token create-enrollment "${tf[@]}" --group web --ttl 600 2>/dev/null)
 enroll_host() {  # enroll_host NAME: prints "id credential", enrolled through server b
-  curl -sf -X POST "$url_b/v1/enroll" -d '{"token":"'"$enroll"'","hostname":"'"$1"'","kernel":'"$kernel"'}' |
+  curl -sf -H 'Content-Type: application/json' -X POST "$url_b/v1/enroll" -d '{"token":"'"$enroll"'","hostname":"'"$1"'","kernel":'"$kernel"'}' |
     python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["host_id"], j["credential"])'
 }
 read -r h1 c1 < <(enroll_host web-1)
@@ -67,7 +67,7 @@ read -r h2 c2 < <(enroll_host web-2)
 waiting_on_b() { curl -s "$url_b/metrics" | awk '/^noreboot_longpoll_waiting /{print $2}'; }
 
 echo "== a rollout created on A reaches a long poll on B"
-curl -s -X POST "$url_b/v1/checkin?wait=30" -H "Authorization: Bearer $c1" -d "$checkin" >"$work/poll.json" &
+curl -s -H 'Content-Type: application/json' -X POST "$url_b/v1/checkin?wait=30" -H "Authorization: Bearer $c1" -d "$checkin" >"$work/poll.json" &
 poll=$!
 for _ in $(seq 100); do [ "$(waiting_on_b)" = 1 ] && break; sleep 0.05; done
 [ "$(waiting_on_b)" = 1 ] || fail "the check-in did not park on server b"
@@ -84,7 +84,7 @@ echo "offer reached the agent on B $dt s after the rollout was created on A"
 echo "== a halt on A stops offers on B"
 rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/r.json")
 offer_on_b() {
-  curl -sf -X POST "$url_b/v1/checkin" -H "Authorization: Bearer $c2" -d "$checkin" |
+  curl -sf -H 'Content-Type: application/json' -X POST "$url_b/v1/checkin" -H "Authorization: Bearer $c2" -d "$checkin" |
     python3 -c 'import json,sys; print("none" if json.load(sys.stdin)["offer"] is None else "offer")'
 }
 [ "$(offer_on_b)" = offer ] || fail "host 2 got no offer on b before the halt"
