@@ -29,6 +29,7 @@
 # ccache: a file compiled with a precompiled header is cached only with sloppiness
 # pch_defines,time_macros; when the C++ launcher is ccache, it is run through `env` with
 # CCACHE_SLOPPINESS set (which replaces a sloppiness from ccache.conf for these compiles).
+
 # Decided at every configure, not cached on the first: a build folder the demo configured
 # (no NOREBOOT_WERROR) that scripts/test then configures with NOREBOOT_WERROR=ON drops them.
 set(NOREBOOT_PCH "" CACHE STRING "Precompiled headers: ON, OFF, or empty for ON unless NOREBOOT_WERROR")
