@@ -17,16 +17,14 @@
 # few minutes, see docs/testing.md) and cached. Usage: header-macro.sh NOREBOOT_BUILD
 set -euo pipefail
 build=$1
+here=$(cd "$(dirname "$0")" && pwd)
 kernel="debian:${NOREBOOT_ABI:-current}"
 T=$(mktemp -d /tmp/nr-header-macro.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 fails=0
 
-"$build" prepare --kernel "$kernel" > "$T/prepare.out" 2> /dev/null || { echo "FAIL: prepare $kernel"; exit 1; }
-tree=$(sed -n 's/^NR_TREE=//p' "$T/prepare.out")
-abi=$(sed -n 's/^NR_ABI=//p' "$T/prepare.out")
-[ -d "$tree" ] || { echo "FAIL: no prepared tree for $kernel"; exit 1; }
-kdir=$(dirname "$tree")
+. "$here/header-proof.sh"
+prepare_kernel
 [ -f "$kdir/header-index" ] || echo "building the header index of $abi first (once per kernel, ~6 min cold; cached in $kdir)"
 
 # edit HEADER OLD NEW: a fix replacing the line OLD of HEADER with NEW (this kernel's line numbers).
@@ -52,52 +50,13 @@ candidates=$(awk '{print $2}' "$T/fix.out" | sed "s|^$T/fix/orig/||" | sort)
 echo "compiled: $(echo "$candidates" | wc -w): $(echo $candidates)"
 [ -n "$candidates" ] || { echo "FAIL: no unit compiled"; exit 1; }
 grep -q '^9p .*/fs/9p/v9fs.o ' "$T/fix.out" || { echo "FAIL: fs/9p/v9fs.o is not compiled as a unit of the 9p module"; fails=$((fails + 1)); }
-changed_by_builder=""
-for obj in $candidates; do
-  rc=0; "$build" diff "$T/fix/orig/$obj" "$T/fix/patched/$obj" > /dev/null 2>&1 || rc=$?
-  [ $rc -eq 0 ] && changed_by_builder+="$obj "
-  [ $rc -eq 0 ] || [ $rc -eq 4 ] || { echo "FAIL: diff of $obj: exit $rc"; fails=$((fails + 1)); }
-done
+changed_units "$T/fix" $candidates > "$T/changed-by-builder"
 
 # 2. The full rebuild: every object Kbuild builds in fs/proc and fs/9p, and fs/'s includers of
 #    proc/internal.h.
-( flock 9; make -C "$tree" CC=gcc-12 KERNELRELEASE="$abi" KCFLAGS="-ffunction-sections -fdata-sections" -j2 $(printf '%s/ ' $dirs) > "$T/kbuild.log" 2>&1 ) 9> "$kdir/.tree.lock" \
-  || { echo "FAIL: Kbuild could not build $dirs"; tail -20 "$T/kbuild.log"; exit 1; }
-all=()
-for dir in $dirs; do
-  for cmd in "$tree/$dir"/.*.o.cmd; do
-    o=$(basename "$cmd" .cmd); o=${o#.}
-    [ -f "$tree/$dir/${o%.o}.c" ] && all+=("$dir/${o%.o}.c")
-  done
-done
-for c in $(cd "$tree" && grep -l '#include "proc/internal.h"' fs/*.c); do all+=("$c"); done
-echo "full rebuild: ${#all[@]} units ($dirs and the includers of proc/internal.h in fs/)"
-for obj in $candidates; do
-  [[ " ${all[*]} " == *" ${obj%.o}.c "* ]] || { echo "FAIL: compiled unit $obj is not in the full rebuild"; fails=$((fails + 1)); }
-done
-cp "$T/macro.patch" "$T/all.patch"
-for c in "${all[@]}"; do
-  n=$(wc -l < "$tree/$c")
-  printf -- '--- a/%s\n+++ b/%s\n@@ -%d,0 +%d,1 @@\n+/* full rebuild */\n' "$c" "$c" "$n" "$((n + 1))" >> "$T/all.patch"
-done
-"$build" compile --kernel "$kernel" --patch "$T/all.patch" --work "$T/all" > "$T/all.out" 2> "$T/all.err" \
-  || { echo "FAIL: the full rebuild did not compile"; tail -30 "$T/all.err"; exit 1; }
-changed_in_full=""
-for c in "${all[@]}"; do
-  obj=${c%.c}.o
-  rc=0; "$build" diff "$T/all/orig/$obj" "$T/all/patched/$obj" > /dev/null 2>&1 || rc=$?
-  [ $rc -eq 0 ] && changed_in_full+="$obj "
-  [ $rc -eq 0 ] || [ $rc -eq 4 ] || { echo "FAIL: diff of $obj (full rebuild): exit $rc"; fails=$((fails + 1)); }
-done
-sorted() { echo "$@" | tr ' ' '\n' | sed '/^$/d' | sort | tr '\n' ' '; }
-changed_by_builder=$(sorted $changed_by_builder); changed_in_full=$(sorted $changed_in_full)
-echo "changed (builder):      $changed_by_builder"
-echo "changed (full rebuild): $changed_in_full"
-if [ "$changed_by_builder" = "$changed_in_full" ] && [ -n "$changed_in_full" ]; then
-  echo "ok: the builder's changed units equal the full rebuild's ($(echo $changed_in_full | wc -w) of ${#all[@]} units)"
-else
-  echo "FAIL: the builder's changed units differ from the full rebuild's"; fails=$((fails + 1))
-fi
+full_rebuild_units $dirs
+every_unit_rebuilt "compiled unit" $candidates
+prove_full_rebuild "$T/macro.patch" "$(cat "$T/changed-by-builder")"
 
 # 3. A changed struct definition is refused, naming the header, the lines and the type.
 sline=$(grep -n '^struct proc_inode {$' "$tree/fs/proc/internal.h" | cut -d: -f1)
