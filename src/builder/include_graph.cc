@@ -147,7 +147,8 @@ FileStamp stamp_of(const fs::directory_entry& entry, std::error_code& ec) {
   s.size = entry.file_size(ec);
   if (ec) return s;
   auto t = entry.last_write_time(ec);
-  s.mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+  // As Unix time (libstdc++'s file_clock has another epoch), so the record reads like `stat`.
+  s.mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::file_clock::to_sys(t).time_since_epoch()).count();
   return s;
 }
 

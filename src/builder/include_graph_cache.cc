@@ -184,7 +184,7 @@ Result<IncludeGraph> include_graph_of(const KernelProfile& profile, int jobs, Gr
   for (char& c : stamp)
     if (c == '\n') c = ' ';
   std::string key = profile.tree.string() + "|" + stamp + "|" +
-                    std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count());
+                    std::to_string(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::file_clock::to_sys(mtime).time_since_epoch()).count());
   return load_or_scan_include_graph(profile.tree, kdir / "include-graph", key, jobs, use);
 }
 
