@@ -6,7 +6,6 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "builder/include_graph_cache.h"
 #include "core/file_io.h"
@@ -151,8 +150,9 @@ TEST_F(GraphCache, AFileRewrittenToTheSameSizeIsReadAgain) {
   // so a stale record can never stand for a file's new text.
   GraphCacheUse use;
   ASSERT_TRUE(load_or_scan_include_graph(tree, cache, key, 2, &use).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  put("fs/proc/base.c", "#include \"internal.h\"\n");  // same size, new modification time
+  auto before = fs::last_write_time(tree / "fs/proc/base.c");
+  put("fs/proc/base.c", "#include \"internal.h\"\n");  // same size and text, another modification time
+  fs::last_write_time(tree / "fs/proc/base.c", before + std::chrono::seconds(1));
   auto g = load_or_scan_include_graph(tree, cache, key, 2, &use);
   ASSERT_TRUE(g.ok());
   EXPECT_TRUE(use.cached);
