@@ -106,52 +106,35 @@ Result<HeaderIndex> read_header_index(const fs::path& file, const std::set<std::
 
 namespace {
 
-std::string trimmed(const std::string& s) {
-  size_t a = s.find_first_not_of(" \t\r");
-  if (a == std::string::npos) return "";
-  size_t b = s.find_last_not_of(" \t\r");
-  return s.substr(a, b - a + 1);
-}
-
-// True when LINE ends a top-level item or is not part of a declaration: blank, a preprocessor
-// line, the end of a comment, or code ending with ';' or '}'.
-bool ends_previous_item(const std::string& raw) {
-  std::string t = trimmed(raw);
-  if (t.empty() || t[0] == '#') return true;
-  if (t.size() >= 2 && t.compare(t.size() - 2, 2, "*/") == 0) return true;
-  if (t.rfind("//", 0) == 0) return true;
-  char last = t.back();
-  return last == ';' || last == '}' || last == '\\';
+// True when a line ends the top-level item before it or is not part of a declaration: a
+// directive, a line without code (blank or comments only), or code ending with ';' or '}'.
+bool ends_previous_item(const CodeLine& line) {
+  if (line.directive) return true;
+  size_t last = line.code.find_last_not_of(" \t\r\f\v");
+  if (last == std::string::npos) return true;
+  return line.code[last] == ';' || line.code[last] == '}';
 }
 
 }  // namespace
 
 FunctionSpan function_span(const std::vector<std::string>& text, const std::string& name, int decl_line) {
+  return function_span(text, code_lines(text), name, decl_line);
+}
+
+FunctionSpan function_span(const std::vector<std::string>& text, const std::vector<CodeLine>& code,
+                           const std::string& name, int decl_line) {
   FunctionSpan span{name, decl_line, 0, 0};
-  if (decl_line < 1 || decl_line > static_cast<int>(text.size())) return span;
+  if (decl_line < 1 || decl_line > static_cast<int>(text.size()) || code.size() != text.size()) return span;
   // The name must be on its line, else the header is not the one DWARF describes.
   if (text[decl_line - 1].find(name) == std::string::npos) return span;
-  // Scan from the name: the body is the first '{' at parenthesis depth 0; a ';' first means
-  // a prototype. Comments, strings and character literals are skipped.
+  // Scan the code from the name (c_scanner.h: comments and literals blanked): the body is the
+  // first '{' at parenthesis depth 0; a ';' first means a prototype. Directive lines (an #if
+  // inside a body, a #define's continuation lines) hold no braces of the function.
   int paren = 0, brace = 0;
-  bool in_block_comment = false, body = false;
-  for (size_t ln = static_cast<size_t>(decl_line - 1); ln < text.size(); ++ln) {
-    const std::string& s = text[ln];
-    bool preprocessor = !in_block_comment && trimmed(s).rfind('#', 0) == 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-      char c = s[i];
-      if (in_block_comment) {
-        if (c == '*' && i + 1 < s.size() && s[i + 1] == '/') { in_block_comment = false; ++i; }
-        continue;
-      }
-      if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') { in_block_comment = true; ++i; continue; }
-      if (c == '/' && i + 1 < s.size() && s[i + 1] == '/') break;
-      if (preprocessor) continue;  // #if inside a body does not count braces
-      if (c == '"' || c == '\'') {
-        for (++i; i < s.size() && s[i] != c; ++i)
-          if (s[i] == '\\') ++i;
-        continue;
-      }
+  bool body = false;
+  for (size_t ln = static_cast<size_t>(decl_line - 1); ln < code.size(); ++ln) {
+    if (code[ln].directive) continue;
+    for (char c : code[ln].code) {
       if (c == '(') ++paren;
       else if (c == ')') --paren;
       else if (c == ';' && !body && paren == 0) return span;  // a prototype
@@ -160,7 +143,7 @@ FunctionSpan function_span(const std::vector<std::string>& text, const std::stri
         if (--brace == 0) {
           span.last = static_cast<int>(ln) + 1;
           int first = decl_line;
-          while (first > 1 && !ends_previous_item(text[first - 2])) --first;
+          while (first > 1 && !ends_previous_item(code[first - 2])) --first;
           span.first = first;
           return span;
         }
@@ -177,8 +160,9 @@ HeaderQuery query_header(const HeaderIndex& index, const std::string& header, co
   static const HeaderFacts kNone;
   const HeaderFacts& facts = facts_it == index.headers.end() ? kNone : facts_it->second;
   std::vector<std::pair<FunctionSpan, const HeaderFacts::Function*>> spans;
+  auto code = code_lines(text);
   for (const auto& [key, fn] : facts.functions) {
-    FunctionSpan s = function_span(text, fn.name, fn.line);
+    FunctionSpan s = function_span(text, code, fn.name, fn.line);
     if (s.first > 0) spans.push_back({s, &fn});
   }
   auto range_text = [](int a, int b) { return a == b ? "line " + std::to_string(a) : "lines " + std::to_string(a) + "-" + std::to_string(b); };

@@ -35,6 +35,7 @@
 #include <string>
 #include <vector>
 
+#include "builder/c_scanner.h"
 #include "core/result.h"
 
 namespace noreboot::builder {
@@ -103,6 +104,9 @@ struct FunctionSpan {
 // the declaration (after the previous top-level item) to the line of the matching '}' of the
 // body. Nothing (first == 0) when no body follows (a prototype).
 FunctionSpan function_span(const std::vector<std::string>& text, const std::string& name, int decl_line);
+// The same with TEXT's code already scanned (c_scanner.h), for many functions of one header.
+FunctionSpan function_span(const std::vector<std::string>& text, const std::vector<CodeLine>& code,
+                           const std::string& name, int decl_line);
 
 // A changed region of the original header: lines FIRST..LAST were removed or replaced, or
 // (FIRST == LAST + 1) lines were inserted between LAST and FIRST.

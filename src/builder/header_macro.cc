@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "builder/c_scanner.h"
 #include "builder/compile.h"
 #include "core/file_lock.h"
 #include "builder/header_units.h"
@@ -49,29 +50,14 @@ std::string preprocessed_of(const std::string& source) { return source.substr(0,
 std::vector<TypeSpan> type_spans(const std::vector<std::string>& text) {
   std::vector<TypeSpan> out;
   int depth = 0;
-  bool in_comment = false, continued = false;
-  std::string item;   // the text of the current top-level item, up to its first '{'
+  std::string item;   // the code of the current top-level item, up to its first '{'
   int item_first = 0;
   bool is_type = false;
   TypeSpan span;
-  for (size_t ln = 0; ln < text.size(); ++ln) {
-    const std::string& s = text[ln];
-    bool preprocessor = continued || (!in_comment && trimmed(s).rfind('#', 0) == 0);
-    continued = preprocessor && !s.empty() && s.back() == '\\';
-    if (preprocessor) continue;  // a macro's braces are not a definition
-    for (size_t i = 0; i < s.size(); ++i) {
-      char c = s[i];
-      if (in_comment) {
-        if (c == '*' && i + 1 < s.size() && s[i + 1] == '/') { in_comment = false; ++i; }
-        continue;
-      }
-      if (c == '/' && i + 1 < s.size() && s[i + 1] == '*') { in_comment = true; ++i; continue; }
-      if (c == '/' && i + 1 < s.size() && s[i + 1] == '/') break;
-      if (c == '"' || c == '\'') {
-        for (++i; i < s.size() && s[i] != c; ++i)
-          if (s[i] == '\\') ++i;
-        continue;
-      }
+  auto code = code_lines(text);  // comments and literal contents blanked (c_scanner.h)
+  for (size_t ln = 0; ln < code.size(); ++ln) {
+    if (code[ln].directive) continue;  // a macro's braces are not a definition
+    for (char c : code[ln].code) {
       if (depth == 0) {
         if (c == '{') {
           // struct/union/enum NAME { ... } (typedef'd or not); '=' or '(' before it: data or a function.

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <set>
 
+#include "builder/c_scanner.h"
+#include "builder/include_graph_cache.h"
 #include "builder/steps.h"
 #include "core/log.h"
 
@@ -22,36 +24,37 @@ Result<std::vector<std::string>> read_lines(const fs::path& file) {
   return lines;
 }
 
-bool blank_or_comment(const std::string& raw) {
-  size_t a = raw.find_first_not_of(" \t\r");
-  if (a == std::string::npos) return true;
-  std::string t = raw.substr(a);
-  return t.rfind("/*", 0) == 0 || t.rfind("*", 0) == 0 || t.rfind("//", 0) == 0;
-}
-
 }  // namespace
 
 std::vector<LineChange> changed_lines(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  // Whether a line holds code is a property of the whole text (a comment or a directive may
+  // start lines earlier), so each side is scanned once (c_scanner.h), and two lines are the
+  // same only when their text and their meaning are: a line that a new `/*` above it turned
+  // into a comment, or a new `#define X \` into a directive, is changed though its text is not.
+  auto code_a = code_lines(a), code_b = code_lines(b);
+  auto same = [&](size_t x, size_t y) {
+    return a[x] == b[y] && code_a[x].code == code_b[y].code && code_a[x].directive == code_b[y].directive;
+  };
   // Common prefix and suffix first; the middle (small for a fix) gets an LCS table.
   size_t pre = 0;
-  while (pre < a.size() && pre < b.size() && a[pre] == b[pre]) ++pre;
+  while (pre < a.size() && pre < b.size() && same(pre, pre)) ++pre;
   size_t suf = 0;
-  while (suf < a.size() - pre && suf < b.size() - pre && a[a.size() - 1 - suf] == b[b.size() - 1 - suf]) ++suf;
+  while (suf < a.size() - pre && suf < b.size() - pre && same(a.size() - 1 - suf, b.size() - 1 - suf)) ++suf;
   size_t n = a.size() - pre - suf, m = b.size() - pre - suf;
   std::vector<std::vector<int>> lcs(n + 1, std::vector<int>(m + 1, 0));
   for (size_t i = n; i-- > 0;)
     for (size_t j = m; j-- > 0;)
-      lcs[i][j] = a[pre + i] == b[pre + j] ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
+      lcs[i][j] = same(pre + i, pre + j) ? lcs[i + 1][j + 1] + 1 : std::max(lcs[i + 1][j], lcs[i][j + 1]);
   std::vector<LineChange> out;
   size_t i = 0, j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[pre + i] == b[pre + j]) { ++i; ++j; continue; }
+    if (i < n && j < m && same(pre + i, pre + j)) { ++i; ++j; continue; }
     // A run of removed and added lines: orig lines [i, i2), patched lines [j, j2).
     size_t i2 = i, j2 = j;
     bool comments = true;
-    while ((i2 < n || j2 < m) && !(i2 < n && j2 < m && a[pre + i2] == b[pre + j2])) {
-      if (j2 >= m || (i2 < n && lcs[i2 + 1][j2] >= lcs[i2][j2 + 1])) comments &= blank_or_comment(a[pre + i2++]);
-      else comments &= blank_or_comment(b[pre + j2++]);
+    while ((i2 < n || j2 < m) && !(i2 < n && j2 < m && same(pre + i2, pre + j2))) {
+      if (j2 >= m || (i2 < n && lcs[i2 + 1][j2] >= lcs[i2][j2 + 1])) comments &= !code_a[pre + i2++].has_code();
+      else comments &= !code_b[pre + j2++].has_code();
     }
     LineChange c;
     c.first = static_cast<int>(pre + i + 1);
@@ -133,10 +136,13 @@ Result<HeaderUnits> units_for_headers(const KernelProfile& profile, const fs::pa
       if (!types.empty()) continue;
       if (!graph) {
         Stopwatch t0;
-        NR_TRY(auto g, scan_include_graph(profile.tree, opts.jobs));
+        GraphCacheUse use;
+        NR_TRY(auto g, include_graph_of(profile, opts.jobs, &use));
         graph = std::move(g);
-        log::info("[header] include graph of {}: {} files read ({})", profile.tree.string(), graph->files.size(),
-                  t0.text());
+        if (!use.not_trusted.empty()) log::info("[header] the cached include graph is not used: {}", use.not_trusted);
+        log::info("[header] include graph of {}: {} files, {} read, {} from the cache{} ({})", profile.tree.string(),
+                  graph->files.size() + graph->makefiles.size(), use.scan.read, use.scan.reused,
+                  use.written ? ", cache written" : "", t0.text());
       }
       log::info("[header] {}: {} not inside a function: asking the compiler which units change", h, lines_text(q.outside));
       NR_TRY(auto reach, units_by_preprocessing(profile, index, *graph, h, lines_text(q.outside), headers, work, opts));

@@ -1,6 +1,7 @@
 #include "builder/include_graph.h"
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <fstream>
 #include <mutex>
@@ -131,10 +132,40 @@ std::vector<std::string> scan_forced_includes(const std::string& text) {
   return out;
 }
 
-Result<IncludeGraph> scan_include_graph(const fs::path& tree, int jobs) {
+std::vector<ForcedInclude> forced_includes_of(const std::string& path, const std::vector<std::string>& names) {
+  // scripts/Makefile.lib and .build hold the flags of every unit's compile.
+  std::string dir = path.rfind("scripts/", 0) == 0 ? "" : fs::path(path).parent_path().string();
+  std::vector<ForcedInclude> out;
+  for (const auto& n : names) out.push_back({dir, n, path});
+  return out;
+}
+
+namespace {
+
+FileStamp stamp_of(const fs::directory_entry& entry, std::error_code& ec) {
+  FileStamp s;
+  s.size = entry.file_size(ec);
+  if (ec) return s;
+  auto t = entry.last_write_time(ec);
+  // As Unix time (libstdc++'s file_clock has another epoch), so the record reads like `stat`.
+  s.mtime_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::file_clock::to_sys(t).time_since_epoch()).count();
+  return s;
+}
+
+}  // namespace
+
+Result<IncludeGraph> scan_include_graph(const fs::path& tree, int jobs, const IncludeGraph* earlier, GraphScanStats* stats) {
   IncludeGraph g;
-  std::vector<std::string> makefiles;
-  std::unordered_map<std::string, std::vector<std::string>> by_name;  // file name -> paths
+  GraphScanStats local;
+  GraphScanStats& st = stats ? *stats : local;
+  st = {};
+  std::unordered_map<std::string, size_t> earlier_file, earlier_makefile;  // path -> index in EARLIER
+  if (earlier) {
+    for (size_t k = 0; k < earlier->files.size() && k < earlier->stamps.size(); ++k) earlier_file[earlier->files[k]] = k;
+    for (size_t k = 0; k < earlier->makefiles.size(); ++k) earlier_makefile[earlier->makefiles[k].path] = k;
+  }
+  std::vector<std::pair<std::string, FileStamp>> makefiles;
+  std::unordered_map<std::string, std::vector<std::string>> by_name;  // file name -> paths (not read yet)
   std::error_code ec;
   fs::recursive_directory_iterator it(tree, fs::directory_options::skip_permission_denied, ec), end;
   if (ec) return Error(Errc::io, "cannot read the kernel tree " + tree.string() + ": " + ec.message());
@@ -151,18 +182,39 @@ Result<IncludeGraph> scan_include_graph(const fs::path& tree, int jobs) {
     if (!it->is_regular_file(ec)) continue;
     g.exists.insert(rel);
     std::string name = p.filename().string();
-    if (is_makefile(name)) makefiles.push_back(rel);
-    else if (is_c_text(name)) g.files.push_back(rel);
-    else by_name[name].push_back(rel);
+    bool makefile = is_makefile(name), c_text = !makefile && is_c_text(name);
+    FileStamp stamp;
+    if (makefile || c_text) {
+      stamp = stamp_of(*it, ec);
+      if (ec) return Error(Errc::io, "cannot read the kernel tree: " + p.string() + ": " + ec.message());
+    }
+    if (makefile) makefiles.push_back({rel, stamp});
+    else if (c_text) {
+      g.files.push_back(rel);
+      g.stamps.push_back(stamp);
+    } else {
+      by_name[name].push_back(rel);
+    }
   }
   // Read every C file; then the other files some directive names (foo.uc, bar.x), until none is new.
-  std::mutex mu;
   auto read_all = [&](size_t from) {
     g.edges.resize(g.files.size());
-    std::atomic<size_t> next{from};
+    std::vector<size_t> to_read;
+    for (size_t k = from; k < g.files.size(); ++k) {
+      auto e = earlier_file.find(g.files[k]);
+      if (e != earlier_file.end() && earlier->stamps[e->second] == g.stamps[k]) {
+        g.edges[k] = earlier->edges[e->second];
+        ++st.reused;
+      } else {
+        to_read.push_back(k);
+      }
+    }
+    st.read += to_read.size();
+    std::atomic<size_t> next{0};
     auto worker = [&] {
       std::string text;
-      for (size_t k = next++; k < g.files.size(); k = next++) {
+      for (size_t n = next++; n < to_read.size(); n = next++) {
+        size_t k = to_read[n];
         if (!read_file(tree / g.files[k], text)) continue;
         g.edges[k] = scan_include_edges(text);
       }
@@ -180,16 +232,31 @@ Result<IncludeGraph> scan_include_graph(const fs::path& tree, int jobs) {
       for (const auto& e : g.edges[k]) {
         auto n = by_name.find(base_name(e.spelled));
         if (n == by_name.end()) continue;
-        for (auto& f : n->second) g.files.push_back(f);
+        for (auto& f : n->second) {
+          // Named by a directive: read like C text, so stamped like it.
+          std::error_code sec;
+          FileStamp stamp = stamp_of(fs::directory_entry(tree / f), sec);
+          if (sec) return Error(Errc::io, "cannot read the kernel tree: " + (tree / f).string() + ": " + sec.message());
+          g.files.push_back(f);
+          g.stamps.push_back(stamp);
+        }
         by_name.erase(n);
       }
   }
-  for (const auto& m : makefiles) {
-    std::string text;
-    if (!read_file(tree / m, text)) continue;
-    // scripts/Makefile.lib and .build hold the flags of every unit's compile.
-    std::string dir = m.rfind("scripts/", 0) == 0 ? "" : fs::path(m).parent_path().string();
-    for (auto& n : scan_forced_includes(text)) g.forced.push_back({dir, n, m});
+  for (const auto& [m, stamp] : makefiles) {
+    ScannedMakefile sm{m, stamp, {}};
+    auto e = earlier_makefile.find(m);
+    if (e != earlier_makefile.end() && earlier->makefiles[e->second].stamp == stamp) {
+      sm.names = earlier->makefiles[e->second].names;
+      ++st.reused;
+    } else {
+      std::string text;
+      ++st.read;
+      if (!read_file(tree / m, text)) continue;
+      sm.names = scan_forced_includes(text);
+    }
+    for (auto& f : forced_includes_of(m, sm.names)) g.forced.push_back(std::move(f));
+    g.makefiles.push_back(std::move(sm));
   }
   return g;
 }

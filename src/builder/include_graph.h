@@ -22,8 +22,13 @@
 // The reverse closure from the changed header H (every file from which H may be reached) is the
 // candidate set; the compiler then narrows it exactly (header_macro.h). Measured on 6.1 (cold
 // page cache, load 10-20): ~25 s to read the tree.
+// A scan can start from an earlier scan of the same tree (include_graph_cache.h keeps one per
+// kernel): the tree is still walked (which files exist), but a file whose size and
+// modification time are those the earlier scan recorded keeps its recorded directives instead
+// of being read again.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <unordered_map>
@@ -47,11 +52,33 @@ struct ForcedInclude {
   std::string makefile;        // where it was found, for the log
 };
 
+// What identifies the version of a file a scan read: a file with another size or modification
+// time is read again.
+struct FileStamp {
+  std::int64_t mtime_ns = 0;
+  std::uint64_t size = 0;
+  bool operator==(const FileStamp&) const = default;
+};
+
+// A Makefile the scan read, and the files its -include / -imacros options name.
+struct ScannedMakefile {
+  std::string path;                                      // tree-relative
+  FileStamp stamp;
+  std::vector<std::string> names;                        // scan_forced_includes
+};
+
 struct IncludeGraph {
   std::vector<std::string> files;                        // tree-relative, every scanned file
   std::vector<std::vector<IncludeEdge>> edges;           // per file
+  std::vector<FileStamp> stamps;                         // per file
   std::unordered_set<std::string> exists;                // every file of the tree (but skipped folders)
-  std::vector<ForcedInclude> forced;
+  std::vector<ScannedMakefile> makefiles;
+  std::vector<ForcedInclude> forced;                     // from `makefiles`
+};
+
+struct GraphScanStats {
+  size_t read = 0;    // files read (C text and Makefiles)
+  size_t reused = 0;  // files whose directives came from the earlier scan
 };
 
 // The include directives of one file's TEXT (directives and the macro definitions above).
@@ -60,8 +87,14 @@ std::vector<IncludeEdge> scan_include_edges(const std::string& text);
 // The `-include F` / `-imacros F` options of one Makefile's TEXT, as file names.
 std::vector<std::string> scan_forced_includes(const std::string& makefile_text);
 
-// Reads TREE (jobs threads).
-Result<IncludeGraph> scan_include_graph(const std::filesystem::path& tree, int jobs);
+// Reads TREE (jobs threads). With EARLIER (a scan of the same tree), a file whose stamp is the
+// one EARLIER recorded is not read again: its directives are EARLIER's.
+Result<IncludeGraph> scan_include_graph(const std::filesystem::path& tree, int jobs, const IncludeGraph* earlier = nullptr,
+                                        GraphScanStats* stats = nullptr);
+
+// The forced includes of a Makefile at PATH (tree-relative) that names NAMES: a Makefile under
+// scripts/ holds the flags of every unit (dir ""), any other those of its folder.
+std::vector<ForcedInclude> forced_includes_of(const std::string& path, const std::vector<std::string>& names);
 
 // True when an edge of file FROM (tree-relative) spelled as E may name TARGET.
 bool edge_may_reach(const IncludeGraph& graph, const std::string& from, const IncludeEdge& e, const std::string& target);
