@@ -105,6 +105,9 @@ Result<CliOutcome> prune(const fs::path& root, const CachePrune& what) {
       fs::remove(e.path() / "tree.done", ec);  // first: a half-removed tree is never taken for a prepared one
       fs::remove_all(e.path() / "tree", ec);
       if (ec) return Error(Errc::io, "cannot remove " + (e.path() / "tree").string() + ": " + ec.message());
+      // The include graph (include_graph_cache.h) describes that tree: it goes with it.
+      n += size_of(e.path() / "include-graph");
+      fs::remove(e.path() / "include-graph", ec);
       std::cout << "removed the prepared tree of " << abi << " (" << human(n) << ")\n";
       freed += n;
       continue;

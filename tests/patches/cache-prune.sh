@@ -26,8 +26,10 @@ grep -q '^6.1.0-56-amd64 *6.1.192-2 ' <<<"$out" || fail "cache list: no line for
 rc=0; msg=$("$build" cache prune 2>&1) || rc=$?
 [ $rc = 2 ] && grep -q 'say what to keep' <<<"$msg" || fail "prune without a choice: exit $rc: $msg"
 
+echo graph > "$T/kernels/6.1.0-55-amd64/include-graph"   # derived from the tree: goes with it
 "$build" cache prune --trees --keep 6.1.0-56-amd64
 [ ! -e "$T/kernels/6.1.0-55-amd64/tree" ] && [ ! -e "$T/kernels/6.1.0-55-amd64/tree.done" ] || fail "--trees left 6.1.0-55's tree"
+[ ! -e "$T/kernels/6.1.0-55-amd64/include-graph" ] || fail "--trees left 6.1.0-55's include graph"
 [ -e "$T/kernels/6.1.0-55-amd64/root.done" ] || fail "--trees removed more than the tree"
 [ -e "$T/kernels/6.1.0-56-amd64/tree.done" ] || fail "--trees removed a kept kernel's tree"
 
