@@ -1,7 +1,7 @@
-// HttpClient against a local socket that accepts connections and never answers (a server
+// http::Client against a local socket that accepts connections and never answers (a server
 // holding a long poll): a stop request ends the transfer at once through the wake fd, and
 // within the 500 ms stop-flag look without one.
-#include "agent/http_client.h"
+#include "core/http_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include <string>
 #include <thread>
 
-namespace noreboot::agent {
+namespace noreboot::http {
 namespace {
 
 struct SilentServer {
@@ -39,7 +39,7 @@ struct SilentServer {
   bool ok = false;
 };
 
-double cancel_after(HttpClient& client, std::atomic<bool>& stop, int wake_fd, std::string* message) {
+double cancel_after(Client& client, std::atomic<bool>& stop, int wake_fd, std::string* message) {
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     stop = true;
@@ -62,7 +62,7 @@ TEST(HttpClient, StopWithWakeFdEndsALongPollAtOnce) {
   int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   ASSERT_GE(efd, 0);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, efd);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = efd});
   std::string message;
   double s = cancel_after(client, stop, efd, &message);
   EXPECT_NE(message.find("cancelled"), std::string::npos) << message;
@@ -74,7 +74,7 @@ TEST(HttpClient, StopWithoutWakeFdEndsALongPollWithinHalfASecond) {
   SilentServer server;
   ASSERT_TRUE(server.ok);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = -1});
   std::string message;
   double s = cancel_after(client, stop, -1, &message);
   EXPECT_NE(message.find("cancelled"), std::string::npos) << message;
@@ -106,7 +106,7 @@ TEST(HttpClient, DownloadIsCappedAtTheOfferedSize) {
   auto dir = std::filesystem::temp_directory_path() / ("nr-dl-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = -1});
   auto st = client.download("/v1/bundles/x", "nrh_test", dir / "b.nrp", std::string(64, 'a'), 100000, 120);
   done = true;
   flood.join();
@@ -143,7 +143,7 @@ TEST(HttpClient, ADownloadInSeveralPiecesArrivesWhole) {
   auto dir = std::filesystem::temp_directory_path() / ("nr-dl-whole-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = -1});
   // A wrong hash on purpose: the error names how many bytes arrived, which must be all of them.
   auto st = client.download("/v1/bundles/x", "nrh_test", dir / "b.nrp", std::string(64, 'a'), body.size(), 120);
   serve.join();
@@ -154,4 +154,4 @@ TEST(HttpClient, ADownloadInSeveralPiecesArrivesWhole) {
 }
 
 }  // namespace
-}  // namespace noreboot::agent
+}  // namespace noreboot::http
