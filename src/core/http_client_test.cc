@@ -153,5 +153,61 @@ TEST(HttpClient, ADownloadInSeveralPiecesArrivesWhole) {
   std::filesystem::remove_all(dir);
 }
 
+// One request and its answer, seen from a server that records what arrived: the method, the
+// bearer token, the content type and the body go out; status, body and headers (lowercase
+// names) come back.
+TEST(HttpClient, SendCarriesMethodHeadersAndBody) {
+  SilentServer server;
+  ASSERT_TRUE(server.ok);
+  std::string request;
+  std::thread serve([&] {
+    int c = ::accept(server.fd, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[8192];
+    while (request.find("payload") == std::string::npos) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    std::string reply = "HTTP/1.1 409 Conflict\r\nContent-Length: 2\r\nX-Thing: Yes\r\nConnection: close\r\n\r\n{}";
+    (void)!::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(c);
+  });
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .user_agent = "nr-test/1"});
+  auto r = client.send(Request{.method = "PUT", .path = "/v1/things/1", .body = "payload",
+                               .content_type = "application/octet-stream", .bearer = "nra_secret",
+                               .headers = {"X-Extra: 1"}, .timeout_seconds = 30});
+  serve.join();
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->status, 409);
+  EXPECT_EQ(r->body, "{}");
+  EXPECT_EQ(r->headers["x-thing"], "Yes");
+  for (const char* line : {"PUT /v1/things/1 HTTP/1.1", "Authorization: Bearer nra_secret",
+                           "Content-Type: application/octet-stream", "X-Extra: 1", "User-Agent: nr-test/1"})
+    EXPECT_NE(request.find(line), std::string::npos) << line << " not in:\n" << request;
+}
+
+// A reply larger than max_reply_bytes is abandoned with an error naming the URL and the cap.
+TEST(HttpClient, ReplyIsCappedAtMaxReplyBytes) {
+  SilentServer server;
+  ASSERT_TRUE(server.ok);
+  std::thread serve([&] {
+    int c = ::accept(server.fd, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[4096];
+    (void)!::recv(c, buf, sizeof buf, 0);
+    std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n" + std::string(100000, 'x');
+    (void)!::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(c);
+  });
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port);
+  Client client(ClientOptions{.base = base, .max_reply_bytes = 1000});
+  auto r = client.send(Request{.path = "/big"});
+  serve.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Errc::refused);
+  EXPECT_EQ(r.error().message(), "GET " + base + "/big: the reply is larger than 1000 bytes (abandoned)");
+}
+
 }  // namespace
 }  // namespace noreboot::http
