@@ -6,6 +6,7 @@
 // FILE or NOREBOOT_ADMIN_TOKEN (never on the command line, where `ps` would show it), and
 // --cacert PEM for a server with a private CA.
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
@@ -18,8 +19,10 @@
 #include "admin/command.h"
 #include "core/api_types.h"
 #include "core/bytes.h"
+#include "core/file_io.h"
 #include "core/fix_record.h"
 #include "core/manifest.h"
+#include "core/numbers.h"
 
 namespace noreboot::admin {
 namespace {
@@ -58,6 +61,39 @@ Result<ServerTarget> target(const ParsedArgs& a) {
 }
 
 std::string when(std::int64_t t) { return readable_utc(t); }
+
+// A whole, non-negative number (digits only: no sign, spaces or trailing text, at most 18
+// digits so it fits the server's 64-bit integers). `option` names it in the error.
+Result<std::int64_t> whole_number(const std::string& text, const std::string& option, const char* what) {
+  auto n = parse_decimal(text, 18);
+  if (!n) return Error(Errc::invalid_argument, option + " '" + text + "': expected " + what);
+  return static_cast<std::int64_t>(*n);
+}
+
+// --stage PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]]; the percent may have a fraction ("0.5").
+Result<json> parse_stage(const std::string& spec) {
+  Error bad(Errc::invalid_argument,
+            "--stage '" + spec + "': expected PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]], e.g. 10:3600:2");
+  std::vector<std::string> parts;
+  std::stringstream ss(spec);
+  for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+  if (parts.empty() || parts.size() > 3 || (!spec.empty() && spec.back() == ':')) return bad;
+  const std::string& pct = parts[0];
+  auto dot = pct.find('.');
+  auto whole = parse_decimal(pct.substr(0, dot), 3);
+  auto fraction = dot == std::string::npos ? std::optional<std::uint64_t>(0) : parse_decimal(pct.substr(dot + 1), 6);
+  if (!whole || !fraction) return bad;
+  std::int64_t numbers[2] = {0, 0};
+  for (size_t i = 1; i < parts.size(); ++i) {
+    auto n = parse_decimal(parts[i], 18);
+    if (!n) return bad;
+    numbers[i - 1] = static_cast<std::int64_t>(*n);
+  }
+  json percent = *whole;
+  if (dot != std::string::npos) percent = static_cast<double>(*whole) + static_cast<double>(*fraction) /
+                                                                           std::pow(10.0, pct.size() - dot - 1);
+  return json{{"percent", percent}, {"soak_seconds", numbers[0]}, {"failure_budget", numbers[1]}};
+}
 
 std::string str(const json& j) {
   if (j.is_string()) return j.get<std::string>();
@@ -109,10 +145,11 @@ void print_rollout(Context& ctx, const json& r) {
 
 // ---- commands -------------------------------------------------------------------------------
 
+// A file named on the command line: a missing or unreadable one is a usage error (exit 2).
 Result<std::string> read_whole(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Errc::invalid_argument, path.string() + ": cannot read it");
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto text = read_text(path);
+  if (!text) return Error(Errc::invalid_argument, text.error().message());
+  return text;
 }
 
 // One line per exposure group of a fix (GET /v1/fixes objects).
@@ -226,20 +263,8 @@ Status rollout(const ParsedArgs& a, Context& ctx) {
     if (!bundle == !fix) return Error(Errc::invalid_argument, "rollout create needs --bundle SHA256 or --fix ID (not both)");
     json stages = json::array();
     for (const auto& s : a.all("stage")) {
-      // PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]]
-      std::vector<std::string> parts;
-      std::stringstream ss(s);
-      for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
-      try {
-        if (parts.empty() || parts.size() > 3) throw std::invalid_argument("parts");
-        std::size_t used = 0;
-        double pct = std::stod(parts[0], &used);
-        if (used != parts[0].size()) throw std::invalid_argument("percent");
-        stages.push_back({{"percent", pct}, {"soak_seconds", parts.size() > 1 ? std::stoll(parts[1]) : 0},
-                          {"failure_budget", parts.size() > 2 ? std::stoll(parts[2]) : 0}});
-      } catch (const std::exception&) {
-        return Error(Errc::invalid_argument, "--stage '" + s + "': expected PERCENT[:SOAK_SECONDS[:FAILURE_BUDGET]], e.g. 10:3600:2");
-      }
+      NR_TRY(auto stage, parse_stage(s));
+      stages.push_back(std::move(stage));
     }
     if (stages.empty()) stages.push_back({{"percent", 100}, {"soak_seconds", 0}, {"failure_budget", 0}});
     json body = {{"groups", a.all("group")}, {"tags", a.all("tag")}, {"stages", stages}};
@@ -305,11 +330,7 @@ Status pin(const ParsedArgs& a, Context& ctx) {
   json body = {{"group", a.positional[0]}};
   if (auto b = a.value("bundle")) body["bundle_sha256"] = *b;
   if (auto u = a.value("until")) {
-    try {
-      body["until"] = std::stoll(*u);
-    } catch (const std::exception&) {
-      return Error(Errc::invalid_argument, "--until: expected a Unix time in seconds");
-    }
+    NR_TRY(body["until"], whole_number(*u, "--until", "a Unix time in seconds, e.g. 1767225600"));
   }
   NR_TRY(auto t, target(a));
   NR_TRY(auto j, server_call(t, "POST", "/v1/pins", body.dump()));
@@ -414,11 +435,11 @@ Status token(const ParsedArgs& a, Context& ctx) {
     if (kind == "enrollment") {
       body["group"] = a.value("group").value_or("");
       body["tags"] = a.all("tag");
-      try {
-        if (auto ttl = a.value("ttl")) body["ttl_seconds"] = std::stoll(*ttl);
-        if (auto m = a.value("max-uses")) body["max_uses"] = std::stoll(*m);
-      } catch (const std::exception&) {
-        return Error(Errc::invalid_argument, "--ttl and --max-uses take whole numbers");
+      if (auto ttl = a.value("ttl")) {
+        NR_TRY(body["ttl_seconds"], whole_number(*ttl, "--ttl", "whole seconds"));
+      }
+      if (auto m = a.value("max-uses")) {
+        NR_TRY(body["max_uses"], whole_number(*m, "--max-uses", "a whole number"));
       }
     } else {
       body["role"] = a.value("role").value_or("read");

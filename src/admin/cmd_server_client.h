@@ -1,5 +1,5 @@
 // The HTTP side of noreboot-admin's server commands: one request, JSON in and out, over
-// libcurl (TLS verified against the system CAs or --cacert). Server errors
+// core's HTTP client (TLS verified against the system CAs or --cacert). Server errors
 // ({"error": {"code", "message"}}) become Errors carrying the server's message.
 #pragma once
 

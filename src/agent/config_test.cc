@@ -56,6 +56,8 @@ TEST(Config, ErrorsNameTheFileAndTheProblem) {
            Case{"[[maintenance_window]]\nstart = \"25:00\"\nend = \"01:00\"", "must be a time like"},
            Case{"[[maintenance_window]]\ndays=[\"someday\"]\nstart = \"01:00\"\nend = \"02:00\"", "unknown day"},
            Case{"server = ", "line 1"},
+           Case{"\n[timeouts]\nsignal_seconds = -1", "line 3: 'timeouts.signal_seconds' must be at least 0, got -1"},
+           Case{"[checkin]\n\nlong_poll = 5", "line 3: unknown key 'checkin.long_poll' (known: interval_seconds, "},
        }) {
     auto c = parse_config(text, "/etc/noreboot/agent.toml");
     ASSERT_FALSE(c.ok()) << text;

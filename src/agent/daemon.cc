@@ -17,19 +17,26 @@
 
 #include "agent/apply.h"
 #include "agent/fs_util.h"
-#include "agent/http_client.h"
 #include "agent/offer_check.h"
 #include "agent/service_notify.h"
 #include "core/api_types.h"
 #include "core/bytes.h"
+#include "core/http_client.h"
 #include "core/kernel_identity.h"
 #include "core/log.h"
 
 namespace noreboot::agent {
 
 using nlohmann::json;
+using http::describe_http_error;
 
 namespace {
+// The agent's HTTP client: the server's CA file, its own user agent, stopped by `stop`.
+http::ClientOptions client_options(const std::string& server, const AgentConfig& config,
+                                   const std::atomic<bool>* stop, int wake_fd) {
+  return {.base = server, .ca_file = config.ca_file, .user_agent = "noreboot-agent/0.1.0", .stop = stop,
+          .wake_fd = wake_fd};
+}
 
 constexpr const char* kAgentVersion = "0.1.0";
 
@@ -83,7 +90,7 @@ api::AgentState wire_state(const Journal& j, bool applied) {
 class Session {
  public:
   Session(AgentContext& ctx, Credential cred, std::atomic<bool>& stop, int wake_fd)
-      : ctx_(ctx), cred_(std::move(cred)), stop_(stop), http_(cred_.server, ctx.config.ca_file, &stop, wake_fd) {}
+      : ctx_(ctx), cred_(std::move(cred)), stop_(stop), http_(client_options(cred_.server, ctx.config, &stop, wake_fd)) {}
 
   Result<api::CheckinResponse> checkin(int wait) {
     NR_TRY(auto id, read_running_kernel(ctx_.root));
@@ -196,7 +203,7 @@ class Session {
   AgentContext& ctx_;
   Credential cred_;
   std::atomic<bool>& stop_;
-  HttpClient http_;
+  http::Client http_;
 };
 
 // Reapplies the last good bundle at start when the crash-loop guard allows it.
@@ -256,7 +263,7 @@ Result<Credential> enroll(AgentContext& ctx, const EnrollOptions& o) {
   }
   req.kernel = wire_kernel(id);
   req.tags = o.tags;
-  HttpClient http(server, ctx.config.ca_file, nullptr, -1);
+  http::Client http(client_options(server, ctx.config, nullptr, -1));
   NR_TRY(auto resp, http.post_json("/v1/enroll", api::to_json(req), "", 30));
   if (resp.status != 201 && resp.status != 200)
     return Error(resp.status == 401 ? Errc::refused : Errc::unavailable, "enroll: " + describe_http_error(resp));

@@ -5,17 +5,11 @@
 #include <thread>
 
 #include "agent/fs_util.h"
+#include "core/numbers.h"
 
 namespace noreboot::agent {
 
 namespace {
-
-bool all_digits(const std::string& s) {
-  if (s.empty()) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
-}
 
 Result<bool> read_bool(const std::filesystem::path& path) {
   auto v = read_trimmed(path);
@@ -74,11 +68,13 @@ Result<std::vector<BlockedTask>> ProcSysKernel::blocked_tasks(int target) {
   std::filesystem::path proc = root_ / "proc";
   NR_TRY(auto pids, list_dir(proc));
   for (const auto& pid : pids) {
-    if (!all_digits(pid)) continue;
+    auto tgid = parse_decimal(pid, 9);  // /proc/self, /proc/sys ... are not processes
+    if (!tgid) continue;
     auto tids = list_dir(proc / pid / "task");
     if (!tids.ok()) continue;  // the process exited while we looked
     for (const auto& tid : *tids) {
-      if (!all_digits(tid)) continue;
+      auto tid_number = parse_decimal(tid, 9);
+      if (!tid_number) continue;
       std::filesystem::path task = proc / pid / "task" / tid;
       auto state_text = read_trimmed(task / "patch_state");
       if (!state_text.ok()) continue;  // exited, or a kernel without CONFIG_LIVEPATCH
@@ -87,8 +83,8 @@ Result<std::vector<BlockedTask>> ProcSysKernel::blocked_tasks(int target) {
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), state);
       if (ec != std::errc() || state == -1 || state == target) continue;
       BlockedTask t;
-      t.pid = std::stoi(tid);
-      t.tgid = std::stoi(pid);
+      t.pid = static_cast<int>(*tid_number);
+      t.tgid = static_cast<int>(*tgid);
       t.patch_state = state;
       t.comm = read_trimmed(task / "comm").value_or("?");
       // The kernel prints no stack for a task that is running on another CPU at that moment:

@@ -6,7 +6,7 @@
 // sd_notify status message, where a newline starts a new notify assignment (READY=1,
 // WATCHDOG=trigger, ...). Approach: the url must be exactly "/v1/bundles/<the offer's
 // sha256>" (anything else is refused and reported, and nothing is fetched); the size must be
-// one a bundle can have (the download is then capped at it, see HttpClient::download); and
+// one a bundle can have (the download is then capped at it, see http::Client::download); and
 // the name is shown only through printable_name, which keeps the characters a module name
 // may have.
 #pragma once

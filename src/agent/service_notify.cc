@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/numbers.h"
+
 namespace noreboot::agent {
 
 bool service_notify(const std::string& state) {
@@ -31,13 +33,10 @@ uint64_t service_watchdog_usec() {
   const char* usec = std::getenv("WATCHDOG_USEC");
   if (!usec || !*usec) return 0;
   if (const char* pid = std::getenv("WATCHDOG_PID"); pid && *pid) {
-    char* end = nullptr;
-    long p = std::strtol(pid, &end, 10);
-    if (*end != '\0' || p != static_cast<long>(::getpid())) return 0;
+    auto p = parse_decimal(pid, 10);
+    if (!p || *p != static_cast<std::uint64_t>(::getpid())) return 0;
   }
-  char* end = nullptr;
-  unsigned long long v = std::strtoull(usec, &end, 10);
-  return *end == '\0' ? static_cast<uint64_t>(v) : 0;
+  return parse_decimal(usec).value_or(0);
 }
 
 }  // namespace noreboot::agent

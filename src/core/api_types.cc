@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/bytes.h"
 #include "core/fix_record.h"
 
 namespace noreboot::api {
@@ -20,11 +21,6 @@ constexpr std::size_t kMaxStackString = 16384; // a blocked task's stack
 
 Error bad(std::string_view field, std::string_view what) {
   return Error(Errc::invalid_input, std::string(field) + ": " + std::string(what));
-}
-
-bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 Result<json> parse_object(std::string_view body) {
@@ -155,10 +151,10 @@ int parse_hhmm(std::string_view s) {
 
 // ---- validators -----------------------------------------------------------------------------
 
-bool is_sha256_hex(std::string_view s) { return s.size() == 64 && is_hex(s); }
+bool is_sha256_hex(std::string_view s) { return is_lower_hex(s, 64); }
 
 bool is_build_id_hex(std::string_view s) {
-  return s.size() >= 2 && s.size() <= 128 && s.size() % 2 == 0 && is_hex(s);
+  return s.size() >= 2 && s.size() <= 128 && s.size() % 2 == 0 && is_lower_hex(s);
 }
 
 bool is_name(std::string_view s) {

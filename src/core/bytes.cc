@@ -27,7 +27,7 @@ std::string to_hex(ByteView bytes) {
   return out;
 }
 
-static int hex_value(char c) {
+int hex_digit_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
@@ -40,7 +40,7 @@ Result<Bytes> from_hex(std::string_view text) {
   Bytes out;
   out.reserve(text.size() / 2);
   for (size_t i = 0; i < text.size(); i += 2) {
-    int hi = hex_value(text[i]), lo = hex_value(text[i + 1]);
+    int hi = hex_digit_value(text[i]), lo = hex_digit_value(text[i + 1]);
     if (hi < 0 || lo < 0)
       return Error(Errc::invalid_input, "'" + std::string(1, hi < 0 ? text[i] : text[i + 1]) +
                                             "' is not a hex digit");
@@ -53,6 +53,15 @@ bool is_lower_hex(std::string_view text) {
   for (char c : text)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
+}
+
+bool is_lower_hex(std::string_view text, std::size_t length) { return text.size() == length && is_lower_hex(text); }
+
+std::string random_hex(std::size_t bytes) {
+  ensure_sodium();
+  Bytes raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  return to_hex(raw);
 }
 
 std::string base64_encode(ByteView bytes) {

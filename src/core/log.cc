@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/bytes.h"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -74,12 +76,11 @@ void write(Level level, std::string_view message) {
     line = std::string(level == Level::info ? "" : std::string(level_name(level)) + ": ");
     // One message, one line: control characters (a hostname with a newline, say) are escaped,
     // so no text from a client can forge a line of its own.
-    static const char* digits = "0123456789abcdef";
     for (char c : message) {
       auto u = static_cast<unsigned char>(c);
       if (c == '\n') line += "\\n";
       else if (c == '\r') line += "\\r";
-      else if ((u < 0x20 && c != '\t') || u == 0x7f) line += std::string("\\x") + digits[u >> 4] + digits[u & 15];
+      else if ((u < 0x20 && c != '\t') || u == 0x7f) line += "\\x" + to_hex(ByteView(&u, 1));
       else line.push_back(c);
     }
   }

@@ -2,6 +2,7 @@
 #include "core/numbers.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace noreboot {
 
@@ -14,6 +15,14 @@ std::optional<std::uint64_t> parse_decimal(std::string_view s, std::size_t max_d
     v = v * 10 + static_cast<std::uint64_t>(c - '0');
   }
   return v;
+}
+
+std::optional<std::int64_t> parse_signed_decimal(std::string_view s, std::size_t max_digits) {
+  bool negative = !s.empty() && s.front() == '-';
+  auto v = parse_decimal(negative ? s.substr(1) : s, max_digits);
+  constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  if (!v || *v > kMax + (negative ? 1 : 0)) return std::nullopt;
+  return negative ? static_cast<std::int64_t>(0 - *v) : static_cast<std::int64_t>(*v);
 }
 
 }  // namespace noreboot

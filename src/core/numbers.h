@@ -15,5 +15,7 @@ namespace noreboot {
 
 // A whole decimal number of 1..max_digits digits (max_digits at most 19); nullopt otherwise.
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::size_t max_digits = 19);
+// The same with an optional leading '-' (never '+'), within the range of int64_t.
+std::optional<std::int64_t> parse_signed_decimal(std::string_view s, std::size_t max_digits = 19);
 
 }  // namespace noreboot

@@ -54,31 +54,6 @@ Fail fail_from(const Error& e) {
   return {500, "internal", e.message()};
 }
 
-std::string sha256_hex(std::string_view data) {
-  unsigned char out[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(out, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(sizeof out * 2);
-  for (unsigned char c : out) {
-    hex.push_back(digits[c >> 4]);
-    hex.push_back(digits[c & 15]);
-  }
-  return hex;
-}
-
-std::string random_hex(std::size_t bytes) {
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  static const char* digits = "0123456789abcdef";
-  std::string hex;
-  for (unsigned char c : raw) {
-    hex.push_back(digits[c >> 4]);
-    hex.push_back(digits[c & 15]);
-  }
-  return hex;
-}
-
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size());

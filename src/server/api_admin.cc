@@ -11,9 +11,7 @@
 namespace noreboot::server {
 
 bool id_ok(std::string_view s, std::string_view prefix, std::size_t hex_len) {
-  if (s.size() != prefix.size() + hex_len || !s.starts_with(prefix)) return false;
-  return std::all_of(s.begin() + static_cast<long>(prefix.size()), s.end(),
-                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return s.starts_with(prefix) && is_lower_hex(s.substr(prefix.size()), hex_len);
 }
 
 HttpResponse bad_request(const std::string& msg) { return error_response({400, "invalid_input", msg}); }

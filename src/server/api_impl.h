@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/bytes.h"   // sha256_hex, random_hex, is_lower_hex
 #include "server/api.h"
 #include "server/dashboard_session.h"
 #include "server/fix_groups.h"
@@ -61,8 +62,6 @@ struct Fail {
 HttpResponse json_response(int status, const json& body);
 HttpResponse error_response(const Fail& f);
 Fail fail_from(const Error& e);  // maps Errc to a status
-std::string sha256_hex(std::string_view data);
-std::string random_hex(std::size_t bytes);
 std::string html_escape(std::string_view s);
 // Answers shared by the admin handlers.
 HttpResponse bad_request(const std::string& msg);          // 400 invalid_input

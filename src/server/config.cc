@@ -1,56 +1,31 @@
 #include "server/config.h"
 
-#include <toml++/toml.h>
+#include <limits>
+
+#include "core/numbers.h"
+#include "core/toml_config.h"
 
 namespace noreboot::server {
 
+// Types here; ranges in validate_config, because command-line options override the file.
 Result<ServerConfig> load_config_file(const std::string& path, ServerConfig c) {
-  toml::table t;
-  try {
-    t = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return Error(Errc::invalid_input, path + ":" + std::to_string(e.source().begin.line) + ": " +
-                                          std::string(e.description()));
-  }
-  for (const auto& [key, value] : t) {
-    std::string k(key.str());
-    auto str = [&](std::string& out) -> Status {
-      if (!value.is_string()) return Error(Errc::invalid_input, path + ": '" + k + "' must be a string");
-      out = *value.value<std::string>();
-      return ok_status();
-    };
-    auto num = [&](auto& out) -> Status {
-      if (!value.is_integer()) return Error(Errc::invalid_input, path + ": '" + k + "' must be an integer");
-      out = static_cast<std::remove_reference_t<decltype(out)>>(*value.value<std::int64_t>());
-      return ok_status();
-    };
-    if (k == "listen") NR_TRY_STATUS(str(c.listen));
-    else if (k == "data") NR_TRY_STATUS(str(c.data));
-    else if (k == "store") NR_TRY_STATUS(str(c.store));
-    else if (k == "postgres") NR_TRY_STATUS(str(c.postgres));
-    else if (k == "postgres_connections") NR_TRY_STATUS(num(c.postgres_connections));
-    else if (k == "tls_cert") NR_TRY_STATUS(str(c.tls_cert));
-    else if (k == "tls_key") NR_TRY_STATUS(str(c.tls_key));
-    else if (k == "threads") NR_TRY_STATUS(num(c.threads));
-    else if (k == "checkin_interval") NR_TRY_STATUS(num(c.checkin_interval));
-    else if (k == "max_wait") NR_TRY_STATUS(num(c.max_wait));
-    else if (k == "snapshot_ttl") NR_TRY_STATUS(num(c.snapshot_ttl));
-    else if (k == "max_bundle_bytes") NR_TRY_STATUS(num(c.max_bundle_bytes));
-    else if (k == "max_uploads") NR_TRY_STATUS(num(c.max_uploads));
-    else if (k == "fd_reserve") NR_TRY_STATUS(num(c.fd_reserve));
-    else if (k == "log_format") NR_TRY_STATUS(str(c.log_format));
-    else if (k == "trust") {
-      const toml::array* a = value.as_array();
-      if (!a) return Error(Errc::invalid_input, path + ": 'trust' must be an array of paths");
-      c.trust.clear();
-      for (const auto& e : *a) {
-        if (!e.is_string()) return Error(Errc::invalid_input, path + ": 'trust' must be an array of paths");
-        c.trust.push_back(*e.value<std::string>());
-      }
-    } else {
-      return Error(Errc::invalid_input, path + ": unknown setting '" + k + "' (see docs/server.md)");
-    }
-  }
+  NR_TRY(auto doc, toml_config::Document::parse_file(path));
+  auto t = doc.root();
+  NR_TRY_STATUS(t.only_keys({"listen", "data", "store", "postgres", "postgres_connections", "tls_cert", "tls_key",
+                             "trust", "threads", "checkin_interval", "max_wait", "snapshot_ttl", "max_bundle_bytes",
+                             "max_uploads", "fd_reserve", "log_format"}));
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min(), kMax = std::numeric_limits<std::int64_t>::max();
+  for (auto [key, field] : std::initializer_list<std::pair<const char*, std::string*>>{{"listen", &c.listen}, {"data", &c.data}, {"store", &c.store},
+                            {"postgres", &c.postgres}, {"tls_cert", &c.tls_cert}, {"tls_key", &c.tls_key},
+                            {"log_format", &c.log_format}})
+    NR_TRY_STATUS(t.get(key, *field));
+  for (auto [key, field] : std::initializer_list<std::pair<const char*, int*>>{{"postgres_connections", &c.postgres_connections}, {"threads", &c.threads},
+                            {"max_uploads", &c.max_uploads}, {"fd_reserve", &c.fd_reserve}})
+    NR_TRY_STATUS(t.get_integer(key, *field, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
+  for (auto [key, field] : std::initializer_list<std::pair<const char*, std::int64_t*>>{{"checkin_interval", &c.checkin_interval}, {"max_wait", &c.max_wait},
+                            {"snapshot_ttl", &c.snapshot_ttl}, {"max_bundle_bytes", &c.max_bundle_bytes}})
+    NR_TRY_STATUS(t.get_integer(key, *field, kMin, kMax));
+  NR_TRY_STATUS(t.get("trust", c.trust));
   return c;
 }
 
@@ -60,9 +35,9 @@ Result<std::pair<std::string, std::uint16_t>> split_listen(const std::string& li
     return Error(Errc::invalid_argument, "listen '" + listen + "': expected HOST:PORT, e.g. 127.0.0.1:8443");
   std::string host = listen.substr(0, colon), port = listen.substr(colon + 1);
   if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
-    return Error(Errc::invalid_argument, "listen '" + listen + "': port must be 0..65535");
-  return std::make_pair(host, static_cast<std::uint16_t>(std::stoi(port)));
+  auto number = parse_decimal(port, 5);
+  if (!number || *number > 65535) return Error(Errc::invalid_argument, "listen '" + listen + "': port must be 0..65535");
+  return std::make_pair(host, static_cast<std::uint16_t>(*number));
 }
 
 Status validate_config(const ServerConfig& c) {

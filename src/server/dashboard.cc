@@ -59,8 +59,7 @@ bool token_usable(const std::optional<TokenRecord>& t, std::int64_t now) {
 }
 
 bool rollout_id_ok(const std::string& s) {
-  return s.size() == 18 && s.compare(0, 2, "r_") == 0 &&
-         std::all_of(s.begin() + 2, s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+  return id_ok(s, "r_", 16);
 }
 
 std::string short_sha(const std::string& s) { return s.substr(0, 12); }

@@ -5,25 +5,12 @@
 
 #include <cstdlib>
 
+#include "core/bytes.h"
+
 namespace noreboot::server {
 namespace {
 
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(digits[p[i] >> 4]);
-    out.push_back(digits[p[i] & 15]);
-  }
-  return out;
-}
-
-std::string random_id() {
-  unsigned char raw[32];
-  randombytes_buf(raw, sizeof raw);
-  return hex(raw, sizeof raw);
-}
+std::string random_id() { return random_hex(32); }
 
 }  // namespace
 
@@ -71,7 +58,7 @@ std::string DashboardSessions::form_token(const DashboardSession& s, const std::
   crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(s.secret.data()), s.secret.size());
   crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(action_path.data()), action_path.size());
   crypto_auth_hmacsha256_final(&st, mac);
-  return hex(mac, sizeof mac);
+  return to_hex(mac);
 }
 
 bool DashboardSessions::form_token_ok(const DashboardSession& s, const std::string& action_path,

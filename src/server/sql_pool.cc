@@ -1,7 +1,7 @@
 // The generic connection pool and row helpers shared by both SQL backends (see sql.h).
 #include "server/sql_pool.h"
 
-#include <cstdlib>
+#include "core/numbers.h"
 
 namespace noreboot::server {
 
@@ -11,10 +11,12 @@ const std::string& SqlRow::text(std::size_t i) const {
   return c ? *c : empty;
 }
 
+// Both backends print INTEGER columns and integer aggregates as plain decimal text. NULL, ""
+// and anything that is not a whole number read as 0, as a missing count would.
 std::int64_t SqlRow::integer(std::size_t i) const {
   const auto& c = cells.at(i);
-  if (!c || c->empty()) return 0;
-  return std::strtoll(c->c_str(), nullptr, 10);
+  if (!c) return 0;
+  return parse_signed_decimal(*c).value_or(0);
 }
 
 FixedPool::FixedPool(std::vector<std::unique_ptr<SqlConn>> conns, Dialect dialect)

@@ -14,7 +14,9 @@
 #include <atomic>
 #include <thread>
 
+#include "core/bytes.h"
 #include "core/log.h"
+#include "core/numbers.h"
 #include "server/sql_pool.h"
 
 namespace noreboot::server {
@@ -31,12 +33,6 @@ std::string rewrite_placeholders(std::string_view sql) {
   return out;
 }
 
-int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return 0;
-}
 
 class PgConn final : public SqlConn {
  public:
@@ -105,11 +101,10 @@ class PgConn final : public SqlConn {
         const char* v = PQgetvalue(r, i, c);
         int len = PQgetlength(r, i, c);
         if (PQftype(r, c) == 17 /* bytea */ && len >= 2 && v[0] == '\\' && v[1] == 'x') {
-          std::string bytes;
-          bytes.reserve((len - 2) / 2);
-          for (int k = 2; k + 1 < len; k += 2)
-            bytes.push_back(static_cast<char>(hexval(v[k]) << 4 | hexval(v[k + 1])));
-          row.cells.emplace_back(std::move(bytes));
+          // PostgreSQL's bytea hex output: "\\x" then two lowercase digits a byte.
+          auto bytes = from_hex(std::string_view(v + 2, static_cast<std::size_t>(len - 2)));
+          if (!bytes) return Error(Errc::internal, "PostgreSQL sent a bytea value that is not hex: " + bytes.error().message());
+          row.cells.emplace_back(std::string(as_chars(*bytes)));
         } else {
           row.cells.emplace_back(std::string(v, len));
         }
@@ -117,7 +112,9 @@ class PgConn final : public SqlConn {
       out.rows.push_back(std::move(row));
     }
     const char* tuples = PQcmdTuples(r);
-    out.affected = (tuples && *tuples) ? std::stoll(tuples) : 0;
+    // PQcmdTuples: the row count of an INSERT/UPDATE/DELETE as digits, "" for other commands.
+    auto affected = parse_decimal(tuples ? tuples : "");
+    out.affected = affected ? static_cast<std::int64_t>(*affected) : 0;
     return out;
   }
 

@@ -1,9 +1,14 @@
-// A tiny blocking HTTP client over libcurl for the server's tests and the load tools.
+// A tiny blocking HTTP client for the server's tests (core's http::Client with the tests' defaults).
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace noreboot::http {
+class Client;
+}
 
 namespace noreboot::server::testing {
 
@@ -11,7 +16,7 @@ struct Reply {
   long status = 0;
   std::string body;
   std::map<std::string, std::string> headers;  // lowercase names
-  std::string error;                           // curl error, "" when a reply arrived
+  std::string error;                           // why no reply arrived, "" when one did
 };
 
 // One connection reused across requests (keep-alive), like an agent.
@@ -26,8 +31,7 @@ class Client {
                 const std::vector<std::string>& extra_headers = {}, long timeout_seconds = 30);
 
  private:
-  std::string base_;
-  void* curl_;
+  std::unique_ptr<http::Client> client_;
 };
 
 }  // namespace noreboot::server::testing

@@ -66,13 +66,14 @@ TEST(FeedConfig, ErrorsNameTheKey) {
   expect_error(kMinimal + "approve = \"yes\"\n", "'approve' must be \"auto\" or \"manual\"");
   expect_error(kMinimal + "max_files = 0\n", "'max_files' must be between 1");
   expect_error(kMinimal + "max_files = \"ten\"\n", "'max_files' must be a whole number");
-  expect_error(kMinimal + "kernels = \"6.1.0-56-amd64\"\n", "'kernels' must be a list");
+  expect_error(kMinimal + "kernels = \"6.1.0-56-amd64\"\n", "'kernels' must be an array of strings");
   expect_error(kMinimal + "start_after = \"latest\"\n", "'start_after' must be a Debian version");
   expect_error(kMinimal + "series = \"six\"\n", "'series'");
   expect_error(kMinimal + "test = \"yes\"\n", "'test' must be true or false");
   expect_error(kMinimal + "[[stages]]\npercent = 50\n[[stages]]\npercent = 10\n", "'stages[1].percent' is 10");
   expect_error(kMinimal + "[[stages]]\nsoak_seconds = 5\n", "'stages[0].percent' is missing");
   expect_error(kMinimal + "[[stages]]\npercent = 150\n", "'stages[0].percent' must be between 1 and 100");
+  expect_error("max_files = 0\n" + kMinimal, "feed.toml: line 1: 'max_files' must be between 1 and 100000, got 0");
   expect_error(kMinimal + "[tools]\nbuilder = \"x\"\n", "unknown key 'tools.builder'");
 }
 

@@ -141,4 +141,13 @@ set +e; "$admin" fix approve "${tf[@]}" 'CVE 1' 2>"$work/e"; rc=$?; set -e
 [ "$rc" = 2 ] || fail "a bad fix id: exit $rc $(cat "$work/e")"
 "$admin" audit "${tf[@]}" | grep -q "(oncall-ana) *rollout.approve" || fail "the audit log does not name the approver"
 
+echo "== numbers on the command line: digits only, else exit 2 naming the option (nothing sent)"
+for bad in "pin web --until 12abc:--until" "pin web --until -1:--until" "token create-enrollment --ttl 5x:--ttl" \
+           "token create-enrollment --max-uses 1e3:--max-uses" "rollout create --bundle $sha --stage 10:60x:--stage" \
+           "rollout create --bundle $sha --stage nan:--stage"; do
+  set +e; "$admin" ${bad%%:--*} "${tf[@]}" 2>"$work/e"; rc=$?; set -e
+  [ "$rc" = 2 ] || fail "'${bad%%:--*}': exit $rc (want 2): $(cat "$work/e")"
+  grep -q -- "--${bad##*:--} '" "$work/e" || fail "'${bad%%:--*}': the error does not name --${bad##*:--}: $(cat "$work/e")"
+done
+
 echo "admin-cli: all checks passed"

@@ -1,7 +1,7 @@
-// HttpClient against a local socket that accepts connections and never answers (a server
+// http::Client against a local socket that accepts connections and never answers (a server
 // holding a long poll): a stop request ends the transfer at once through the wake fd, and
 // within the 500 ms stop-flag look without one.
-#include "agent/http_client.h"
+#include "core/http_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@
 #include <string>
 #include <thread>
 
-namespace noreboot::agent {
+namespace noreboot::http {
 namespace {
 
 struct SilentServer {
@@ -39,7 +39,7 @@ struct SilentServer {
   bool ok = false;
 };
 
-double cancel_after(HttpClient& client, std::atomic<bool>& stop, int wake_fd, std::string* message) {
+double cancel_after(Client& client, std::atomic<bool>& stop, int wake_fd, std::string* message) {
   std::thread stopper([&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     stop = true;
@@ -62,7 +62,7 @@ TEST(HttpClient, StopWithWakeFdEndsALongPollAtOnce) {
   int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   ASSERT_GE(efd, 0);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, efd);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = efd});
   std::string message;
   double s = cancel_after(client, stop, efd, &message);
   EXPECT_NE(message.find("cancelled"), std::string::npos) << message;
@@ -74,7 +74,7 @@ TEST(HttpClient, StopWithoutWakeFdEndsALongPollWithinHalfASecond) {
   SilentServer server;
   ASSERT_TRUE(server.ok);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = -1});
   std::string message;
   double s = cancel_after(client, stop, -1, &message);
   EXPECT_NE(message.find("cancelled"), std::string::npos) << message;
@@ -106,7 +106,7 @@ TEST(HttpClient, DownloadIsCappedAtTheOfferedSize) {
   auto dir = std::filesystem::temp_directory_path() / ("nr-dl-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = -1});
   auto st = client.download("/v1/bundles/x", "nrh_test", dir / "b.nrp", std::string(64, 'a'), 100000, 120);
   done = true;
   flood.join();
@@ -143,7 +143,7 @@ TEST(HttpClient, ADownloadInSeveralPiecesArrivesWhole) {
   auto dir = std::filesystem::temp_directory_path() / ("nr-dl-whole-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   std::atomic<bool> stop{false};
-  HttpClient client("http://127.0.0.1:" + std::to_string(server.port), "", &stop, -1);
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .stop = &stop, .wake_fd = -1});
   // A wrong hash on purpose: the error names how many bytes arrived, which must be all of them.
   auto st = client.download("/v1/bundles/x", "nrh_test", dir / "b.nrp", std::string(64, 'a'), body.size(), 120);
   serve.join();
@@ -153,5 +153,61 @@ TEST(HttpClient, ADownloadInSeveralPiecesArrivesWhole) {
   std::filesystem::remove_all(dir);
 }
 
+// One request and its answer, seen from a server that records what arrived: the method, the
+// bearer token, the content type and the body go out; status, body and headers (lowercase
+// names) come back.
+TEST(HttpClient, SendCarriesMethodHeadersAndBody) {
+  SilentServer server;
+  ASSERT_TRUE(server.ok);
+  std::string request;
+  std::thread serve([&] {
+    int c = ::accept(server.fd, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[8192];
+    while (request.find("payload") == std::string::npos) {
+      ssize_t n = ::recv(c, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    std::string reply = "HTTP/1.1 409 Conflict\r\nContent-Length: 2\r\nX-Thing: Yes\r\nConnection: close\r\n\r\n{}";
+    (void)!::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(c);
+  });
+  Client client(ClientOptions{.base = "http://127.0.0.1:" + std::to_string(server.port), .user_agent = "nr-test/1"});
+  auto r = client.send(Request{.method = "PUT", .path = "/v1/things/1", .body = "payload",
+                               .content_type = "application/octet-stream", .bearer = "nra_secret",
+                               .headers = {"X-Extra: 1"}, .timeout_seconds = 30});
+  serve.join();
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->status, 409);
+  EXPECT_EQ(r->body, "{}");
+  EXPECT_EQ(r->headers["x-thing"], "Yes");
+  for (const char* line : {"PUT /v1/things/1 HTTP/1.1", "Authorization: Bearer nra_secret",
+                           "Content-Type: application/octet-stream", "X-Extra: 1", "User-Agent: nr-test/1"})
+    EXPECT_NE(request.find(line), std::string::npos) << line << " not in:\n" << request;
+}
+
+// A reply larger than max_reply_bytes is abandoned with an error naming the URL and the cap.
+TEST(HttpClient, ReplyIsCappedAtMaxReplyBytes) {
+  SilentServer server;
+  ASSERT_TRUE(server.ok);
+  std::thread serve([&] {
+    int c = ::accept(server.fd, nullptr, nullptr);
+    if (c < 0) return;
+    char buf[4096];
+    (void)!::recv(c, buf, sizeof buf, 0);
+    std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n" + std::string(100000, 'x');
+    (void)!::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+    ::close(c);
+  });
+  std::string base = "http://127.0.0.1:" + std::to_string(server.port);
+  Client client(ClientOptions{.base = base, .max_reply_bytes = 1000});
+  auto r = client.send(Request{.path = "/big"});
+  serve.join();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Errc::refused);
+  EXPECT_EQ(r.error().message(), "GET " + base + "/big: the reply is larger than 1000 bytes (abandoned)");
+}
+
 }  // namespace
-}  // namespace noreboot::agent
+}  // namespace noreboot::http
