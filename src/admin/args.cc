@@ -19,14 +19,13 @@ std::vector<std::string> ParsedArgs::all(const std::string& name) const {
 }
 
 Result<ParsedArgs> parse_args(std::span<const std::string> args, const std::vector<OptionSpec>& specs) {
-  CLI::App app;
-  cli::prepare_app(app);
+  cli::App app;
   std::map<std::string, std::vector<std::string>> values;  // std::map: the slots stay put
   std::map<std::string, bool> flags;
   ParsedArgs out;
   for (const auto& s : specs) {
     const std::string names = (s.alias ? std::string("-") + s.alias + "," : "") + "--" + s.name;
-    if (s.takes_value) cli::add_list(app, names, values[s.name]);
+    if (s.takes_value) app.add_list(names, values[s.name]);
     else app.add_flag(names, flags[s.name])->disable_flag_override();
   }
   app.add_option("ARGS", out.positional);

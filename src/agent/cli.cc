@@ -54,13 +54,12 @@ struct CommandLine {
 Result<CommandLine> parse_command_line(const std::vector<std::string>& args) {
   CommandLine c;
   std::optional<std::string> config, state_dir, root;
-  CLI::App app;
-  cli::prepare_app(app);
+  cli::App app;
   app.add_option("--config", config);
   app.add_option("--state-dir", state_dir);
   app.add_option("--root", root);
   auto* apply = app.add_subcommand("apply");
-  cli::add_list(*apply, "--trust", c.trust);
+  apply->add_list("--trust", c.trust);
   apply->add_flag("--json", c.json);
   apply->add_option("FILE", c.file);
   app.add_subcommand("revert");
@@ -69,13 +68,13 @@ Result<CommandLine> parse_command_line(const std::vector<std::string>& args) {
   auto* enroll = app.add_subcommand("enroll");
   enroll->add_option("--token", c.enroll.token);
   enroll->add_option("--server", c.enroll.server);
-  cli::add_list(*enroll, "--tag", c.enroll.tags);
+  enroll->add_list("--tag", c.enroll.tags);
   enroll->add_option("--hostname", c.enroll.hostname);
   enroll->add_flag("--force", c.enroll.force);
   app.add_subcommand("agent")->add_flag("--once", c.daemon.once);
 
   auto parsed = cli::parse_command_line(app, args);
-  if (!app.get_subcommands().empty()) c.command = app.get_subcommands().front()->get_name();
+  c.command = app.chosen_subcommand();
   if (!parsed) return std::move(parsed).error().context(c.command.empty() ? "noreboot" : "noreboot: " + c.command);
   c.help = *parsed == cli::CommandLine::help;
   if (config) c.global.config = *config;

@@ -58,10 +58,9 @@ Result<BuildCommandLine> parse_build_command_line(const std::vector<std::string>
   std::string tree, patch, output, key, keep_work, module_sign_key, module_sign_cert;
   std::vector<std::string> on_top_of;
   std::optional<uint64_t> sequence, jobs, header_unit_limit;
-  CLI::App app;
-  cli::prepare_app(app);
-  cli::add_list(app, "--kernel", c.kernels)->type_name("debian:ABI, debian:current or debian:all");
-  cli::add_list(app, "--on-top-of", on_top_of)->type_name("an earlier bundle or a folder of them");
+  cli::App app;
+  app.add_list("--kernel", c.kernels)->type_name("debian:ABI, debian:current or debian:all");
+  app.add_list("--on-top-of", on_top_of)->type_name("an earlier bundle or a folder of them");
   app.add_option("--tree", tree)->type_name("a prepared kernel tree");
   app.add_option("--patch", patch)->type_name("a patch file");
   app.add_option("-o,--output", output)->type_name("an output file");
@@ -70,10 +69,10 @@ Result<BuildCommandLine> parse_build_command_line(const std::vector<std::string>
   app.add_option("--name", c.name)->type_name("a module name");
   app.add_option("--module-sign-key", module_sign_key)->type_name("a PEM private key");
   app.add_option("--module-sign-cert", module_sign_cert)->type_name("a PEM X.509 certificate");
-  cli::add_list(app, "--fix", c.fixes)->type_name("ID:text");
-  cli::add_number(app, "--sequence", sequence)->type_name("a number");
-  cli::add_number(app, "--jobs", jobs)->type_name("a number");
-  cli::add_number(app, "--header-unit-limit", header_unit_limit)->type_name("a number");
+  app.add_list("--fix", c.fixes)->type_name("ID:text");
+  app.add_number("--sequence", sequence)->type_name("a number");
+  app.add_number("--jobs", jobs)->type_name("a number");
+  app.add_number("--header-unit-limit", header_unit_limit)->type_name("a number");
   for (const char* command : {"prepare", "compile"}) app.add_subcommand(command)->fallthrough();
   auto* header_index = app.add_subcommand("header-index")->fallthrough();
   header_index->add_option("--elf", line.elf)->type_name("an ELF file");
@@ -83,7 +82,7 @@ Result<BuildCommandLine> parse_build_command_line(const std::vector<std::string>
     line.help = true;
     return line;
   }
-  if (!app.get_subcommands().empty()) line.command = app.get_subcommands().front()->get_name();
+  line.command = app.chosen_subcommand();
   if (!c.kernels.empty()) c.kernel = c.kernels.front();
   c.on_top_of.assign(on_top_of.begin(), on_top_of.end());
   c.tree = tree;
@@ -122,11 +121,10 @@ namespace {
 // `noreboot-build cache [list | prune [--keep ABI]... [--trees] [--all]]` (cache.h).
 Result<CliOutcome> run_cache_command(const std::vector<std::string>& args) {
   CachePrune what;
-  CLI::App app;
-  cli::prepare_app(app);
+  cli::App app;
   app.add_subcommand("list");
   auto* prune = app.add_subcommand("prune");
-  cli::add_list(*prune, "--keep", what.keep)->type_name("an ABI");
+  prune->add_list("--keep", what.keep)->type_name("an ABI");
   prune->add_flag("--trees", what.trees_only);
   prune->add_flag("--all", what.everything);
   auto parsed = cli::parse_command_line(app, args);

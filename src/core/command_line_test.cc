@@ -8,18 +8,17 @@ namespace noreboot::cli {
 namespace {
 
 struct Tool {
-  CLI::App app{"tool"};
+  App app{"tool"};
   std::vector<std::string> trust, files;
   std::string output;
   bool json = false;
   std::optional<std::uint64_t> jobs;
   std::string kernel;
   Tool() {
-    prepare_app(app);
-    add_list(app, "--trust", trust);
+    app.add_list("--trust", trust);
     app.add_option("-o,--output", output);
     app.add_flag("--json", json)->disable_flag_override();
-    add_number(app, "--jobs", jobs);
+    app.add_number("--jobs", jobs);
     app.add_option("--kernel", kernel)->type_name("debian:ABI");
     app.add_option("files", files);
   }
@@ -83,23 +82,49 @@ TEST(CommandLine, HelpWinsOverArgumentsThatWouldBeRefused) {
   }
 }
 
-TEST(CommandLine, CommandsAndStrayWords) {
-  CLI::App app{"tool"};
-  prepare_app(app);
+// A tool with one command, run: each case parses a fresh one.
+struct ToolWithCommand {
+  App app{"tool"};
   bool once = false;
-  auto* run = app.add_subcommand("run", "");
-  run->add_flag("--once", once);
-  EXPECT_EQ(error_of(parse_command_line(app, std::vector<std::string>{"frobnicate"})), "unknown command 'frobnicate'");
-  app.clear();
-  EXPECT_EQ(error_of(parse_command_line(app, std::vector<std::string>{"run", "extra"})), "unexpected argument 'extra'");
-  app.clear();
-  EXPECT_EQ(error_of(parse_command_line(app, std::vector<std::string>{"run", "--twice"})), "unknown option '--twice'");
-  app.clear();
-  EXPECT_EQ(error_of(parse_command_line(app, std::vector<std::string>{"run", "run"})), "unexpected argument 'run'");
-  app.clear();
-  ASSERT_TRUE(parse_command_line(app, std::vector<std::string>{"run", "--once"}).ok());
-  EXPECT_TRUE(once);
-  EXPECT_TRUE(run->parsed());
+  App* run = app.add_subcommand("run", "");
+  ToolWithCommand() { run->add_flag("--once", once); }
+  Result<CommandLine> parse(std::vector<std::string> args) { return parse_command_line(app, args); }
+};
+
+TEST(CommandLine, CommandsAndStrayWords) {
+  EXPECT_EQ(error_of(ToolWithCommand().parse({"frobnicate"})), "unknown command 'frobnicate'");
+  EXPECT_EQ(error_of(ToolWithCommand().parse({"run", "extra"})), "unexpected argument 'extra'");
+  EXPECT_EQ(error_of(ToolWithCommand().parse({"run", "--twice"})), "unknown option '--twice'");
+  EXPECT_EQ(error_of(ToolWithCommand().parse({"run", "run"})), "unexpected argument 'run'");
+  ToolWithCommand t;
+  ASSERT_TRUE(t.parse({"run", "--once"}).ok());
+  EXPECT_TRUE(t.once);
+  EXPECT_TRUE(t.run->parsed());
+  EXPECT_EQ(t.app.chosen_subcommand(), "run");
+  ToolWithCommand none;
+  ASSERT_TRUE(none.parse({}).ok());
+  EXPECT_FALSE(none.run->parsed());
+  EXPECT_EQ(none.app.chosen_subcommand(), "");
+}
+
+// add_each: every occurrence, in command-line order, interleaved with the other options.
+TEST(CommandLine, EachOccurrenceInOrder) {
+  App app{"tool"};
+  std::vector<std::string> seen;
+  app.add_each("--object", [&](const std::string& v) { seen.push_back("object " + v); });
+  app.add_each("--func", [&](const std::string& v) { seen.push_back("func " + v); });
+  ASSERT_TRUE(parse_command_line(app, std::vector<std::string>{"--object", "a.o", "--func", "f", "--object=b.o", "--func", "g"}).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"object a.o", "func f", "object b.o", "func g"}));
+}
+
+TEST(CommandLine, ARequiredOptionIsNamedWhenMissing) {
+  App app{"tool"};
+  std::string abi;
+  app.add_option("--abi", abi)->required();
+  auto r = parse_command_line(app, std::vector<std::string>{});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), Errc::invalid_argument);
+  EXPECT_NE(r.error().message().find("--abi"), std::string::npos) << r.error().message();
 }
 
 }  // namespace

@@ -61,8 +61,7 @@ std::string result_json(const DiffResult& r, const std::string& output_path) {
 
 Result<DiffCommandLine> parse_diff_command_line(const std::vector<std::string>& args) {
   DiffCommandLine c;
-  CLI::App app;
-  cli::prepare_app(app);
+  cli::App app;
   app.add_flag("--json", c.json);
   app.add_option("-o,--output", c.output);
   app.add_option("FILES", c.files);

@@ -23,8 +23,7 @@ const char* const kUsage =
 }  // namespace
 
 int feed_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  CLI::App app{"noreboot-feed"};
-  cli::prepare_app(app);
+  cli::App app{"noreboot-feed"};
   std::string config_file = "/etc/noreboot/feed.toml";
   bool json = false;
   auto* run = app.add_subcommand("run");
@@ -34,8 +33,8 @@ int feed_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   status->add_flag("--json", json);
   auto parsed = cli::parse_command_line(app, args);
   if (!parsed) {
-    const auto commands = app.get_subcommands();
-    err << "noreboot-feed" << (commands.empty() ? "" : " " + commands[0]->get_name()) << ": "
+    const std::string command = app.chosen_subcommand();
+    err << "noreboot-feed" << (command.empty() ? "" : " " + command) << ": "
         << parsed.error().message() << "\n" << kUsage;
     return 2;
   }
@@ -43,7 +42,7 @@ int feed_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
     out << kUsage;
     return 0;
   }
-  if (app.get_subcommands().empty()) {
+  if (app.chosen_subcommand().empty()) {
     err << kUsage;
     return 2;
   }

@@ -15,8 +15,7 @@ const char* const kKlpUsage =
 Result<KlpCommandLine> parse_klp_command_line(const std::vector<std::string>& args) {
   using Command = KlpCommandLine::Command;
   KlpCommandLine c;
-  CLI::App app;
-  cli::prepare_app(app);
+  cli::App app;
   auto* index = app.add_subcommand("index");
   index->add_option("--abi", c.abi)->required();
 
@@ -37,21 +36,19 @@ Result<KlpCommandLine> parse_klp_command_line(const std::vector<std::string>& ar
   module->add_option("--sign-cert", c.sign_cert);
   std::string misplaced;  // the first per-object option given before any --object
   auto per_object = [&](const char* name, auto apply) {
-    module->add_option_function<std::string>(name, [&, name, apply](const std::string& v) {
-            if (c.objects.empty()) {
-              if (misplaced.empty()) misplaced = name;
-              return;
-            }
-            apply(c.objects.back().input, v);
-          })
-        ->trigger_on_parse();
+    module->add_each(name, [&, name, apply](const std::string& v) {
+      if (c.objects.empty()) {
+        if (misplaced.empty()) misplaced = name;
+        return;
+      }
+      apply(c.objects.back().input, v);
+    });
   };
-  module->add_option_function<std::string>("--object", [&](const std::string& path) {
-           c.objects.push_back({});
-           c.objects.back().path = path;
-           c.objects.back().input.target = "vmlinux";
-         })
-      ->trigger_on_parse();
+  module->add_each("--object", [&](const std::string& path) {
+    c.objects.push_back({});
+    c.objects.back().path = path;
+    c.objects.back().input.target = "vmlinux";
+  });
   per_object("--target", [](PatchObjectInput& in, const std::string& v) { in.target = v; });
   per_object("--func", [](PatchObjectInput& in, const std::string& v) { in.functions.push_back({v, ""}); });
   per_object("--local", [](PatchObjectInput& in, const std::string& v) {

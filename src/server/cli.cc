@@ -20,8 +20,7 @@ const char* const kServerUsage =
 
 Result<ServerCommandLine> parse_server_command_line(const std::vector<std::string>& args) {
   ServerCommandLine c;
-  CLI::App app;
-  cli::prepare_app(app);
+  cli::App app;
   app.add_option("--config", c.config_path);
   app.add_option("--listen", c.listen);
   app.add_option("--data", c.data);
@@ -29,9 +28,9 @@ Result<ServerCommandLine> parse_server_command_line(const std::vector<std::strin
   app.add_option("--postgres", c.postgres);
   app.add_option("--tls-cert", c.tls_cert);
   app.add_option("--tls-key", c.tls_key);
-  cli::add_number(app, "--threads", c.threads);
+  app.add_number("--threads", c.threads);
   app.add_option("--log-format", c.log_format);
-  cli::add_list(app, "--trust", c.trust);
+  app.add_list("--trust", c.trust);
   // The recovery command takes the same options, before or after its name.
   auto* admin_token = app.add_subcommand("admin-token")->fallthrough();
   NR_TRY(auto parsed, cli::parse_command_line(app, args));

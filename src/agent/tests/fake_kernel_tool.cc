@@ -10,7 +10,9 @@
 //
 // The fake kernel's other knobs are plain files: ROOT/fake/reject (the next load fails with
 // EINVAL and logs the file's first line), ROOT/fake/stall, ROOT/fake/warn_on_load.
+#include <cstdint>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,9 +42,8 @@ int main(int argc, char** argv) {
   using namespace noreboot;
   agent::FakeHost host;
   std::string root, boot_id, text;
-  int level = 0;
-  CLI::App app;
-  cli::prepare_app(app);
+  std::optional<std::uint64_t> level;  // a kernel log level, 0-7
+  cli::App app;
   auto* create = app.add_subcommand("create");
   create->add_option("ROOT", root)->required();
   create->add_option("--release", host.release);
@@ -54,12 +55,12 @@ int main(int argc, char** argv) {
   reboot->add_option("BOOT_ID", boot_id)->required();
   auto* log = app.add_subcommand("log");
   log->add_option("ROOT", root)->required();
-  log->add_option("LEVEL", level)->required();
+  log->add_number("LEVEL", level)->required();
   log->add_option("TEXT", text)->required();
   auto* identity = app.add_subcommand("identity");
   identity->add_option("ROOT", root)->required();
   auto parsed = cli::parse_command_line(app, std::vector<std::string>(argv + 1, argv + argc));
-  if (!parsed || app.get_subcommands().empty()) {
+  if (!parsed || app.chosen_subcommand().empty()) {
     if (!parsed) std::cerr << "noreboot-fake-kernel: " << parsed.error().message() << "\n";
     std::cerr << kUsage;
     return 2;
@@ -70,7 +71,7 @@ int main(int argc, char** argv) {
   }
   if (create->parsed()) return report(agent::FakeKernel::create(root, host));
   if (reboot->parsed()) return report(agent::FakeKernel::reboot(root, boot_id));
-  if (log->parsed()) return report(agent::FakeKernel::log(root, level, text));
+  if (log->parsed()) return report(agent::FakeKernel::log(root, static_cast<int>(level.value_or(0)), text));
   auto id = read_running_kernel(root);
   if (!id.ok()) return report(id.error());
   std::cout << nlohmann::json{{"release", id->release}, {"version", id->version},
