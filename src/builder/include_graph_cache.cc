@@ -66,7 +66,7 @@ std::string include_graph_text(const IncludeGraph& g, const std::string& key) {
     ++makefiles;
     for (const auto& n : m.names) out += "i " + n + "\n";
   }
-  std::string sum = sha256_hex(as_bytes(out));
+  std::string sum = sha256_hex(out);
   out += "end " + std::to_string(files) + " " + std::to_string(edges) + " " + std::to_string(makefiles) + " " + sum + "\n";
   return out;
 }
@@ -98,7 +98,7 @@ Result<IncludeGraph> parse_include_graph(const std::string& text, const std::str
           "end " + std::to_string(g.files.size()) + " " + std::to_string(edges) + " " + std::to_string(g.makefiles.size());
       if (line.substr(0, line.rfind(' ')) != totals) return bad("its totals do not match its records ('" + std::string(line) + "')");
       size_t end_at = static_cast<size_t>(line.data() - text.data());
-      if (line.substr(line.rfind(' ') + 1) != sha256_hex(as_bytes(std::string_view(text).substr(0, end_at))))
+      if (line.substr(line.rfind(' ') + 1) != sha256_hex(std::string_view(text).substr(0, end_at)))
         return bad("its checksum does not match its records (a corrupt file)");
       if (pos != text.size()) return bad("records after the end");
       for (const auto& m : g.makefiles)
