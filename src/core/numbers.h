@@ -13,6 +13,9 @@
 
 namespace noreboot {
 
+// '0'..'9' only, whatever the locale (std::isdigit takes an int and the C locale's word for it).
+inline constexpr bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+
 // A whole decimal number of 1..max_digits digits (max_digits at most 19); nullopt otherwise.
 std::optional<std::uint64_t> parse_decimal(std::string_view s, std::size_t max_digits = 19);
 // The same with an optional leading '-' (never '+'), within the range of int64_t.

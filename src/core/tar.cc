@@ -6,7 +6,9 @@
 namespace noreboot {
 namespace {
 
-// ustar header layout (POSIX.1-1988), offsets and sizes.
+// ustar header layout (POSIX.1-1988), offsets and sizes (a namespace of their own: a unity
+// batch puts this file beside others, cmake/NorebootUnity.cmake).
+namespace ustar {
 constexpr size_t kName = 0, kNameLen = 100;
 constexpr size_t kMode = 100, kUid = 108, kGid = 116;
 constexpr size_t kSize = 124, kSizeLen = 12;
@@ -17,6 +19,7 @@ constexpr size_t kMagic = 257;
 constexpr size_t kVersion = 263;
 constexpr size_t kUname = 265, kGname = 297;
 constexpr size_t kPrefix = 345, kPrefixLen = 155;
+}  // namespace ustar
 
 std::string field_string(ByteView h, size_t off, size_t len) {
   auto p = reinterpret_cast<const char*>(h.data() + off);
@@ -112,17 +115,17 @@ Result<std::vector<TarMember>> read_tar(ByteView archive, TarReadLimits limits) 
       break;
     }
     // Magic first: without it the header is not ustar and the other fields mean nothing.
-    if (std::memcmp(h.data() + kMagic, "ustar", 5) != 0)
+    if (std::memcmp(h.data() + ustar::kMagic, "ustar", 5) != 0)
       return Error(Errc::invalid_input, where(pos) + " is not a ustar header (bad magic); "
                                         "the file is not a tar archive or is corrupt");
     std::uint64_t stored_sum = 0;
-    if (!parse_octal(h, kChksum, kChksumLen, stored_sum))
+    if (!parse_octal(h, ustar::kChksum, ustar::kChksumLen, stored_sum))
       return Error(Errc::invalid_input, where(pos) + " has an unreadable checksum field");
     std::uint64_t sum = 0;
     for (size_t i = 0; i < kTarBlock; ++i)
-      sum += (i >= kChksum && i < kChksum + kChksumLen) ? ' ' : h[i];
-    std::string name = field_string(h, kName, kNameLen);
-    std::string prefix = field_string(h, kPrefix, kPrefixLen);
+      sum += (i >= ustar::kChksum && i < ustar::kChksum + ustar::kChksumLen) ? ' ' : h[i];
+    std::string name = field_string(h, ustar::kName, ustar::kNameLen);
+    std::string prefix = field_string(h, ustar::kPrefix, ustar::kPrefixLen);
     if (!prefix.empty()) name = prefix + "/" + name;
     std::string member = "member '" + name + "'";
     if (sum != stored_sum)
@@ -130,7 +133,7 @@ Result<std::vector<TarMember>> read_tar(ByteView archive, TarReadLimits limits) 
                                             "): header checksum mismatch (stored " +
                                             std::to_string(stored_sum) + ", computed " +
                                             std::to_string(sum) + "); the archive is corrupt");
-    char type = static_cast<char>(h[kTypeflag]);
+    char type = static_cast<char>(h[ustar::kTypeflag]);
     if (type != '0' && type != '\0')
       return Error(Errc::invalid_input, member + " is " + type_name(type) +
                                             "; a bundle may only contain regular files");
@@ -138,7 +141,7 @@ Result<std::vector<TarMember>> read_tar(ByteView archive, TarReadLimits limits) 
       return Error(Errc::invalid_input, member + " " + problem +
                                             "; bundle members must be plain relative names");
     std::uint64_t size = 0;
-    if (!parse_octal(h, kSize, kSizeLen, size))
+    if (!parse_octal(h, ustar::kSize, ustar::kSizeLen, size))
       return Error(Errc::invalid_input, member + " has an unreadable size field");
     pos += kTarBlock;
     if (size > archive.size() - pos)
@@ -161,27 +164,27 @@ Result<std::vector<TarMember>> read_tar(ByteView archive, TarReadLimits limits) 
 Result<Bytes> write_tar(const std::vector<TarFile>& files) {
   Bytes out;
   for (const auto& f : files) {
-    if (f.name.size() > kNameLen)
+    if (f.name.size() > ustar::kNameLen)
       return Error(Errc::invalid_argument, "tar member name '" + f.name + "' is longer than 100 bytes");
     if (auto problem = tar_path_problem(f.name); !problem.empty())
       return Error(Errc::invalid_argument, "tar member '" + f.name + "' " + problem);
     Bytes h(kTarBlock, 0);
-    std::memcpy(h.data() + kName, f.name.data(), f.name.size());
-    put_octal(h, kMode, 8, 0644);
-    put_octal(h, kUid, 8, 0);
-    put_octal(h, kGid, 8, 0);
-    put_octal(h, kSize, kSizeLen, f.data.size());
-    put_octal(h, kMtime, 12, 0);
-    h[kTypeflag] = '0';
-    std::memcpy(h.data() + kMagic, "ustar", 6);  // "ustar\0"
-    std::memcpy(h.data() + kVersion, "00", 2);
-    std::memcpy(h.data() + kUname, "root", 4);
-    std::memcpy(h.data() + kGname, "root", 4);
-    std::memset(h.data() + kChksum, ' ', kChksumLen);
+    std::memcpy(h.data() + ustar::kName, f.name.data(), f.name.size());
+    put_octal(h, ustar::kMode, 8, 0644);
+    put_octal(h, ustar::kUid, 8, 0);
+    put_octal(h, ustar::kGid, 8, 0);
+    put_octal(h, ustar::kSize, ustar::kSizeLen, f.data.size());
+    put_octal(h, ustar::kMtime, 12, 0);
+    h[ustar::kTypeflag] = '0';
+    std::memcpy(h.data() + ustar::kMagic, "ustar", 6);  // "ustar\0"
+    std::memcpy(h.data() + ustar::kVersion, "00", 2);
+    std::memcpy(h.data() + ustar::kUname, "root", 4);
+    std::memcpy(h.data() + ustar::kGname, "root", 4);
+    std::memset(h.data() + ustar::kChksum, ' ', ustar::kChksumLen);
     std::uint64_t sum = 0;
     for (auto c : h) sum += c;
-    put_octal(h, kChksum, 7, sum);  // 6 digits, NUL, then the space already there
-    h[kChksum + 7] = ' ';
+    put_octal(h, ustar::kChksum, 7, sum);  // 6 digits, NUL, then the space already there
+    h[ustar::kChksum + 7] = ' ';
     out.insert(out.end(), h.begin(), h.end());
     out.insert(out.end(), f.data.begin(), f.data.end());
     out.resize((out.size() + kTarBlock - 1) / kTarBlock * kTarBlock, 0);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/command_line.h"
+#include "elf/elf_types.h"
 #include "elf/object.h"
 
 namespace noreboot::diff {
@@ -17,8 +18,6 @@ constexpr const char* kUsage =
     "  -fdata-sections), names the changed and new functions and writes OUT.o with what a\n"
     "  livepatch needs. Exit: 0 changes, 3 refused, 4 no change, 2 usage, 1 error.\n";
 
-const char* bind_name(uint8_t b) { return b == 0 ? "local" : b == 2 ? "weak" : "global"; }
-const char* type_name(uint8_t t) { return t == 2 ? "func" : t == 1 ? "object" : t == 6 ? "tls" : "notype"; }
 
 }  // namespace
 
@@ -42,11 +41,11 @@ std::string result_json(const DiffResult& r, const std::string& output_path) {
   for (const auto& f : r.functions)
     fns.push_back({{"name", f.name}, {"patched_name", f.patched_name},
                    {"status", f.kind == ChangeKind::changed ? "changed" : "new"},
-                   {"bind", bind_name(f.bind)}, {"section", f.section}});
+                   {"bind", elf::bind_name(f.bind)}, {"section", f.section}});
   j["functions"] = fns;
   json refs = json::array();
   for (const auto& x : r.references)
-    refs.push_back({{"name", x.name}, {"bind", bind_name(x.bind)}, {"type", type_name(x.type)},
+    refs.push_back({{"name", x.name}, {"bind", elf::bind_name(x.bind)}, {"type", elf::type_name(x.type)},
                     {"defined_in_object", x.defined_in_object}});
   j["references"] = refs;
   j["output"] = output_path.empty() ? json(nullptr) : json(output_path);

@@ -29,11 +29,6 @@ struct Placement {
   uint64_t base = 0;  // PATCHED offset x lands at x - base in out_section
 };
 
-const char* bind_name(uint8_t b) { return b == STB_LOCAL ? "local" : b == STB_WEAK ? "weak" : "global"; }
-const char* type_name(uint8_t t) {
-  return t == STT_FUNC ? "func" : t == STT_OBJECT ? "object" : t == STT_TLS ? "tls" : "notype";
-}
-
 class Emitter {
  public:
   explicit Emitter(DiffContext& ctx)

@@ -76,6 +76,13 @@ inline constexpr uint8_t st_type(uint8_t info) { return info & 0xf; }
 inline constexpr uint8_t st_info(uint8_t bind, uint8_t type) {
   return static_cast<uint8_t>((bind << 4) | (type & 0xf));
 }
+// The words the differ's JSON and its .noreboot.refs text use for a binding and a type.
+inline constexpr const char* bind_name(uint8_t bind) {
+  return bind == STB_LOCAL ? "local" : bind == STB_WEAK ? "weak" : "global";
+}
+inline constexpr const char* type_name(uint8_t type) {
+  return type == STT_FUNC ? "func" : type == STT_OBJECT ? "object" : type == STT_TLS ? "tls" : "notype";
+}
 
 // Reads/writes a little-endian integer at p. The caller has checked that p..p+sizeof(T) is in
 // range; memcpy makes unaligned access well defined. Host is little-endian (x86-64 / arm64).

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "core/numbers.h"
+
 namespace noreboot::feed {
 namespace {
 
@@ -14,16 +16,14 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b));
 }
 
-bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
-
 // CVE-YYYY-N+ starting at text[i], or "".
 std::string cve_at(std::string_view text, size_t i) {
   if (text.compare(i, 4, "CVE-") != 0) return "";
   size_t j = i + 4, year = 0;
-  while (j < text.size() && is_digit(text[j])) ++j, ++year;
+  while (j < text.size() && is_ascii_digit(text[j])) ++j, ++year;
   if (year != 4 || j >= text.size() || text[j] != '-') return "";
   size_t k = j + 1;
-  while (k < text.size() && is_digit(text[k])) ++k;
+  while (k < text.size() && is_ascii_digit(text[k])) ++k;
   if (k - (j + 1) < 4) return "";
   return std::string(text.substr(i, k - i));
 }

@@ -25,12 +25,12 @@ const char* const kUsage =
 int feed_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   cli::App app{"noreboot-feed"};
   std::string config_file = "/etc/noreboot/feed.toml";
-  bool json = false;
+  bool as_json = false;
   auto* run = app.add_subcommand("run");
   run->add_option("--config", config_file);
   auto* status = app.add_subcommand("status");
   status->add_option("--config", config_file);
-  status->add_flag("--json", json);
+  status->add_flag("--json", as_json);
   auto parsed = cli::parse_command_line(app, args);
   if (!parsed) {
     const std::string command = app.chosen_subcommand();
@@ -51,7 +51,7 @@ int feed_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "noreboot-feed: " << config.error().message() << "\n";
     return 2;
   }
-  return run->parsed() ? run_feed(*config, out, err) : show_status(*config, json, out, err);
+  return run->parsed() ? run_feed(*config, out, err) : show_status(*config, as_json, out, err);
 }
 
 }  // namespace noreboot::feed

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/numbers.h"
+
 namespace noreboot::feed {
 namespace {
 
@@ -39,25 +41,23 @@ int order(char c) {
   return static_cast<unsigned char>(c) + 256;
 }
 
-bool is_digit(char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; }
-
 int compare_part(std::string_view a, std::string_view b) {
   size_t i = 0, j = 0;
   while (i < a.size() || j < b.size()) {
     // Non-digit runs, character by character; the end of a run weighs 0.
-    while ((i < a.size() && !is_digit(a[i])) || (j < b.size() && !is_digit(b[j]))) {
-      int ca = (i < a.size() && !is_digit(a[i])) ? order(a[i]) : 0;
-      int cb = (j < b.size() && !is_digit(b[j])) ? order(b[j]) : 0;
+    while ((i < a.size() && !is_ascii_digit(a[i])) || (j < b.size() && !is_ascii_digit(b[j]))) {
+      int ca = (i < a.size() && !is_ascii_digit(a[i])) ? order(a[i]) : 0;
+      int cb = (j < b.size() && !is_ascii_digit(b[j])) ? order(b[j]) : 0;
       if (ca != cb) return ca < cb ? -1 : 1;
-      if (i < a.size() && !is_digit(a[i])) ++i;
-      if (j < b.size() && !is_digit(b[j])) ++j;
+      if (i < a.size() && !is_ascii_digit(a[i])) ++i;
+      if (j < b.size() && !is_ascii_digit(b[j])) ++j;
     }
     // Digit runs as numbers: skip leading zeros, then the longer run is larger.
     while (i < a.size() && a[i] == '0') ++i;
     while (j < b.size() && b[j] == '0') ++j;
     size_t si = i, sj = j;
-    while (i < a.size() && is_digit(a[i])) ++i;
-    while (j < b.size() && is_digit(b[j])) ++j;
+    while (i < a.size() && is_ascii_digit(a[i])) ++i;
+    while (j < b.size() && is_ascii_digit(b[j])) ++j;
     size_t la = i - si, lb = j - sj;
     if (la != lb) return la < lb ? -1 : 1;
     int c = a.substr(si, la).compare(b.substr(sj, lb));
@@ -75,10 +75,10 @@ bool valid_debian_version(std::string_view v) {
   if (colon != std::string_view::npos) {
     if (colon == 0) return false;
     for (char c : v.substr(0, colon))
-      if (!is_digit(c)) return false;
+      if (!is_ascii_digit(c)) return false;
     rest = v.substr(colon + 1);
   }
-  if (rest.empty() || !is_digit(rest[0])) return false;
+  if (rest.empty() || !is_ascii_digit(rest[0])) return false;
   for (char c : rest)
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '+' && c != '~' && c != '-') return false;
   return rest.back() != '-';

@@ -456,14 +456,14 @@ int run_feed(const FeedConfig& c, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int show_status(const FeedConfig& c, bool json, std::ostream& out, std::ostream& err) {
+int show_status(const FeedConfig& c, bool as_json, std::ostream& out, std::ostream& err) {
   auto loaded = load_state(c.data_dir);
   if (!loaded) {
     err << "noreboot-feed: " << loaded.error().message() << "\n";
     return 1;
   }
   const FeedState& s = *loaded;
-  if (json) {
+  if (as_json) {
     out << serialize_state(s);
     return 0;
   }

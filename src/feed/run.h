@@ -20,6 +20,6 @@ namespace noreboot::feed {
 int run_feed(const FeedConfig& config, std::ostream& out, std::ostream& err);
 
 // `noreboot-feed status [--json]`: what the state says.
-int show_status(const FeedConfig& config, bool json, std::ostream& out, std::ostream& err);
+int show_status(const FeedConfig& config, bool as_json, std::ostream& out, std::ostream& err);
 
 }  // namespace noreboot::feed
