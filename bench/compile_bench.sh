@@ -5,8 +5,8 @@
 #
 # Default: the build `scripts/demo` does (its configure options and its --target list, read
 # from CHECKOUT's own scripts/demo, so an older checkout is measured with its own demo's
-# build). --all: the build `scripts/test` does first (every target, RelWithDebInfo, warnings
-# are errors). CHECKOUT defaults to this checkout; give a `git worktree` of another commit to
+# build). --all: the build `scripts/test` does first (every target, with its configure options,
+# also read from CHECKOUT). CHECKOUT defaults to this checkout; give a `git worktree` of another commit to
 # measure before and after on the same machine. CMAKE_ARGS are added to the configure line.
 #
 # Every run is a clean build directory (a temporary folder, removed unless --keep) and no
@@ -32,7 +32,8 @@ done
 
 if [ "$all" = 1 ]; then
   what="scripts/test's build (all targets)"
-  configure=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOREBOOT_WERROR=ON)
+  # scripts/test's own configure options for its main build (the first `cmake -S . -B build `).
+  mapfile -t configure < <(grep -m1 -E '^\s*cmake -S \. -B build ' "$src/scripts/test" | grep -oE -- '-D[^ ]+=[^ ]*' | grep -v LAUNCHER)
   targets=()
 else
   what="scripts/demo's build"
@@ -62,9 +63,10 @@ target_args=()
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 read -r user sys wall < "$dir/time.txt"
 
-units=$(grep -c -E '\.(cc|cpp|c)\.o$' <(awk 'NR > 1 { print $4 }' "$dir/.ninja_log") || true)
+# Compiler runs: one per source file, or per unity batch (Unity/unity_N_cxx.cxx.o).
+units=$(grep -c -E '\.(cc|cpp|cxx|c)\.o$' <(awk 'NR > 1 { print $4 }' "$dir/.ninja_log") || true)
 printf '  load average before: %s, after: %s\n' "$load_before" "$load_after"
-printf '  compile units: %s\n' "$units"
+printf '  compiler runs (files or unity batches): %s\n' "$units"
 awk -v u="$user" -v s="$sys" -v w="$wall" 'BEGIN { printf "  CPU: %.1f s (user %.1f, sys %.1f)   wall: %.1f s\n", u + s, u, s, w }'
 echo "  slowest steps (wall seconds each, from .ninja_log):"
 awk 'NR > 1 { printf "%8.1f  %s\n", ($2 - $1) / 1000, $4 }' "$dir/.ninja_log" | sort -rn | head -15
