@@ -12,9 +12,10 @@
 # Why it pays (docs/benchmarks.md, "Compiling noreboot"): most of a noreboot file's compile time
 # is a fixed price, not its own lines. Every run loads the precompiled header (about 100 MB of
 # memory image, paid mostly in system time), instantiates the same nlohmann::json and std
-# templates again, and writes their code and line tables again for the linker to drop. On a
-# quiet 2-core machine scripts/demo's build took 372.6 CPU-s in 127 runs, and 165.7 CPU-s in 27
-# runs with batches of 16.
+# templates again, and writes their code and line tables again for the linker to drop. On 2
+# cores, back to back, scripts/demo's build took 491.1 CPU-s in 127 runs, and 229.8 CPU-s in 22
+# runs with batches of 16. The price is a developer's rebuild: touching one file recompiles its
+# whole batch (17-20 s instead of 4-6 s for one server or core file), hence OFF by default.
 #
 # What a batch asks of the code, since up to 16 files become one translation unit:
 #  - no two files of a library define the same name in an anonymous namespace or as `static`
