@@ -5,9 +5,10 @@
 #
 # Default: the build `scripts/demo` does (its configure options and its --target list, read
 # from CHECKOUT's own scripts/demo, so an older checkout is measured with its own demo's
-# build). --all: the build `scripts/test` does first (every target, with its configure options,
-# also read from CHECKOUT). CHECKOUT defaults to this checkout; give a `git worktree` of another commit to
-# measure before and after on the same machine. CMAKE_ARGS are added to the configure line.
+# build). --all: the build `scripts/test` does first (every target, with its configure
+# options, also read from CHECKOUT). CHECKOUT defaults to this checkout; give a `git worktree`
+# of another commit to measure before and after on the same machine. CMAKE_ARGS are added to
+# the configure line.
 #
 # Every run is a clean build directory (a temporary folder, removed unless --keep) and no
 # ccache (CCACHE_DISABLE=1, no launcher): what a fresh machine pays. Prints the CPU seconds
@@ -30,16 +31,19 @@ while [ $# -gt 0 ]; do
 done
 [ -x /usr/bin/time ] || { echo "compile_bench: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
 
+# The -D options of SCRIPT's first `cmake -S . -B build ` line (its main build folder; not
+# build-asan): what that script configures, in the checkout being measured.
+main_build_options() { grep -m1 -E '^\s*cmake -S \. -B build ' "$1" | grep -oE -- '-D[^ ]+'; }
+
 if [ "$all" = 1 ]; then
   what="scripts/test's build (all targets)"
-  # scripts/test's own configure options for its main build (the first `cmake -S . -B build `).
-  mapfile -t configure < <(grep -m1 -E '^\s*cmake -S \. -B build ' "$src/scripts/test" | grep -oE -- '-D[^ ]+=[^ ]*' | grep -v LAUNCHER)
+  mapfile -t configure < <(main_build_options "$src/scripts/test")
   targets=()
 else
   what="scripts/demo's build"
   demo=$src/scripts/demo
-  # The demo's own configure options (-D...) and its --target list.
-  mapfile -t configure < <(grep -m1 -E '^\s*cmake -S \. -B build' "$demo" | grep -oE -- '-D[^ ]+')
+  # The demo's own configure options and its --target list.
+  mapfile -t configure < <(main_build_options "$demo")
   mapfile -t targets < <(grep -m1 -E '^\s*cmake --build build' "$demo" | sed -E 's/.*--target ([^|\\]*).*/\1/' | tr ' ' '\n' | grep .)
   [ ${#targets[@]} -gt 0 ] || { echo "compile_bench: no --target list found in $demo" >&2; exit 1; }
 fi

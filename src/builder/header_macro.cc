@@ -13,6 +13,7 @@
 #include "builder/steps.h"
 #include "core/file_io.h"
 #include "core/log.h"
+#include "core/numbers.h"
 #include "core/process.h"
 
 namespace noreboot::builder {
@@ -113,7 +114,7 @@ bool names_tree_copy(const std::string& text, const std::string& header) {
     size_t end = text.find('\n', pos);
     if (end == std::string::npos) end = text.size();
     // A line marker: # LINE "PATH" FLAGS
-    if (end - pos > 4 && text[pos] == '#' && text[pos + 1] == ' ' && std::isdigit(static_cast<unsigned char>(text[pos + 2]))) {
+    if (end - pos > 4 && text[pos] == '#' && text[pos + 1] == ' ' && is_ascii_digit(text[pos + 2])) {
       size_t q1 = text.find('"', pos);
       size_t q2 = q1 < end ? text.find('"', q1 + 1) : std::string::npos;
       if (q2 != std::string::npos && q2 < end && text[q1 + 1] != '/') {

@@ -3,6 +3,8 @@
 #include <set>
 #include <vector>
 
+#include "core/numbers.h"
+
 namespace noreboot::json_fields {
 
 Result<Json> parse_strict(std::string_view text, const std::string& src) {
@@ -34,7 +36,7 @@ bool valid_rfc3339_utc(std::string_view s) {
   if (s.size() < 20 || s.back() != 'Z') return false;
   const char* pat = "dddd-dd-ddTdd:dd:dd";
   for (size_t i = 0; i < 19; ++i) {
-    if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != pat[i]) return false;
+    if (pat[i] == 'd' ? !is_ascii_digit(s[i]) : s[i] != pat[i]) return false;
   }
   std::string_view rest = s.substr(19, s.size() - 20);
   if (!rest.empty()) {

@@ -7,6 +7,7 @@
 
 #include "core/elf_lite.h"
 #include "core/file_io.h"
+#include "core/numbers.h"
 
 namespace noreboot {
 namespace {
@@ -52,7 +53,7 @@ Result<std::string> find_banner(ByteView image, std::string_view source) {
     if (first.empty()) first = banner;
     size_t hash = banner.rfind(") #");
     if (best.empty() && hash != std::string::npos && hash + 3 < banner.size() &&
-        banner[hash + 3] >= '0' && banner[hash + 3] <= '9')
+        is_ascii_digit(banner[hash + 3]))
       best = banner;
   }
   if (!best.empty()) return best;

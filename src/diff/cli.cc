@@ -18,7 +18,6 @@ constexpr const char* kUsage =
     "  -fdata-sections), names the changed and new functions and writes OUT.o with what a\n"
     "  livepatch needs. Exit: 0 changes, 3 refused, 4 no change, 2 usage, 1 error.\n";
 
-
 }  // namespace
 
 std::string result_json(const DiffResult& r, const std::string& output_path) {

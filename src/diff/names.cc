@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "core/numbers.h"
+
 namespace noreboot::diff {
 namespace {
 
@@ -27,7 +29,7 @@ std::string normalize_name(std::string_view name) {
   std::string out(name.substr(0, dot));
   // __UNIQUE_ID_ddebug123: the kernel's __COUNTER__-numbered names; drop the trailing counter.
   if (out.rfind("__UNIQUE_ID_", 0) == 0)
-    while (!out.empty() && out.back() >= '0' && out.back() <= '9') out.pop_back();
+    while (!out.empty() && is_ascii_digit(out.back())) out.pop_back();
   if (dot == std::string_view::npos) return out;
   std::vector<std::string_view> parts;
   std::string_view rest = name.substr(dot + 1);

@@ -20,7 +20,7 @@ Parts split(std::string_view v) {
   auto colon = v.find(':');
   if (colon != std::string_view::npos) {
     for (char c : v.substr(0, colon))
-      if (std::isdigit(static_cast<unsigned char>(c))) p.epoch = p.epoch * 10 + static_cast<unsigned>(c - '0');
+      if (is_ascii_digit(c)) p.epoch = p.epoch * 10 + static_cast<unsigned>(c - '0');
     v = v.substr(colon + 1);
   }
   auto dash = v.rfind('-');

@@ -7,6 +7,7 @@
 
 #include "core/file_io.h"
 #include "core/manifest.h"
+#include "core/numbers.h"
 
 namespace noreboot::feed {
 namespace fs = std::filesystem;
@@ -18,7 +19,7 @@ constexpr std::size_t kMaxPatchBytes = 16 << 20;
 bool is_cve(std::string_view s) {
   // CVE-YYYY-NNNN with 4 or more digits at the end.
   if (s.size() < 13 || s.substr(0, 4) != "CVE-" || s[8] != '-') return false;
-  auto digits = [](std::string_view d) { return !d.empty() && std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; }); };
+  auto digits = [](std::string_view d) { return !d.empty() && std::all_of(d.begin(), d.end(), is_ascii_digit); };
   return digits(s.substr(4, 4)) && s.size() - 9 >= 4 && s.size() - 9 <= 10 && digits(s.substr(9));
 }
 

@@ -15,6 +15,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/numbers.h"
+
 namespace noreboot::klp {
 namespace {
 
@@ -41,8 +43,7 @@ char bind_letter(uint8_t b) {
 bool is_compiler_numbered(std::string_view name) {
   auto dot = name.rfind('.');
   if (dot == std::string_view::npos || dot + 1 == name.size()) return false;
-  return std::all_of(name.begin() + static_cast<long>(dot) + 1, name.end(),
-                     [](char c) { return c >= '0' && c <= '9'; });
+  return std::all_of(name.begin() + static_cast<long>(dot) + 1, name.end(), is_ascii_digit);
 }
 
 Result<SymbolIndex> SymbolIndex::from_elf(const std::string& path, std::string object_name, SymOrder order) {
