@@ -24,7 +24,9 @@
 #    <elf.h> defines SHF_ALLOC, STB_LOCAL, ... as macros, which break the elf:: constants of
 #    the files after it; src/klp marks its two <elf.h> readers SKIP_UNITY_BUILD_INCLUSION;
 #  - a `using namespace` at namespace scope also reaches the files after it in the batch.
-# A break shows up as a compile error in the unity build, which scripts/test builds.
+# Most breaks show up as compile errors in the unity build, which scripts/test builds; two
+# same-named private functions with different parameters become overloads instead and compile,
+# so name private helpers for what they do.
 option(NOREBOOT_UNITY "Compile each static library in batches of files (CMake unity build)" OFF)
 set(NOREBOOT_UNITY_BATCH 16 CACHE STRING "Files per unity batch (0: a whole library at once)")
 
